@@ -1,0 +1,179 @@
+//! Joining by invitation: the link's token leads to a form for a display name and a password.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::account::FormErrors;
+use crate::account::rules::DisplayName;
+use crate::auth::csrf::CsrfForm;
+use crate::auth::password::check_new_password;
+use crate::auth::session::{RequestContext, SessionData};
+use crate::auth::token;
+use crate::db::invitations::Invitation;
+use crate::db::{self, users::NewUser};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::web::layout::Layout;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/join.html")]
+pub struct JoinView {
+    layout: Layout,
+    email: String,
+    display_name: String,
+    errors: FormErrors,
+}
+
+/// A link that cannot be used (unknown, used, revoked or expired): one page for all, which says
+/// what to do next without saying which.
+#[derive(Template, WebTemplate)]
+#[template(path = "account/link_invalid.html")]
+pub struct LinkInvalidView {
+    pub layout: Layout,
+    pub message: String,
+}
+
+pub fn link_invalid(app: &AppState, ctx: &RequestContext, message_key: &str) -> Response {
+    let view = LinkInvalidView {
+        layout: Layout::titled(app, ctx, "link.invalid.title"),
+        message: ctx.tr().s(message_key).into_owned(),
+    };
+    (StatusCode::GONE, view).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct JoinForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+/// The invitation behind a link, if it can still be accepted.
+async fn usable_invitation(app: &AppState, secret: &str) -> AppResult<Option<Invitation>> {
+    if !token::looks_valid(secret) {
+        return Ok(None);
+    }
+    let mut conn = app.db.conn().await?;
+    let invitation = db::invitations::by_token_hash(conn.exec(), &token::hash(secret)).await?;
+    Ok(invitation
+        .filter(|i| i.accepted_at.is_none() && i.revoked_at.is_none() && i.expires_at > db::now()))
+}
+
+pub async fn form(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Path(secret): Path<String>,
+) -> AppResult<Response> {
+    let Some(invitation) = usable_invitation(&app, &secret).await? else {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.invitation"));
+    };
+    let view = JoinView {
+        layout: Layout::titled(&app, &ctx, "join.title"),
+        email: invitation.email,
+        display_name: String::new(),
+        errors: Vec::new(),
+    };
+    Ok(view.into_response())
+}
+
+fn validate(t: Tr, form: &JoinForm, email: &str) -> Result<DisplayName, FormErrors> {
+    let mut errors = Vec::new();
+    let name =
+        DisplayName::parse(&form.display_name).map_err(|e| errors.push(t.s(e.key()).into_owned()));
+    if let Err(weak) = check_new_password(&form.password, &[email, form.display_name.as_str()]) {
+        errors.push(t.s(weak.key()).into_owned());
+    } else if form.password != form.password_confirm {
+        errors.push(t.s("password.mismatch").into_owned());
+    }
+    match name {
+        Ok(name) if errors.is_empty() => Ok(name),
+        _ => Err(errors),
+    }
+}
+
+pub async fn submit(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Path(secret): Path<String>,
+    CsrfForm(form): CsrfForm<JoinForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let Some(invitation) = usable_invitation(&app, &secret).await? else {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.invitation"));
+    };
+    let again = |errors: FormErrors| {
+        let view = JoinView {
+            layout: Layout::titled(&app, &ctx, "join.title"),
+            email: invitation.email.clone(),
+            display_name: form.display_name.chars().take(100).collect(),
+            errors,
+        };
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
+    };
+    let name = match validate(t, &form, &invitation.email) {
+        Ok(name) => name,
+        Err(errors) => return again(errors),
+    };
+    let hash = app.passwords.hash(&form.password).await?;
+
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    if db::users::display_name_taken(tx.exec(), &name.key).await? {
+        return again(vec![t.s("name.taken").into_owned()]);
+    }
+    if db::users::email_exists(tx.exec(), &invitation.email).await? {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.invitation"));
+    }
+    let new_user = NewUser {
+        email: &invitation.email,
+        display_name: &name.name,
+        display_name_key: &name.key,
+        password_hash: &hash,
+        role: invitation.role,
+        relation: invitation.relation,
+        locale: ctx.locale.as_str(),
+        invited_by: invitation.invited_by,
+        now,
+    };
+    let user_id = match db::users::insert(tx.exec(), &new_user).await {
+        Ok(id) => id,
+        // Someone took the name between the check and the insert.
+        Err(e) if db::is_unique_violation(&e) => {
+            return again(vec![t.s("name.taken").into_owned()]);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !db::invitations::mark_accepted(tx.exec(), invitation.id, user_id, now).await? {
+        return Err(AppError::StaleForm);
+    }
+    db::audit::record(
+        tx.exec(),
+        Some(user_id),
+        "invitation.accepted",
+        Some(user_id),
+        "",
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        user = user_id,
+        invitation = invitation.id,
+        "invitation accepted"
+    );
+
+    let session = SessionData(&ctx.session);
+    session.log_in(user_id, 1).await?;
+    session
+        .set_flash(t.f("join.welcome", &[("name", &name.name)]))
+        .await?;
+    Ok(Redirect::to("/").into_response())
+}

@@ -1,0 +1,204 @@
+//! Password reset by e-mail: a single-use link valid for one hour. The answer to a request is the
+//! same whether or not the address belongs to a member.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::account::FormErrors;
+use crate::account::join::link_invalid;
+use crate::account::rules::{Email, MAX_EMAIL};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::password::check_new_password;
+use crate::auth::session::{RequestContext, SessionData};
+use crate::auth::token;
+use crate::db::tokens::{Purpose, UserToken};
+use crate::db::{self};
+use crate::error::AppResult;
+use crate::i18n::Locale;
+use crate::mail::{self, Mail};
+use crate::web::layout::Layout;
+
+const VALID_SECONDS: i64 = 3600;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/reset_request.html")]
+pub struct RequestView {
+    layout: Layout,
+    email: String,
+    error: Option<String>,
+    sent: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/reset.html")]
+pub struct ResetView {
+    layout: Layout,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize)]
+pub struct RequestForm {
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+pub async fn request_form(State(app): State<AppState>, ctx: RequestContext) -> Response {
+    RequestView {
+        layout: Layout::titled(&app, &ctx, "reset.title"),
+        email: String::new(),
+        error: None,
+        sent: false,
+    }
+    .into_response()
+}
+
+pub async fn request_submit(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<RequestForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let view = |status: StatusCode, error: Option<&str>, sent: bool| {
+        let view = RequestView {
+            layout: Layout::titled(&app, &ctx, "reset.title"),
+            email: form.email.chars().take(MAX_EMAIL).collect(),
+            error: error.map(|k| t.s(k).into_owned()),
+            sent,
+        };
+        Ok((status, view).into_response())
+    };
+    let Some(email) = Email::parse(&form.email) else {
+        return view(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("reset.bad_email"),
+            false,
+        );
+    };
+    if !app.limits.allow(email.as_str(), peer.ip()) {
+        return view(StatusCode::TOO_MANY_REQUESTS, Some("login.too_many"), false);
+    }
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let account = db::users::credentials_by_email(tx.exec(), email.as_str()).await?;
+    if let Some(account) = account.filter(|a| a.status == "active") {
+        let secret = token::generate();
+        db::tokens::retire_all(tx.exec(), account.id, Purpose::PasswordReset, now).await?;
+        db::tokens::insert(
+            tx.exec(),
+            account.id,
+            Purpose::PasswordReset,
+            &secret.hash,
+            None,
+            now,
+            now + VALID_SECONDS,
+        )
+        .await?;
+        let link = app.config.link(&format!("/reset/{}", secret.secret));
+        mail::enqueue(
+            &mut tx,
+            &app.config,
+            Locale::from_code(&account.locale),
+            email.as_str(),
+            &Mail::PasswordReset { link: &link },
+        )
+        .await?;
+        tx.commit().await?;
+        app.mail.wake();
+        tracing::info!(user = account.id, "password reset requested");
+    }
+    view(StatusCode::OK, None, true)
+}
+
+async fn usable_token(app: &AppState, secret: &str) -> AppResult<Option<UserToken>> {
+    if !token::looks_valid(secret) {
+        return Ok(None);
+    }
+    let mut conn = app.db.conn().await?;
+    let found = db::tokens::find(conn.exec(), Purpose::PasswordReset, &token::hash(secret)).await?;
+    Ok(found.filter(|t| t.used_at.is_none() && t.expires_at > db::now()))
+}
+
+pub async fn form(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Path(secret): Path<String>,
+) -> AppResult<Response> {
+    if usable_token(&app, &secret).await?.is_none() {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.reset"));
+    }
+    Ok(ResetView {
+        layout: Layout::titled(&app, &ctx, "reset.new_title"),
+        errors: Vec::new(),
+    }
+    .into_response())
+}
+
+pub async fn submit(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Path(secret): Path<String>,
+    CsrfForm(form): CsrfForm<ResetForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let Some(found) = usable_token(&app, &secret).await? else {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.reset"));
+    };
+    let email = {
+        let mut conn = app.db.conn().await?;
+        db::users::email_of(conn.exec(), found.user_id)
+            .await?
+            .unwrap_or_default()
+    };
+    let problem = match check_new_password(&form.password, &[email.as_str()]) {
+        Err(weak) => Some(weak.key()),
+        Ok(()) if form.password != form.password_confirm => Some("password.mismatch"),
+        Ok(()) => None,
+    };
+    if let Some(key) = problem {
+        let view = ResetView {
+            layout: Layout::titled(&app, &ctx, "reset.new_title"),
+            errors: vec![t.s(key).into_owned()],
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
+    }
+    let hash = app.passwords.hash(&form.password).await?;
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    if !db::tokens::mark_used(tx.exec(), found.id, now).await? {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.reset"));
+    }
+    // Every other session of the account ends with the new auth version.
+    let version = db::users::set_password(tx.exec(), found.user_id, &hash, now).await?;
+    db::audit::record(
+        tx.exec(),
+        Some(found.user_id),
+        "password.reset",
+        Some(found.user_id),
+        "",
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user = found.user_id, "password reset");
+
+    let session = SessionData(&ctx.session);
+    session.log_in(found.user_id, version).await?;
+    session.set_flash(t.s("reset.done").into_owned()).await?;
+    Ok(Redirect::to("/").into_response())
+}

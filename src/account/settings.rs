@@ -1,0 +1,490 @@
+//! The member's own account: display name, password, e-mail (re-verified), language, text size.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::account::FormErrors;
+use crate::account::join::link_invalid;
+use crate::account::rules::{DisplayName, Email};
+use crate::auth::CurrentUser;
+use crate::auth::csrf::CsrfForm;
+use crate::auth::password::check_new_password;
+use crate::auth::session::{RequestContext, SessionData, TextSize};
+use crate::auth::token;
+use crate::db::tokens::{Purpose, UserToken};
+use crate::db::{self, users::SessionUser};
+use crate::error::AppResult;
+use crate::i18n::Locale;
+use crate::mail::{self, Mail};
+use crate::web::layout::Layout;
+
+/// How long the link that confirms a new address stays valid.
+const EMAIL_CHANGE_SECONDS: i64 = 24 * 3600;
+
+/// Which of the page's forms a message belongs to.
+#[derive(Default)]
+pub struct SectionErrors {
+    name: FormErrors,
+    password: FormErrors,
+    email: FormErrors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/settings.html")]
+pub struct SettingsView {
+    layout: Layout,
+    display_name: String,
+    email: String,
+    new_email: String,
+    role_label: String,
+    relation_label: String,
+    section_errors: SectionErrors,
+}
+
+async fn settings_view(
+    app: &AppState,
+    ctx: &RequestContext,
+    user: &SessionUser,
+    display_name: Option<String>,
+    new_email: String,
+    errors: SectionErrors,
+) -> AppResult<SettingsView> {
+    let t = ctx.tr();
+    let mut conn = app.db.conn().await?;
+    let email = db::users::email_of(conn.exec(), user.id)
+        .await?
+        .unwrap_or_default();
+    Ok(SettingsView {
+        layout: Layout::titled(app, ctx, "account.title"),
+        display_name: display_name.unwrap_or_else(|| user.display_name.clone()),
+        email,
+        new_email,
+        role_label: t.s(&format!("role.{}", user.role)).into_owned(),
+        relation_label: t.s(&format!("relation.{}", user.relation)).into_owned(),
+        section_errors: errors,
+    })
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Response> {
+    Ok(settings_view(
+        &app,
+        &ctx,
+        &user,
+        None,
+        String::new(),
+        SectionErrors::default(),
+    )
+    .await?
+    .into_response())
+}
+
+async fn form_again(
+    app: &AppState,
+    ctx: &RequestContext,
+    user: &SessionUser,
+    name: Option<String>,
+    new_email: String,
+    errors: SectionErrors,
+) -> AppResult<Response> {
+    let view = settings_view(app, ctx, user, name, new_email, errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
+}
+
+async fn done(ctx: &RequestContext, key: &str) -> AppResult<Response> {
+    SessionData(&ctx.session)
+        .set_flash(ctx.tr().s(key).into_owned())
+        .await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    display_name: String,
+}
+
+pub async fn change_name(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    CsrfForm(form): CsrfForm<NameForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let typed = Some(form.display_name.chars().take(100).collect());
+    let name = match DisplayName::parse(&form.display_name) {
+        Ok(name) => name,
+        Err(e) => {
+            let errors = SectionErrors {
+                name: vec![t.s(e.key()).into_owned()],
+                ..Default::default()
+            };
+            return form_again(&app, &ctx, &user, typed, String::new(), errors).await;
+        }
+    };
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let current_key = DisplayName::parse(&user.display_name)
+        .map(|n| n.key)
+        .unwrap_or_default();
+    if name.key != current_key && db::users::display_name_taken(tx.exec(), &name.key).await? {
+        drop(tx);
+        let errors = SectionErrors {
+            name: vec![t.s("name.taken").into_owned()],
+            ..Default::default()
+        };
+        return form_again(&app, &ctx, &user, typed, String::new(), errors).await;
+    }
+    match db::users::set_display_name(tx.exec(), user.id, &name.name, &name.key, now).await {
+        Err(e) if db::is_unique_violation(&e) => {
+            drop(tx);
+            let errors = SectionErrors {
+                name: vec![t.s("name.taken").into_owned()],
+                ..Default::default()
+            };
+            return form_again(&app, &ctx, &user, typed, String::new(), errors).await;
+        }
+        other => other?,
+    }
+    db::audit::record(
+        tx.exec(),
+        Some(user.id),
+        "account.name_changed",
+        Some(user.id),
+        "",
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    done(&ctx, "account.name_saved").await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+pub async fn change_password(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let (hash, email) = {
+        let mut conn = app.db.conn().await?;
+        let credentials = db::users::credentials_by_id(conn.exec(), user.id).await?;
+        let email = db::users::email_of(conn.exec(), user.id)
+            .await?
+            .unwrap_or_default();
+        (credentials.map(|c| c.password_hash), email)
+    };
+    let problem = if !app
+        .passwords
+        .verify(&form.current_password, hash.as_deref())
+        .await?
+    {
+        Some("account.wrong_password")
+    } else {
+        match check_new_password(
+            &form.password,
+            &[email.as_str(), user.display_name.as_str()],
+        ) {
+            Err(weak) => Some(weak.key()),
+            Ok(()) if form.password != form.password_confirm => Some("password.mismatch"),
+            Ok(()) => None,
+        }
+    };
+    if let Some(key) = problem {
+        let errors = SectionErrors {
+            password: vec![t.s(key).into_owned()],
+            ..Default::default()
+        };
+        return form_again(&app, &ctx, &user, None, String::new(), errors).await;
+    }
+    let new_hash = app.passwords.hash(&form.password).await?;
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let version = db::users::set_password(tx.exec(), user.id, &new_hash, now).await?;
+    db::audit::record(
+        tx.exec(),
+        Some(user.id),
+        "password.changed",
+        Some(user.id),
+        "",
+        now,
+    )
+    .await?;
+    mail::enqueue(
+        &mut tx,
+        &app.config,
+        ctx.locale,
+        &email,
+        &Mail::PasswordChanged {
+            display_name: &user.display_name,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    app.mail.wake();
+    // This session stays; every other one carries the old version and ends.
+    let session = SessionData(&ctx.session);
+    session.set_auth_version(version).await?;
+    ctx.session.cycle_id().await?;
+    done(&ctx, "account.password_saved").await
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    new_email: String,
+    #[serde(default)]
+    current_password: String,
+}
+
+pub async fn change_email(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let typed: String = form.new_email.chars().take(300).collect();
+    let hash = {
+        let mut conn = app.db.conn().await?;
+        db::users::credentials_by_id(conn.exec(), user.id)
+            .await?
+            .map(|c| c.password_hash)
+    };
+    let email = Email::parse(&form.new_email);
+    let problem = if email.is_none() {
+        Some("account.bad_email")
+    } else if !app
+        .passwords
+        .verify(&form.current_password, hash.as_deref())
+        .await?
+    {
+        Some("account.wrong_password")
+    } else {
+        None
+    };
+    let Some(email) = email.filter(|_| problem.is_none()) else {
+        let errors = SectionErrors {
+            email: vec![t.s(problem.unwrap_or("account.bad_email")).into_owned()],
+            ..Default::default()
+        };
+        return form_again(&app, &ctx, &user, None, typed, errors).await;
+    };
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    // An address that already belongs to someone gets no mail, but the answer is the same, so
+    // the form cannot be used to find out who is a member.
+    if !db::users::email_exists(tx.exec(), email.as_str()).await? {
+        let secret = token::generate();
+        db::tokens::retire_all(tx.exec(), user.id, Purpose::EmailChange, now).await?;
+        db::tokens::insert(
+            tx.exec(),
+            user.id,
+            Purpose::EmailChange,
+            &secret.hash,
+            Some(email.as_str()),
+            now,
+            now + EMAIL_CHANGE_SECONDS,
+        )
+        .await?;
+        let link = app
+            .config
+            .link(&format!("/account/email/confirm/{}", secret.secret));
+        let change = Mail::EmailChange {
+            link: &link,
+            display_name: &user.display_name,
+        };
+        mail::enqueue(&mut tx, &app.config, ctx.locale, email.as_str(), &change).await?;
+        tx.commit().await?;
+        app.mail.wake();
+    }
+    SessionData(&ctx.session)
+        .set_flash(t.f("account.email_sent", &[("email", email.as_str())]))
+        .await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/confirm_email.html")]
+pub struct ConfirmEmailView {
+    layout: Layout,
+    new_email: String,
+}
+
+async fn usable_email_token(app: &AppState, secret: &str) -> AppResult<Option<UserToken>> {
+    if !token::looks_valid(secret) {
+        return Ok(None);
+    }
+    let mut conn = app.db.conn().await?;
+    let found = db::tokens::find(conn.exec(), Purpose::EmailChange, &token::hash(secret)).await?;
+    Ok(found.filter(|t| t.used_at.is_none() && t.expires_at > db::now()))
+}
+
+/// A link opened from the mail shows a button; only the button (a POST) changes the address, so
+/// a mail scanner that follows links changes nothing.
+pub async fn confirm_email_form(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Path(secret): Path<String>,
+) -> AppResult<Response> {
+    let Some(found) = usable_email_token(&app, &secret).await? else {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
+    };
+    let view = ConfirmEmailView {
+        layout: Layout::titled(&app, &ctx, "email_confirm.title"),
+        new_email: found.new_email.unwrap_or_default(),
+    };
+    Ok(view.into_response())
+}
+
+pub async fn confirm_email(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Path(secret): Path<String>,
+    CsrfForm(_): CsrfForm<crate::auth::csrf::NoFields>,
+) -> AppResult<Response> {
+    let Some(found) = usable_email_token(&app, &secret).await? else {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
+    };
+    let Some(new_email) = found.new_email.clone() else {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
+    };
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let user = db::users::session_user(tx.exec(), found.user_id).await?;
+    let old_email = db::users::email_of(tx.exec(), found.user_id).await?;
+    let (Some(user), Some(old_email)) = (user, old_email) else {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
+    };
+    if !db::tokens::mark_used(tx.exec(), found.id, now).await?
+        || db::users::email_exists(tx.exec(), &new_email).await?
+    {
+        return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
+    }
+    match db::users::set_email(tx.exec(), user.id, &new_email, now).await {
+        Err(e) if db::is_unique_violation(&e) => {
+            return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
+        }
+        other => other?,
+    }
+    db::audit::record(
+        tx.exec(),
+        Some(user.id),
+        "email.changed",
+        Some(user.id),
+        "",
+        now,
+    )
+    .await?;
+    // The old address hears of the change, in case it was not the member who made it.
+    let notice = Mail::EmailChanged {
+        display_name: &user.display_name,
+        new_email: &new_email,
+    };
+    mail::enqueue(
+        &mut tx,
+        &app.config,
+        Locale::from_code(&user.locale),
+        &old_email,
+        &notice,
+    )
+    .await?;
+    tx.commit().await?;
+    app.mail.wake();
+    SessionData(&ctx.session)
+        .set_flash(ctx.tr().s("account.email_saved").into_owned())
+        .await?;
+    let next = if ctx.user.is_some() {
+        "/account"
+    } else {
+        "/login"
+    };
+    Ok(Redirect::to(next).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PreferencesForm {
+    locale: Option<String>,
+    text_size: Option<String>,
+}
+
+/// Language and text size: saved on the account, or in the session for a visitor. Goes back to
+/// the page the form was on.
+pub async fn preferences(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<PreferencesForm>,
+) -> AppResult<Response> {
+    let locale = form
+        .locale
+        .as_deref()
+        .and_then(Locale::parse)
+        .unwrap_or(ctx.locale);
+    let size = form
+        .text_size
+        .as_deref()
+        .and_then(TextSize::parse)
+        .unwrap_or(ctx.text_size);
+    match &ctx.user {
+        Some(user) => {
+            let mut tx = app.db.begin().await?;
+            db::users::set_preferences(
+                tx.exec(),
+                user.id,
+                locale.as_str(),
+                size.as_str(),
+                db::now(),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        None => {
+            SessionData(&ctx.session)
+                .set_visitor_preferences(locale, size)
+                .await?
+        }
+    }
+    Ok(Redirect::to(&back_to(&headers, &app)).into_response())
+}
+
+/// The same-site path the request came from, or the home page.
+fn back_to(headers: &HeaderMap, app: &AppState) -> String {
+    let referer = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok());
+    match referer {
+        Some(url) if crate::auth::csrf::same_origin(headers, &app.config.base_url) => {
+            let mut path = url.path().to_owned();
+            if let Some(query) = url.query() {
+                path.push('?');
+                path.push_str(query);
+            }
+            if path.starts_with('/') && !path.starts_with("//") {
+                path
+            } else {
+                "/".into()
+            }
+        }
+        _ => "/".into(),
+    }
+}

@@ -1,0 +1,19 @@
+//! Coordinator tools. So far: invitations.
+
+pub mod invitations;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/invitations",
+            get(invitations::page).post(invitations::invite_pasted),
+        )
+        .route("/admin/invitations/csv", post(invitations::invite_csv))
+        .route("/admin/invitations/{id}/resend", post(invitations::resend))
+        .route("/admin/invitations/{id}/revoke", post(invitations::revoke))
+}

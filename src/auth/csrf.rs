@@ -1,0 +1,168 @@
+//! CSRF: every unsafe request must come from our own origin (the `Origin` header, or `Referer`
+//! when a browser sends no Origin) and every form carries the session's token.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::RngCore;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::auth::session::RequestContext;
+use crate::error::AppError;
+
+/// Forms are small; a CSV of invitations is the largest thing posted.
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Compares in time independent of where the strings first differ.
+pub fn tokens_match(expected: &str, given: &str) -> bool {
+    expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// The scheme-host-port an `Origin` or `Referer` names.
+fn origin_of(value: &str) -> Option<String> {
+    let url = url::Url::parse(value).ok()?;
+    Some(url.origin().ascii_serialization())
+}
+
+/// Whether an unsafe request comes from this site: its Origin (or Referer) is the configured base
+/// URL's origin or the origin the browser addressed (`Host`).
+pub fn same_origin(headers: &HeaderMap, base_url: &url::Url) -> bool {
+    let claimed = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok())
+        .and_then(origin_of);
+    let Some(claimed) = claimed else { return false };
+    if claimed == base_url.origin().ascii_serialization() {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    host.is_some_and(|host| {
+        claimed == format!("http://{host}") || claimed == format!("https://{host}")
+    })
+}
+
+/// Middleware: unsafe methods from another origin change nothing.
+pub async fn check_origin(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe && !same_origin(request.headers(), &app.config.base_url) {
+        tracing::info!(path = %request.uri().path(), "cross-origin or origin-less unsafe request refused");
+        return AppError::StaleForm.into_response();
+    }
+    next.run(request).await
+}
+
+#[derive(Deserialize)]
+struct TokenField {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A form with nothing but its CSRF token (logout, resend, revoke).
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+/// A urlencoded form whose CSRF token matched the session's. The token field is `csrf`; `T` need
+/// not declare it.
+pub struct CsrfForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request<Body>, state: &S) -> Result<Self, AppError> {
+        let (mut parts, body) = request.into_parts();
+        let ctx = <RequestContext as axum::extract::FromRequestParts<S>>::from_request_parts(
+            &mut parts, state,
+        )
+        .await?;
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(AppError::BadRequest("expected a urlencoded form"));
+        }
+        let bytes = to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| AppError::BadRequest("form too large"))?;
+        let token: TokenField = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| AppError::BadRequest("unreadable form"))?;
+        if !tokens_match(&ctx.csrf, &token.csrf) {
+            return Err(AppError::StaleForm);
+        }
+        if url::form_urlencoded::parse(&bytes)
+            .any(|(k, v)| k.contains('\u{FFFD}') || v.contains('\u{FFFD}'))
+        {
+            return Err(AppError::BadRequest("form is not valid UTF-8"));
+        }
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| AppError::BadRequest("unexpected form fields"))?;
+        Ok(CsrfForm(form))
+    }
+}
+
+/// For forms read another way (multipart uploads): the token must match the session's.
+pub fn check_token(ctx: &RequestContext, given: &str) -> Result<(), AppError> {
+    if tokens_match(&ctx.csrf, given) {
+        Ok(())
+    } else {
+        Err(AppError::StaleForm)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_must_be_ours() {
+        let base = url::Url::parse("https://hidamari.example.org").expect("url");
+        let mut headers = HeaderMap::new();
+        assert!(!same_origin(&headers, &base), "no Origin and no Referer");
+        headers.insert(
+            header::ORIGIN,
+            "https://hidamari.example.org".parse().expect("value"),
+        );
+        assert!(same_origin(&headers, &base));
+        headers.insert(
+            header::ORIGIN,
+            "https://evil.example.com".parse().expect("value"),
+        );
+        assert!(!same_origin(&headers, &base));
+        headers.insert(header::HOST, "127.0.0.1:8080".parse().expect("value"));
+        headers.insert(
+            header::ORIGIN,
+            "http://127.0.0.1:8080".parse().expect("value"),
+        );
+        assert!(same_origin(&headers, &base));
+        headers.insert(header::ORIGIN, "null".parse().expect("value"));
+        assert!(!same_origin(&headers, &base));
+    }
+
+    #[test]
+    fn tokens_compare_exactly() {
+        assert!(tokens_match("abc", "abc"));
+        assert!(!tokens_match("abc", "abd"));
+        assert!(!tokens_match("abc", "ab"));
+        assert!(!tokens_match("abc", ""));
+    }
+}

@@ -1,0 +1,11 @@
+//! Authentication and authorization: password hashing, sessions, the current member and role
+//! extractors, CSRF and Origin checks, rate limits and one-time tokens.
+
+pub mod csrf;
+pub mod password;
+pub mod rate_limit;
+pub mod role;
+pub mod session;
+pub mod token;
+
+pub use session::{CurrentUser, Require};

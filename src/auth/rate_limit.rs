@@ -1,0 +1,46 @@
+//! Rate limits for login and password reset, per e-mail address and per client address
+//! (governor's keyed GCRA limiters). They live in each instance's memory: behind a load balancer
+//! each instance counts on its own, which still bounds guessing to a small multiple.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+#[derive(Clone)]
+pub struct RateLimits {
+    per_address: Arc<DefaultKeyedRateLimiter<String>>,
+    per_client: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+fn per_minute(n: u32, burst: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            // Five tries a minute for one account, after a first burst of ten.
+            per_address: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(5, 10))),
+            // A household or a care facility may share one address: more room per client.
+            per_client: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(20, 30))),
+        }
+    }
+}
+
+impl RateLimits {
+    /// One attempt (a login or a reset request) for `email` from `client`; false when over a limit.
+    pub fn allow(&self, email: &str, client: IpAddr) -> bool {
+        let client_ok = self.per_client.check_key(&client).is_ok();
+        let address_ok = self.per_address.check_key(&email.to_owned()).is_ok();
+        client_ok && address_ok
+    }
+
+    /// Drops keys that have recovered fully, so memory stays bounded.
+    pub fn forget_idle(&self) {
+        self.per_address.retain_recent();
+        self.per_client.retain_recent();
+    }
+}

@@ -1,0 +1,127 @@
+//! What the command line runs. Errors come back as one sentence for the operator.
+
+use std::path::Path;
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::db::{self, Db};
+use crate::{admin, open_database, start};
+
+pub async fn serve(config: Config) -> Result<(), String> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {} (HIDAMARI_LISTEN): {e}", config.listen))?;
+    let base_url = config.base_url.clone();
+    let running = start(config, listener).await.map_err(|e| e.to_string())?;
+    tracing::info!(address = %running.addr, database = ?running.app.db.dialect(), "hidamari is listening on {base_url}");
+    let mut conn = running.app.db.conn().await.map_err(|e| e.to_string())?;
+    if db::users::count_coordinators(conn.exec())
+        .await
+        .map_err(|e| e.to_string())?
+        == 0
+    {
+        println!();
+        println!("  hidamari is running at {base_url}");
+        println!("  No coordinator exists yet. Create the first one in another terminal with:");
+        println!();
+        println!("      cargo run --release -- create-coordinator --email you@example.org");
+        println!();
+        println!("  and open the link it prints.");
+        println!();
+    }
+    drop(conn);
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing requests and sending pending mail");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+pub async fn migrate(config: Config) -> Result<(), String> {
+    let db = open_database(&config).await.map_err(|e| e.to_string())?;
+    db.close().await;
+    println!("The database is up to date.");
+    Ok(())
+}
+
+pub async fn create_coordinator(config: Config, email: &str) -> Result<(), String> {
+    let db = open_database(&config).await.map_err(|e| e.to_string())?;
+    let outcome = admin::invitations::invite_coordinator(&db, &config, email).await;
+    db.close().await;
+    let link = outcome.map_err(|e| e.to_string())?;
+    println!(
+        "Open this link to choose a display name and a password (valid for {} days, once):",
+        config.invitation_days
+    );
+    println!();
+    println!("    {link}");
+    println!();
+    Ok(())
+}
+
+pub async fn backup(config: Config, path: &Path) -> Result<(), String> {
+    if path.exists() {
+        return Err(format!(
+            "{} exists already; choose a new file name",
+            path.display()
+        ));
+    }
+    if config.database_url.starts_with("postgres") {
+        let status = std::process::Command::new("pg_dump")
+            .arg("--format=custom")
+            .arg("--file")
+            .arg(path)
+            .arg(&config.database_url)
+            .status()
+            .map_err(|e| {
+                format!("on PostgreSQL, backups are made with pg_dump, which could not be run: {e}")
+            })?;
+        return if status.success() {
+            println!(
+                "Backup written to {} (restore with pg_restore).",
+                path.display()
+            );
+            Ok(())
+        } else {
+            Err(format!("pg_dump failed ({status})"))
+        };
+    }
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let outcome = db.backup_sqlite(path).await;
+    db.close().await;
+    outcome.map_err(|e| format!("backup failed: {e}"))?;
+    println!(
+        "Backup written to {}. To restore, stop the server and copy it over the database file.",
+        path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! Queries on `users`.
+
+use sqlx::FromRow;
+
+use super::Exec;
+use crate::auth::role::{Relation, Role};
+use crate::on;
+
+/// What every request needs to know about the member behind a session.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionUser {
+    pub id: i64,
+    pub display_name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    #[sqlx(try_from = "String")]
+    pub relation: Relation,
+    pub status: String,
+    pub locale: String,
+    pub text_size: String,
+    pub auth_version: i64,
+}
+
+/// What a login needs.
+#[derive(Debug, Clone, FromRow)]
+pub struct Credentials {
+    pub id: i64,
+    pub password_hash: String,
+    pub status: String,
+    pub locale: String,
+    pub auth_version: i64,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub display_name_key: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub relation: Relation,
+    pub locale: &'a str,
+    pub invited_by: Option<i64>,
+    pub now: i64,
+}
+
+const SESSION_USER: &str =
+    "SELECT id, display_name, role, relation, status, locale, text_size, auth_version FROM users";
+
+pub async fn insert(exec: Exec<'_>, user: &NewUser<'_>) -> Result<i64, sqlx::Error> {
+    let sql = "INSERT INTO users (email, display_name, display_name_key, password_hash, role, relation, \
+               locale, invited_by, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(user.email)
+        .bind(user.display_name)
+        .bind(user.display_name_key)
+        .bind(user.password_hash)
+        .bind(user.role.as_str())
+        .bind(user.relation.as_str())
+        .bind(user.locale)
+        .bind(user.invited_by)
+        .bind(user.now)
+        .fetch_one(c)
+        .await)
+}
+
+pub async fn session_user(exec: Exec<'_>, id: i64) -> Result<Option<SessionUser>, sqlx::Error> {
+    let sql = format!("{SESSION_USER} WHERE id = $1");
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn credentials_by_email(
+    exec: Exec<'_>,
+    email: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    let sql = "SELECT id, password_hash, status, locale, auth_version FROM users WHERE email = $1";
+    on!(exec, |c| sqlx::query_as(sql)
+        .bind(email)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn credentials_by_id(
+    exec: Exec<'_>,
+    id: i64,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    let sql = "SELECT id, password_hash, status, locale, auth_version FROM users WHERE id = $1";
+    on!(exec, |c| sqlx::query_as(sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn email_of(exec: Exec<'_>, id: i64) -> Result<Option<String>, sqlx::Error> {
+    let sql = "SELECT email FROM users WHERE id = $1";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn email_exists(exec: Exec<'_>, email: &str) -> Result<bool, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM users WHERE email = $1";
+    let n: i64 = on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(email)
+        .fetch_one(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+pub async fn display_name_taken(exec: Exec<'_>, key: &str) -> Result<bool, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM users WHERE display_name_key = $1";
+    let n: i64 = on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(key)
+        .fetch_one(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+pub async fn count_coordinators(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM users WHERE role = 'coordinator' AND status = 'active'";
+    on!(exec, |c| sqlx::query_scalar(sql).fetch_one(c).await)
+}
+
+/// Sets a new password hash and moves the account's auth version on, which ends every session
+/// that carries the old version. Returns the new version.
+pub async fn set_password(
+    exec: Exec<'_>,
+    id: i64,
+    hash: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let sql = "UPDATE users SET password_hash = $1, auth_version = auth_version + 1, updated_at = $2 \
+               WHERE id = $3 RETURNING auth_version";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .fetch_one(c)
+        .await)
+}
+
+pub async fn set_email(exec: Exec<'_>, id: i64, email: &str, now: i64) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE users SET email = $1, updated_at = $2 WHERE id = $3";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(email)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_display_name(
+    exec: Exec<'_>,
+    id: i64,
+    name: &str,
+    key: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let sql =
+        "UPDATE users SET display_name = $1, display_name_key = $2, updated_at = $3 WHERE id = $4";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(name)
+        .bind(key)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_preferences(
+    exec: Exec<'_>,
+    id: i64,
+    locale: &str,
+    text_size: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE users SET locale = $1, text_size = $2, updated_at = $3 WHERE id = $4";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(locale)
+        .bind(text_size)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}

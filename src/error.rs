@@ -1,0 +1,115 @@
+//! One application error type. A handler returns `AppError`; its response carries an [`ErrorPage`]
+//! marker that the page middleware renders in the reader's language (see `web::context`).
+//! Database and internal errors are logged once, here, and shown as a plain apology.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No such page, or one the reader may not know exists (the same answer for both).
+    #[error("not found")]
+    NotFound,
+    /// The reader is known but may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// No session: the login page.
+    #[error("login required")]
+    LoginRequired,
+    /// The form's CSRF token or the request's Origin did not match: a stale or forged form.
+    #[error("stale form")]
+    StaleForm,
+    /// Input that cannot be read at all (not form validation, which re-renders the form).
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// A rate limit was reached.
+    #[error("too many requests")]
+    TooManyRequests,
+    /// Password hashing is saturated; the reader may try again in a moment.
+    #[error("busy")]
+    Busy,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// The kind of error page to render; put in the response's extensions by [`AppError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorPage {
+    NotFound,
+    Forbidden,
+    StaleForm,
+    BadRequest,
+    TooManyRequests,
+    Busy,
+    Internal,
+}
+
+impl ErrorPage {
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorPage::NotFound => StatusCode::NOT_FOUND,
+            ErrorPage::Forbidden | ErrorPage::StaleForm => StatusCode::FORBIDDEN,
+            ErrorPage::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorPage::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorPage::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorPage::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The locale key prefix for the page's title and text.
+    pub fn key(self) -> &'static str {
+        match self {
+            ErrorPage::NotFound => "error.not_found",
+            ErrorPage::Forbidden => "error.forbidden",
+            ErrorPage::StaleForm => "error.stale_form",
+            ErrorPage::BadRequest => "error.bad_request",
+            ErrorPage::TooManyRequests => "error.too_many",
+            ErrorPage::Busy => "error.busy",
+            ErrorPage::Internal => "error.internal",
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let page = match self {
+            AppError::LoginRequired => return Redirect::to("/login").into_response(),
+            AppError::NotFound => ErrorPage::NotFound,
+            AppError::Forbidden => ErrorPage::Forbidden,
+            AppError::StaleForm => ErrorPage::StaleForm,
+            AppError::BadRequest(why) => {
+                tracing::debug!(why, "bad request");
+                ErrorPage::BadRequest
+            }
+            AppError::TooManyRequests => ErrorPage::TooManyRequests,
+            AppError::Busy => ErrorPage::Busy,
+            AppError::Database(err) => {
+                tracing::error!(error = %err, "database error");
+                ErrorPage::Internal
+            }
+            AppError::Internal(err) => {
+                tracing::error!(error = %err, "internal error");
+                ErrorPage::Internal
+            }
+        };
+        let mut response = page.status().into_response();
+        response.extensions_mut().insert(page);
+        response
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(err: askama::Error) -> Self {
+        AppError::Internal(format!("template: {err}"))
+    }
+}
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(err: tower_sessions::session::Error) -> Self {
+        AppError::Internal(format!("session: {err}"))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,60 @@
+//! The logged-in home page: what the member can do now. It grows with each capability.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::role::Role;
+use crate::auth::session::RequestContext;
+use crate::error::AppError;
+use crate::web::layout::Layout;
+
+/// One thing the member can do, as a large link with a line of explanation.
+pub struct Action {
+    pub href: &'static str,
+    pub title: String,
+    pub text: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home/home.html")]
+pub struct HomeView {
+    layout: Layout,
+    greeting: String,
+    actions: Vec<Action>,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/", get(home))
+}
+
+async fn home(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+) -> HomeView {
+    let t = ctx.tr();
+    let action = |href, key: &str| Action {
+        href,
+        title: t.s(&format!("home.action.{key}.title")).into_owned(),
+        text: t.s(&format!("home.action.{key}.text")).into_owned(),
+    };
+    let mut actions = vec![action("/account", "account")];
+    if user.role == Role::Coordinator {
+        actions.push(action("/admin/invitations", "invitations"));
+    }
+    HomeView {
+        layout: Layout::titled(&app, &ctx, "home.title"),
+        greeting: t.f("home.greeting", &[("name", &user.display_name)]),
+        actions,
+    }
+}
+
+/// Unknown addresses: visitors are sent to the login page (they learn nothing); members get a 404.
+pub async fn fallback(CurrentUser(_): CurrentUser) -> AppError {
+    AppError::NotFound
+}

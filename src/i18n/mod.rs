@@ -1,0 +1,141 @@
+//! Locales: Japanese by default, complete English. Strings live in `locales/app.yml` (each key with
+//! both languages side by side) and are compiled into the binary by rust-i18n.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    Ja,
+    En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::Ja, Locale::En];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::Ja => "ja",
+            Locale::En => "en",
+        }
+    }
+
+    /// A stored or submitted locale code; anything unknown falls back to Japanese.
+    pub fn from_code(code: &str) -> Locale {
+        match code {
+            "en" => Locale::En,
+            _ => Locale::Ja,
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Locale> {
+        match code {
+            "ja" => Some(Locale::Ja),
+            "en" => Some(Locale::En),
+            _ => None,
+        }
+    }
+
+    /// The first supported language in an `Accept-Language` header, by quality.
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        let mut best: Option<(f32, Locale)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let quality = pieces
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            if let Some(locale) = Locale::parse(primary) {
+                if best.is_none_or(|(q, _)| quality > q) {
+                    best = Some((quality, locale));
+                }
+            }
+        }
+        best.map(|(_, l)| l)
+    }
+
+    pub fn tr(self) -> Tr {
+        Tr(self)
+    }
+}
+
+/// The translator handed to templates: `{{ t.s("login.title") }}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub Locale);
+
+impl Tr {
+    pub fn s(&self, key: &str) -> Cow<'static, str> {
+        crate::_rust_i18n_try_translate(self.0.as_str(), key)
+            .map(|text| Cow::Owned(text.into_owned()))
+            .unwrap_or_else(|| Cow::Owned(key.to_owned()))
+    }
+
+    /// A string with `%{name}` placeholders filled in.
+    pub fn f(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut text = self.s(key).into_owned();
+        for (name, value) in args {
+            text = text.replace(&format!("%{{{name}}}"), value);
+        }
+        text
+    }
+
+    pub fn locale(&self) -> &'static str {
+        self.0.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_supported() {
+        assert_eq!(
+            Locale::from_accept_language("en-US,en;q=0.9,ja;q=0.8"),
+            Some(Locale::En)
+        );
+        assert_eq!(
+            Locale::from_accept_language("fr;q=1, ja;q=0.5"),
+            Some(Locale::Ja)
+        );
+        assert_eq!(Locale::from_accept_language("fr, de"), None);
+    }
+
+    /// Every key in the locale file has both languages, so English is complete.
+    #[test]
+    fn every_key_has_both_languages() {
+        let file = include_str!("../../locales/app.yml");
+        let keys: Vec<&str> = file
+            .lines()
+            .filter(|l| {
+                !l.starts_with(' ')
+                    && !l.starts_with('#')
+                    && !l.starts_with('_')
+                    && l.ends_with(':')
+            })
+            .map(|l| l.trim_end_matches(':'))
+            .collect();
+        assert!(
+            keys.len() > 50,
+            "the locale file was not read: {} keys",
+            keys.len()
+        );
+        for key in keys {
+            for locale in Locale::ALL {
+                assert!(
+                    crate::_rust_i18n_try_translate(locale.as_str(), key).is_some(),
+                    "{key} has no {} text",
+                    locale.as_str()
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! hidamari: builds the application from configuration: config -> storage -> services -> router.
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod home;
+pub mod i18n;
+pub mod mail;
+pub mod session_store;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::auth::password::Passwords;
+use crate::auth::rate_limit::RateLimits;
+use crate::config::Config;
+use crate::db::Db;
+use crate::mail::MailSignal;
+use crate::mail::worker::MailWorker;
+use crate::session_store::AnySessionStore;
+
+rust_i18n::i18n!("locales");
+
+/// The services every handler can reach.
+pub struct App {
+    pub config: Config,
+    pub db: Db,
+    pub passwords: Passwords,
+    pub limits: RateLimits,
+    pub mail: MailSignal,
+}
+
+pub type AppState = Arc<App>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Connects to the database (creating the data folder for SQLite) and brings the schema up to date.
+pub async fn open_database(config: &Config) -> Result<Db, StartError> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| StartError::Other(format!("{}: {e}", config.data_dir.display())))?;
+    }
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// A running server: its address, and the means to stop it gracefully.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: AppState,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<()>,
+    worker: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests finish, sends what the outbox holds, closes the database.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        if let Err(e) = self.server.await {
+            tracing::error!(error = %e, "server task");
+        }
+        if let Err(e) = self.worker.await {
+            tracing::error!(error = %e, "mail worker task");
+        }
+        self.app.db.close().await;
+    }
+}
+
+/// Starts the whole application on `listener`: migrations, the mail worker, the HTTP server.
+pub async fn start(config: Config, listener: TcpListener) -> Result<Running, StartError> {
+    let db = open_database(&config).await?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    let store = AnySessionStore::new(&db);
+    store.migrate().await?;
+    let slots = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let app = Arc::new(App {
+        passwords: Passwords::new(slots).map_err(|e| StartError::Other(e.to_string()))?,
+        limits: RateLimits::default(),
+        mail: MailSignal::default(),
+        db,
+        config,
+    });
+    let (shutdown, shutdown_rx) = watch::channel(false);
+
+    let worker = MailWorker::new(app.db.clone(), &app.config, app.mail.clone())
+        .map_err(StartError::Other)?;
+    let worker = tokio::spawn(worker.run(shutdown_rx.clone()));
+    tokio::spawn(housekeeping(
+        app.clone(),
+        store.clone(),
+        shutdown_rx.clone(),
+    ));
+
+    let router = router(app.clone(), store);
+    let mut server_stop = shutdown_rx;
+    let server = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let stopping = async move {
+            let _ = server_stop.wait_for(|stop| *stop).await;
+        };
+        if let Err(e) = axum::serve(listener, service)
+            .with_graceful_shutdown(stopping)
+            .await
+        {
+            tracing::error!(error = %e, "server");
+        }
+    });
+    Ok(Running {
+        addr,
+        app,
+        shutdown,
+        server,
+        worker,
+    })
+}
+
+/// Expired sessions and idle rate-limit keys are cleared now and then.
+async fn housekeeping(app: AppState, store: AnySessionStore, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(e) = store.delete_expired_sessions().await {
+            tracing::warn!(error = %e, "deleting expired sessions");
+        }
+        app.limits.forget_idle();
+    }
+}
+
+pub fn router(app: AppState, store: AnySessionStore) -> Router {
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("hidamari_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(app.config.is_https())
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(30),
+        ));
+
+    let members_only = Router::new()
+        .merge(home::routes())
+        .merge(account::member_routes())
+        .merge(admin::routes())
+        .route_layer(from_fn(auth::session::require_login));
+
+    let pages = Router::new()
+        .merge(account::public_routes())
+        .merge(members_only)
+        .fallback(home::fallback)
+        .layer(from_fn_with_state(app.clone(), web::page_context))
+        .layer(sessions);
+
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/static/{*path}", get(web::assets::serve))
+        .merge(pages)
+        .layer(from_fn_with_state(app.clone(), auth::csrf::check_origin))
+        .layer(DefaultBodyLimit::max(auth::csrf::MAX_FORM_BYTES));
+    for (name, value) in web::security_headers() {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            name,
+            axum::http::HeaderValue::from_static(value),
+        ));
+    }
+    router
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::new())
+        .with_state(app)
+}
+
+/// 200 when the database answers, 503 when it does not.
+async fn healthz(
+    axum::extract::State(app): axum::extract::State<AppState>,
+) -> (StatusCode, &'static str) {
+    match app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
+    }
+}

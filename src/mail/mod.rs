@@ -1,0 +1,186 @@
+//! E-mail: every mail is rendered and written to the outbox in the same transaction as the
+//! action that causes it; a background worker ([`worker`]) sends it with retries.
+
+pub mod worker;
+
+use std::sync::Arc;
+
+use askama::Template;
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::db::{self, Tx};
+use crate::error::AppError;
+use crate::i18n::{Locale, Tr};
+
+/// Wakes the worker after a transaction with mail committed, so mail leaves at once rather than
+/// at the next poll.
+#[derive(Clone, Default)]
+pub struct MailSignal(Arc<Notify>);
+
+impl MailSignal {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    pub async fn woken(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// The mails hidamari sends, with what each needs to say.
+pub enum Mail<'a> {
+    Invitation {
+        link: &'a str,
+        inviter: &'a str,
+        expires: &'a str,
+    },
+    PasswordReset {
+        link: &'a str,
+    },
+    EmailChange {
+        link: &'a str,
+        display_name: &'a str,
+    },
+    EmailChanged {
+        display_name: &'a str,
+        new_email: &'a str,
+    },
+    PasswordChanged {
+        display_name: &'a str,
+    },
+}
+
+/// Every mail has the same shape: a greeting, paragraphs, at most one button, a closing note.
+#[derive(Template)]
+#[template(path = "mail/mail.txt", escape = "none")]
+struct MailText<'a> {
+    content: &'a MailContent,
+}
+
+#[derive(Template)]
+#[template(path = "mail/mail.html")]
+struct MailHtml<'a> {
+    content: &'a MailContent,
+    lang: &'a str,
+}
+
+struct MailContent {
+    subject: String,
+    greeting: String,
+    paragraphs: Vec<String>,
+    action: Option<(String, String)>,
+    closing: String,
+}
+
+pub struct RenderedMail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Mail<'_> {
+    fn content(&self, t: Tr, site_name: &str) -> MailContent {
+        let site = [("site", site_name)];
+        let (key, greeting, paragraphs, action) = match self {
+            Mail::Invitation {
+                link,
+                inviter,
+                expires,
+            } => (
+                "mail.invitation",
+                t.s("mail.greeting_plain").into_owned(),
+                vec![
+                    t.f(
+                        "mail.invitation.body",
+                        &[("site", site_name), ("inviter", inviter)],
+                    ),
+                    t.f("mail.invitation.expires", &[("expires", expires)]),
+                ],
+                Some((t.s("mail.invitation.action").into_owned(), link.to_string())),
+            ),
+            Mail::PasswordReset { link } => (
+                "mail.reset",
+                t.s("mail.greeting_plain").into_owned(),
+                vec![
+                    t.f("mail.reset.body", &site),
+                    t.s("mail.reset.ignore").into_owned(),
+                ],
+                Some((t.s("mail.reset.action").into_owned(), link.to_string())),
+            ),
+            Mail::EmailChange { link, display_name } => (
+                "mail.email_change",
+                t.f("mail.greeting", &[("name", display_name)]),
+                vec![
+                    t.f("mail.email_change.body", &site),
+                    t.s("mail.email_change.ignore").into_owned(),
+                ],
+                Some((
+                    t.s("mail.email_change.action").into_owned(),
+                    link.to_string(),
+                )),
+            ),
+            Mail::EmailChanged {
+                display_name,
+                new_email,
+            } => (
+                "mail.email_changed",
+                t.f("mail.greeting", &[("name", display_name)]),
+                vec![t.f(
+                    "mail.email_changed.body",
+                    &[("site", site_name), ("email", new_email)],
+                )],
+                None,
+            ),
+            Mail::PasswordChanged { display_name } => (
+                "mail.password_changed",
+                t.f("mail.greeting", &[("name", display_name)]),
+                vec![t.f("mail.password_changed.body", &site)],
+                None,
+            ),
+        };
+        MailContent {
+            subject: t.f(&format!("{key}.subject"), &site),
+            greeting,
+            paragraphs,
+            action,
+            closing: t.f("mail.closing", &site),
+        }
+    }
+
+    pub fn render(&self, locale: Locale, site_name: &str) -> Result<RenderedMail, AppError> {
+        let content = self.content(locale.tr(), site_name);
+        let text = MailText { content: &content }.render()?;
+        let html = MailHtml {
+            content: &content,
+            lang: locale.as_str(),
+        }
+        .render()?;
+        Ok(RenderedMail {
+            subject: content.subject,
+            text,
+            html,
+        })
+    }
+}
+
+/// Writes a mail to the outbox inside the caller's transaction.
+pub async fn enqueue(
+    tx: &mut Tx,
+    config: &Config,
+    locale: Locale,
+    to: &str,
+    mail: &Mail<'_>,
+) -> Result<(), AppError> {
+    let rendered = mail.render(locale, &config.site_name)?;
+    db::outbox::enqueue(
+        tx.exec(),
+        to,
+        &rendered.subject,
+        &rendered.text,
+        &rendered.html,
+        db::now(),
+    )
+    .await?;
+    Ok(())
+}

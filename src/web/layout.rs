@@ -1,0 +1,66 @@
+//! The shared layout every page template extends, and the error page.
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+use crate::AppState;
+use crate::auth::role::Role;
+use crate::auth::session::{RequestContext, TextSize};
+use crate::i18n::{Locale, Tr};
+
+/// The logged-in member as the navigation shows them.
+pub struct Nav {
+    pub display_name: String,
+    pub is_staff: bool,
+    pub is_coordinator: bool,
+}
+
+pub struct Layout {
+    pub t: Tr,
+    pub site_name: String,
+    pub title: String,
+    pub csrf: String,
+    pub lang: &'static str,
+    pub text_size: TextSize,
+    pub nav: Option<Nav>,
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    pub fn new(app: &AppState, ctx: &RequestContext, title: String) -> Layout {
+        Layout {
+            t: ctx.tr(),
+            site_name: app.config.site_name.clone(),
+            title,
+            csrf: ctx.csrf.clone(),
+            lang: ctx.locale.as_str(),
+            text_size: ctx.text_size,
+            nav: ctx.user.as_ref().map(|u| Nav {
+                display_name: u.display_name.clone(),
+                is_staff: u.role.is_staff(),
+                is_coordinator: u.role == Role::Coordinator,
+            }),
+            flash: ctx.flash.clone(),
+        }
+    }
+
+    /// A page titled by a locale key.
+    pub fn titled(app: &AppState, ctx: &RequestContext, title_key: &str) -> Layout {
+        Layout::new(app, ctx, ctx.tr().s(title_key).into_owned())
+    }
+
+    pub fn locales(&self) -> [Locale; 2] {
+        Locale::ALL
+    }
+
+    pub fn text_sizes(&self) -> [TextSize; 3] {
+        TextSize::ALL
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorView {
+    pub layout: Layout,
+    pub message: String,
+}

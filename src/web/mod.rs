@@ -1,0 +1,114 @@
+//! What every page shares: the request context middleware, the layout, error pages, security
+//! headers and the static files built into the binary.
+
+pub mod assets;
+pub mod layout;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::auth::session::{RequestContext, SessionData, TextSize};
+use crate::db;
+use crate::error::{AppError, ErrorPage};
+use crate::i18n::Locale;
+use layout::{ErrorView, Layout};
+
+/// Resolves who is asking, in which language and text size, and the CSRF token, once per request;
+/// then renders any [`ErrorPage`] the handler returned in that language.
+pub async fn page_context(
+    State(app): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let accept_language = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let ctx = match resolve_context(&app, session, accept_language.as_deref()).await {
+        Ok(ctx) => ctx,
+        Err(err) => return err.into_response(),
+    };
+    request.extensions_mut().insert(ctx.clone());
+    let response = next.run(request).await;
+    match response.extensions().get::<ErrorPage>().copied() {
+        Some(page) => render_error(&app, &ctx, page),
+        None => response,
+    }
+}
+
+async fn resolve_context(
+    app: &AppState,
+    session: Session,
+    accept_language: Option<&str>,
+) -> Result<RequestContext, AppError> {
+    let data = SessionData(&session);
+    let mut user = None;
+    if let Some((id, version)) = data.user().await? {
+        let mut conn = app.db.conn().await?;
+        let found = db::users::session_user(conn.exec(), id).await?;
+        // A changed password, a deactivation or a suspension moved the version on: log out here.
+        match found.filter(|u| u.auth_version == version && u.status == "active") {
+            Some(u) => user = Some(u),
+            None => data.log_out().await?,
+        }
+    }
+    let (locale, text_size) = match &user {
+        Some(u) => (
+            Locale::from_code(&u.locale),
+            TextSize::parse(&u.text_size).unwrap_or_default(),
+        ),
+        None => {
+            let (locale, size) = data.visitor_preferences().await?;
+            let accepted = accept_language.and_then(Locale::from_accept_language);
+            (
+                locale.or(accepted).unwrap_or_default(),
+                size.unwrap_or_default(),
+            )
+        }
+    };
+    let csrf = data.csrf().await?;
+    let flash = data.take_flash().await?;
+    Ok(RequestContext {
+        user,
+        locale,
+        text_size,
+        csrf,
+        flash,
+        session,
+    })
+}
+
+fn render_error(app: &AppState, ctx: &RequestContext, page: ErrorPage) -> Response {
+    let t = ctx.tr();
+    let view = ErrorView {
+        layout: Layout::new(app, ctx, t.s(&format!("{}.title", page.key())).into_owned()),
+        message: t.s(&format!("{}.text", page.key())).into_owned(),
+    };
+    (page.status(), view).into_response()
+}
+
+/// Headers on every response: no inline script and nothing from a third party, no framing, no
+/// sniffing, no referrer beyond this site.
+pub fn security_headers() -> [(header::HeaderName, &'static str); 5] {
+    [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        ),
+    ]
+}
