@@ -80,6 +80,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub app: AppState,
     shutdown: watch::Sender<bool>,
+    stop_worker: watch::Sender<bool>,
     server: JoinHandle<()>,
     worker: JoinHandle<()>,
 }
@@ -91,6 +92,8 @@ impl Running {
         if let Err(e) = self.server.await {
             tracing::error!(error = %e, "server task");
         }
+        // Only after the last request finished: its mail is in the outbox and goes out now.
+        let _ = self.stop_worker.send(true);
         if let Err(e) = self.worker.await {
             tracing::error!(error = %e, "mail worker task");
         }
@@ -117,10 +120,11 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         config,
     });
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let (stop_worker, stop_worker_rx) = watch::channel(false);
 
     let worker = MailWorker::new(app.db.clone(), &app.config, app.mail.clone())
         .map_err(StartError::Other)?;
-    let worker = tokio::spawn(worker.run(shutdown_rx.clone()));
+    let worker = tokio::spawn(worker.run(stop_worker_rx));
     tokio::spawn(housekeeping(
         app.clone(),
         store.clone(),
@@ -145,6 +149,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         addr,
         app,
         shutdown,
+        stop_worker,
         server,
         worker,
     })

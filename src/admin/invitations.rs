@@ -605,11 +605,9 @@ pub async fn invite_coordinator(
     if db::users::email_exists(tx.exec(), email.as_str()).await? {
         return Err(CoordinatorError::AlreadyMember(email.as_str().to_owned()));
     }
-    match db::invitations::open_for_email(tx.exec(), email.as_str()).await? {
-        Some(open) => {
-            db::invitations::revoke(tx.exec(), open.id, now).await?;
-        }
-        None => {}
+    // A second run replaces the first link rather than failing on the open invitation.
+    if let Some(open) = db::invitations::open_for_email(tx.exec(), email.as_str()).await? {
+        db::invitations::revoke(tx.exec(), open.id, now).await?;
     }
     let new = NewInvitation {
         email: email.as_str(),

@@ -53,10 +53,10 @@ impl Locale {
                 })
                 .unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or("");
-            if let Some(locale) = Locale::parse(primary) {
-                if best.is_none_or(|(q, _)| quality > q) {
-                    best = Some((quality, locale));
-                }
+            if let Some(locale) = Locale::parse(primary)
+                && best.is_none_or(|(q, _)| quality > q)
+            {
+                best = Some((quality, locale));
             }
         }
         best.map(|(_, l)| l)

@@ -199,10 +199,11 @@ impl MailWorker {
             Err(e) => return Outcome::Refused(format!("message: {e}")),
         };
         let outcome = self.transport.send(message).await;
-        if self.log_links && matches!(outcome, Outcome::Sent) {
-            if let Some(link) = first_link(&mail.body_text) {
-                tracing::info!(to = %mail.recipient, subject = %mail.subject, link, "mail (no SMTP configured)");
-            }
+        if self.log_links
+            && matches!(outcome, Outcome::Sent)
+            && let Some(link) = first_link(&mail.body_text)
+        {
+            tracing::info!(to = %mail.recipient, subject = %mail.subject, link, "mail (no SMTP configured)");
         }
         outcome
     }

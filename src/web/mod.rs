@@ -5,7 +5,7 @@ pub mod assets;
 pub mod layout;
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
@@ -36,10 +36,32 @@ pub async fn page_context(
     };
     request.extensions_mut().insert(ctx.clone());
     let response = next.run(request).await;
-    match response.extensions().get::<ErrorPage>().copied() {
+    match error_page_for(&response) {
         Some(page) => render_error(&app, &ctx, page),
         None => response,
     }
+}
+
+/// The error page a response should become: the one a handler chose, or, for axum's own
+/// rejections (a path segment of the wrong type, an unreadable body), the page for its status.
+fn error_page_for(response: &Response) -> Option<ErrorPage> {
+    if let Some(page) = response.extensions().get::<ErrorPage>() {
+        return Some(*page);
+    }
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let status = response.status();
+    if is_html || !status.is_client_error() {
+        return None;
+    }
+    Some(match status {
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => ErrorPage::NotFound,
+        StatusCode::TOO_MANY_REQUESTS => ErrorPage::TooManyRequests,
+        _ => ErrorPage::BadRequest,
+    })
 }
 
 async fn resolve_context(
