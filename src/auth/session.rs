@@ -191,6 +191,11 @@ impl SessionData<'_> {
     }
 
     pub async fn take_flash(&self) -> Result<Option<String>, AppError> {
+        // `remove` marks the session changed even when the key is absent, which would write the
+        // session row (and sync the database file) on every page view.
+        if self.0.get::<String>(FLASH).await?.is_none() {
+            return Ok(None);
+        }
         Ok(self.0.remove(FLASH).await?)
     }
 }

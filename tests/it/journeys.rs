@@ -1,0 +1,111 @@
+//! What people do, as steps a test can string together: a coordinator invites, an invitee joins,
+//! a member logs in. Each step goes through the real pages and the real mail.
+
+use crate::common::{Browser, MAIL_WAIT, Page, TestApp};
+
+pub const PASSWORD: &str = "ひだまりの午後に紅茶を";
+pub const OTHER_PASSWORD: &str = "雨上がりの散歩道で深呼吸";
+
+/// The first coordinator, made as the README says: `create-coordinator`, then its link.
+pub async fn first_coordinator(app: &TestApp, email: &str, name: &str) -> Browser {
+    let link = hidamari::admin::invitations::invite_coordinator(app.db(), app.config(), email)
+        .await
+        .expect("create-coordinator");
+    join(app, &link, name).await
+}
+
+/// Opens an invitation link in a new browser and joins with `name` and [`PASSWORD`].
+pub async fn join(app: &TestApp, link: &str, name: &str) -> Browser {
+    let browser = app.client();
+    let form = browser.get(link).await;
+    assert_eq!(form.status, 200, "invitation page: {}", form.text());
+    let done = browser
+        .post_form(
+            link,
+            &[
+                ("display_name", name),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "joining as {name}: {}", done.text());
+    assert_eq!(done.redirect_path(), "/");
+    browser
+}
+
+/// A coordinator invites `email` from the invitations page; returns the link from the mail.
+pub async fn invite(
+    app: &TestApp,
+    coordinator: &Browser,
+    email: &str,
+    role: &str,
+    relation: &str,
+) -> String {
+    let before = app.mail.count();
+    let page = send_invitations(coordinator, email, role, relation, "ja").await;
+    assert_eq!(page.status, 200, "inviting {email}: {}", page.text());
+    assert!(
+        page.text().contains("招待を送りました"),
+        "no confirmation for {email}: {}",
+        page.text()
+    );
+    let address = email.trim().to_lowercase();
+    let mail = app
+        .mail
+        .wait_for(|m| m.seq >= before && m.is_to(&address), MAIL_WAIT)
+        .await;
+    mail.link(&format!("{}/invite/", app.base_url()))
+}
+
+/// Posts the invitation form with `emails` as typed.
+pub async fn send_invitations(
+    coordinator: &Browser,
+    emails: &str,
+    role: &str,
+    relation: &str,
+    locale: &str,
+) -> Page {
+    coordinator.get("/admin/invitations").await;
+    coordinator
+        .post_form(
+            "/admin/invitations",
+            &[
+                ("emails", emails),
+                ("role", role),
+                ("relation", relation),
+                ("locale", locale),
+            ],
+        )
+        .await
+}
+
+/// A member invited by `coordinator` who has joined as `name`.
+pub async fn member(app: &TestApp, coordinator: &Browser, email: &str, name: &str) -> Browser {
+    let link = invite(app, coordinator, email, "member", "patient").await;
+    join(app, &link, name).await
+}
+
+/// Logs in from a new browser; returns the browser and the answer to the login form.
+pub async fn login(app: &TestApp, email: &str, password: &str) -> (Browser, Page) {
+    let browser = app.client();
+    let form = browser.get("/login").await;
+    assert_eq!(form.status, 200);
+    let answer = browser
+        .post_form("/login", &[("email", email), ("password", password)])
+        .await;
+    (browser, answer)
+}
+
+/// Whether a browser's session is logged in: the home page shows instead of a redirect to login.
+pub async fn is_logged_in(browser: &Browser) -> bool {
+    let home = browser.get("/").await;
+    match home.status.as_u16() {
+        200 => true,
+        303 => {
+            assert_eq!(home.redirect_path(), "/login");
+            false
+        }
+        other => panic!("unexpected status {other} for the home page"),
+    }
+}

@@ -1,0 +1,15 @@
+//! Integration tests: each module is a set of stories, each story run on SQLite and PostgreSQL
+//! against the real server (see `common`).
+
+#[macro_use]
+mod common;
+
+mod harness;
+mod journeys;
+mod smoke;
+
+mod accounts;
+mod crash;
+mod invitations;
+mod mail_outage;
+mod security;

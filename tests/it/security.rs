@@ -1,0 +1,436 @@
+//! Every route for every role, CSRF and Origin checks, headers, rate limits and unreadable input.
+
+use crate::common::{Browser, Page, TestApp};
+use crate::journeys::{PASSWORD, first_coordinator, invite, join, login};
+
+const ROLES: [&str; 5] = ["visitor", "member", "expert", "moderator", "coordinator"];
+const EMAILS: [&str; 5] = [
+    "",
+    "member@example.org",
+    "expert@example.org",
+    "moderator@example.org",
+    "coord@example.org",
+];
+
+/// A browser for each role, each logged in (the visitor is not).
+async fn browsers(app: &TestApp) -> Vec<Browser> {
+    let coordinator = first_coordinator(app, "coord@example.org", "こーでぃ").await;
+    let mut all = vec![app.client()];
+    for (role, email, name) in [
+        ("member", EMAILS[1], "めんばー"),
+        ("expert", EMAILS[2], "せんもん"),
+        ("moderator", EMAILS[3], "もでれーた"),
+    ] {
+        let link = invite(app, &coordinator, email, role, "supporter").await;
+        all.push(join(app, &link, name).await);
+    }
+    all.push(coordinator);
+    all
+}
+
+const BOGUS_TOKEN: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+struct Route {
+    method: &'static str,
+    path: String,
+    fields: Vec<(&'static str, &'static str)>,
+    /// Expected status for visitor, member, expert, moderator, coordinator.
+    expect: [u16; 5],
+}
+
+fn get(path: &str, expect: [u16; 5]) -> Route {
+    Route {
+        method: "GET",
+        path: path.to_owned(),
+        fields: Vec::new(),
+        expect,
+    }
+}
+
+fn post(path: &str, fields: &[(&'static str, &'static str)], expect: [u16; 5]) -> Route {
+    Route {
+        method: "POST",
+        path: path.to_owned(),
+        fields: fields.to_vec(),
+        expect,
+    }
+}
+
+fn table() -> Vec<Route> {
+    const MEMBERS: [u16; 5] = [303, 200, 200, 200, 200];
+    const COORDINATOR_ONLY: [u16; 5] = [303, 404, 404, 404, 200];
+    vec![
+        get("/", MEMBERS),
+        get("/account", MEMBERS),
+        get("/admin/invitations", COORDINATOR_ONLY),
+        get("/admin/invitations?page=2", COORDINATOR_ONLY),
+        get("/no/such/page", [303, 404, 404, 404, 404]),
+        get("/login", [200, 303, 303, 303, 303]),
+        get("/reset", [200; 5]),
+        get(&format!("/invite/{BOGUS_TOKEN}"), [410; 5]),
+        get("/invite/not-a-token", [410; 5]),
+        get(&format!("/reset/{BOGUS_TOKEN}"), [410; 5]),
+        get(&format!("/account/email/confirm/{BOGUS_TOKEN}"), [410; 5]),
+        get("/healthz", [200; 5]),
+        get("/static/site.css", [200; 5]),
+        get("/static/missing.css", [404; 5]),
+        post(
+            "/account/name",
+            &[("display_name", "")],
+            [303, 422, 422, 422, 422],
+        ),
+        post(
+            "/account/password",
+            &[("current_password", "x")],
+            [303, 422, 422, 422, 422],
+        ),
+        post(
+            "/account/email",
+            &[("new_email", "bad")],
+            [303, 422, 422, 422, 422],
+        ),
+        post(
+            "/admin/invitations",
+            &[("emails", "")],
+            [303, 404, 404, 404, 422],
+        ),
+        post(
+            "/admin/invitations/1/revoke",
+            &[],
+            [303, 404, 404, 404, 403],
+        ),
+        post(
+            "/admin/invitations/1/resend",
+            &[],
+            [303, 404, 404, 404, 403],
+        ),
+        post("/preferences", &[("text_size", "large")], [303; 5]),
+        post("/reset", &[("email", "bad")], [422; 5]),
+        post(&format!("/reset/{BOGUS_TOKEN}"), &[], [410; 5]),
+        post(&format!("/invite/{BOGUS_TOKEN}"), &[], [410; 5]),
+        post(
+            &format!("/account/email/confirm/{BOGUS_TOKEN}"),
+            &[],
+            [410; 5],
+        ),
+        post("/logout", &[], [303; 5]),
+    ]
+}
+
+async fn request(browser: &Browser, route: &Route) -> Page {
+    match route.method {
+        "GET" => browser.get(&route.path).await,
+        _ => {
+            // A fresh token from a page that has the form, as a browser would have.
+            browser.get("/reset").await;
+            browser.post_form(&route.path, &route.fields).await
+        }
+    }
+}
+
+async fn every_route_for_every_role(app: TestApp) {
+    let browsers = browsers(&app).await;
+    for route in table() {
+        for (index, browser) in browsers.iter().enumerate() {
+            if route.path == "/logout" {
+                continue; // checked last, since it ends the session
+            }
+            let page = request(browser, &route).await;
+            let role = ROLES[index];
+            assert_eq!(
+                page.status.as_u16(),
+                route.expect[index],
+                "{} {} as {role}: {}",
+                route.method,
+                route.path,
+                page.text()
+            );
+            if page.status == 303
+                && index == 0
+                && route.path != "/preferences"
+                && route.path != "/logout"
+            {
+                assert_eq!(
+                    page.redirect_path(),
+                    "/login",
+                    "visitors are sent to the login page"
+                );
+                assert!(
+                    page.body.is_empty() || !page.body.contains("@"),
+                    "nothing behind the redirect"
+                );
+            }
+            // No page shows another member's address, except the coordinator's invitation list.
+            let coordinator_list = index == 4 && route.path.starts_with("/admin/invitations");
+            for (other, email) in EMAILS.iter().enumerate() {
+                if other != index && !email.is_empty() && !coordinator_list {
+                    assert!(
+                        !page.body.contains(email),
+                        "{} {} as {role} shows {email}",
+                        route.method,
+                        route.path
+                    );
+                }
+            }
+        }
+    }
+    for browser in &browsers {
+        browser.get("/reset").await;
+        let out = browser.post_form("/logout", &[]).await;
+        assert_eq!(out.status, 303);
+        assert!(!crate::journeys::is_logged_in(browser).await);
+    }
+    app.shutdown().await;
+}
+both_databases!(every_route_for_every_role);
+
+async fn forged_and_stale_forms_change_nothing(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "ひまわり").await;
+    coordinator.get("/admin/invitations").await;
+    let fields = [
+        ("emails", "forged@example.org"),
+        ("role", "coordinator"),
+        ("relation", "supporter"),
+        ("locale", "ja"),
+    ];
+
+    // No token.
+    let page = coordinator
+        .post_form(
+            "/admin/invitations",
+            &[("csrf", ""), fields[0], fields[1], fields[2], fields[3]],
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    assert!(
+        page.text().contains("何も変更されていません"),
+        "{}",
+        page.text()
+    );
+    // A token from another session.
+    let other = app.client();
+    other.get("/login").await;
+    let foreign = other.csrf().expect("token");
+    let page = coordinator
+        .post_form(
+            "/admin/invitations",
+            &[
+                ("csrf", &foreign),
+                fields[0],
+                fields[1],
+                fields[2],
+                fields[3],
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    // The right token, from another site.
+    let token = coordinator.csrf().expect("token");
+    let body = format!(
+        "csrf={token}&emails=forged%40example.org&role=coordinator&relation=supporter&locale=ja"
+    );
+    let cross = coordinator
+        .post_raw(
+            "/admin/invitations",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("origin", "https://evil.example.com"),
+            ],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(cross.status, 403);
+    // No Origin and no Referer at all.
+    let bare = coordinator
+        .post_raw(
+            "/admin/invitations",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body,
+        )
+        .await;
+    assert_eq!(bare.status, 403);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM invitations WHERE email = 'forged@example.org'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM outbox WHERE recipient = 'forged@example.org'")
+            .await,
+        0
+    );
+
+    // Login is protected too (login CSRF).
+    let visitor = app.client();
+    visitor.get("/login").await;
+    let login_forged = visitor
+        .post_form(
+            "/login",
+            &[
+                ("csrf", "nope"),
+                ("email", "coord@example.org"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(login_forged.status, 403);
+    assert!(!crate::journeys::is_logged_in(&visitor).await);
+    app.shutdown().await;
+}
+both_databases!(forged_and_stale_forms_change_nothing);
+
+async fn headers_forbid_framing_sniffing_and_third_parties(app: TestApp) {
+    let visitor = app.client();
+    for path in [
+        "/login",
+        "/healthz",
+        "/static/site.css",
+        "/",
+        "/no/such/page",
+    ] {
+        let page = visitor.get(path).await;
+        let csp = page
+            .header("content-security-policy")
+            .unwrap_or_else(|| panic!("{path}: no CSP"));
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert!(!csp.contains("http"), "no third-party source: {csp}");
+        assert_eq!(
+            page.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            page.header("referrer-policy"),
+            Some("same-origin"),
+            "{path}"
+        );
+    }
+    let login = visitor.get("/login").await;
+    for attribute in ["src", "href", "action"] {
+        for value in login.attrs(&format!("[{attribute}]"), attribute) {
+            assert!(
+                value.starts_with('/') || value.starts_with('#'),
+                "only this site is referenced: {value}"
+            );
+        }
+    }
+    assert!(
+        !login.body.contains("<script>") && !login.body.contains(" style=\""),
+        "no inline script or style"
+    );
+    let first_visit = app.client().get("/login").await;
+    let cookie = first_visit.header("set-cookie").expect("a session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    app.shutdown().await;
+}
+both_databases!(headers_forbid_framing_sniffing_and_third_parties);
+
+async fn login_is_rate_limited_per_address(app: TestApp) {
+    first_coordinator(&app, "coord@example.org", "ひまわり").await;
+    let browser = app.client();
+    let mut limited = None;
+    for attempt in 0..15 {
+        browser.get("/login").await;
+        let page = browser
+            .post_form(
+                "/login",
+                &[
+                    ("email", "coord@example.org"),
+                    ("password", "まちがったパスワードです"),
+                ],
+            )
+            .await;
+        if page.status == 429 {
+            limited = Some((attempt, page));
+            break;
+        }
+        assert_eq!(page.status, 422);
+    }
+    let (attempt, page) = limited.expect("the address is limited within 15 attempts");
+    assert!(
+        attempt >= 5,
+        "a few mistakes are allowed: limited at {attempt}"
+    );
+    assert!(page.text().contains("数分おいてから"), "{}", page.text());
+    // While limited, even the right password is refused, and says so the same way.
+    let (_, right) = login(&app, "coord@example.org", PASSWORD).await;
+    assert_eq!(right.status, 429);
+    // Another address is not affected by this one's limit.
+    let (_, other) = login(&app, "someone@example.org", PASSWORD).await;
+    assert_eq!(other.status, 422);
+    app.shutdown().await;
+}
+both_databases!(login_is_rate_limited_per_address);
+
+async fn unreadable_input_gets_a_page_in_the_readers_language(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "ひまわり").await;
+    coordinator.get("/account").await;
+    let token = coordinator.csrf().expect("token");
+    let origin = app.base_url();
+    // Invalid UTF-8 in a percent-encoded field.
+    let body = format!("csrf={token}&display_name=%FF%FE%FD");
+    let page = coordinator
+        .post_raw(
+            "/account/name",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("origin", &origin),
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.text().contains("内容を読み取れませんでした"),
+        "{}",
+        page.text()
+    );
+    // A JSON body where a form is expected.
+    let page = coordinator
+        .post_raw(
+            "/account/name",
+            &[("content-type", "application/json"), ("origin", &origin)],
+            "{}",
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    // A body over the limit.
+    let huge = format!("csrf={token}&display_name={}", "a".repeat(2 * 1024 * 1024));
+    let page = coordinator
+        .post_raw(
+            "/account/name",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("origin", &origin),
+            ],
+            huge,
+        )
+        .await;
+    assert!(page.status.is_client_error(), "{}", page.status);
+    let name = app
+        .scalar("SELECT COUNT(*) FROM users WHERE display_name = 'ひまわり'")
+        .await;
+    assert_eq!(name, 1, "nothing changed");
+
+    // The same kind of page in English for a reader who chose English.
+    coordinator.get("/").await;
+    coordinator
+        .post_form("/preferences", &[("locale", "en")])
+        .await;
+    let missing = coordinator.get("/no/such/page").await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.text().contains("Page not found"),
+        "{}",
+        missing.text()
+    );
+    app.shutdown().await;
+}
+both_databases!(unreadable_input_gets_a_page_in_the_readers_language);
