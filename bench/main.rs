@@ -29,6 +29,11 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::runtime::Handle;
 
+/// The allocator the `hidamari` binary uses, so the server here runs as it does in production;
+/// the bare handler it is compared with shares it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Res<T> = Result<T, BoxError>;
 

@@ -27,14 +27,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimits;
+use crate::auth::user_cache::UserCache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::mail::MailSignal;
@@ -50,6 +49,7 @@ pub struct App {
     pub passwords: Passwords,
     pub limits: RateLimits,
     pub mail: MailSignal,
+    pub users: UserCache,
 }
 
 pub type AppState = Arc<App>;
@@ -107,6 +107,11 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Other(e.to_string()))?;
+    if db.dialect() == db::Dialect::Sqlite {
+        // One process owns a SQLite database: claims left by a killed process are stale.
+        let mut conn = db.conn().await?;
+        db::outbox::release_claims(conn.exec()).await?;
+    }
     let store = AnySessionStore::new(&db);
     store.migrate().await?;
     let slots = std::thread::available_parallelism()
@@ -115,6 +120,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
     let app = Arc::new(App {
         passwords: Passwords::new(slots).map_err(|e| StartError::Other(e.to_string()))?,
         limits: RateLimits::default(),
+        users: UserCache::for_db(&db),
         mail: MailSignal::default(),
         db,
         config,
@@ -192,25 +198,17 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .layer(from_fn_with_state(app.clone(), web::page_context))
         .layer(sessions);
 
-    let mut router = Router::new()
+    Router::new()
         .route("/healthz", get(healthz))
         .route("/static/{*path}", get(web::assets::serve))
         .merge(pages)
-        .layer(from_fn_with_state(app.clone(), auth::csrf::check_origin))
-        .layer(DefaultBodyLimit::max(auth::csrf::MAX_FORM_BYTES));
-    for (name, value) in web::security_headers() {
-        router = router.layer(SetResponseHeaderLayer::overriding(
-            name,
-            axum::http::HeaderValue::from_static(value),
-        ));
-    }
-    router
+        .layer(DefaultBodyLimit::max(auth::csrf::MAX_FORM_BYTES))
+        .layer(from_fn_with_state(app.clone(), web::guard))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())
         .with_state(app)
 }

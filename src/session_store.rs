@@ -1,37 +1,48 @@
 //! The session store on whichever database is in use: tower-sessions' SQLite or PostgreSQL store.
+//! On SQLite, one process owns the database, so sessions are also kept in memory (a bounded moka
+//! cache, written through): a page view then reads no session row. Several PostgreSQL instances
+//! share sessions, so there every load reads the database.
+
+/// Sessions kept in memory at most (a few hundred bytes each).
+const CACHED_SESSIONS: u64 = 50_000;
 
 use async_trait::async_trait;
-use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, Result};
+use tower_sessions::{CachingSessionStore, SessionStore};
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::db::Db;
 
 #[derive(Clone, Debug)]
 pub enum AnySessionStore {
-    Sqlite(SqliteStore),
+    Sqlite(CachingSessionStore<MokaStore, SqliteStore>, SqliteStore),
     Postgres(PostgresStore),
 }
 
 impl AnySessionStore {
     pub fn new(db: &Db) -> AnySessionStore {
         match db {
-            Db::Sqlite(pool) => AnySessionStore::Sqlite(SqliteStore::new(pool.clone())),
+            Db::Sqlite(pool) => {
+                let store = SqliteStore::new(pool.clone());
+                let cache = MokaStore::new(Some(CACHED_SESSIONS));
+                AnySessionStore::Sqlite(CachingSessionStore::new(cache, store.clone()), store)
+            }
             Db::Postgres(pool) => AnySessionStore::Postgres(PostgresStore::new(pool.clone())),
         }
     }
 
     pub async fn migrate(&self) -> std::result::Result<(), sqlx::Error> {
         match self {
-            AnySessionStore::Sqlite(s) => s.migrate().await,
+            AnySessionStore::Sqlite(_, s) => s.migrate().await,
             AnySessionStore::Postgres(s) => s.migrate().await,
         }
     }
 
     pub async fn delete_expired_sessions(&self) -> Result<()> {
         match self {
-            AnySessionStore::Sqlite(s) => s.delete_expired().await,
+            AnySessionStore::Sqlite(_, s) => s.delete_expired().await,
             AnySessionStore::Postgres(s) => s.delete_expired().await,
         }
     }
@@ -41,28 +52,28 @@ impl AnySessionStore {
 impl SessionStore for AnySessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         match self {
-            AnySessionStore::Sqlite(s) => s.create(record).await,
+            AnySessionStore::Sqlite(s, _) => s.create(record).await,
             AnySessionStore::Postgres(s) => s.create(record).await,
         }
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
         match self {
-            AnySessionStore::Sqlite(s) => s.save(record).await,
+            AnySessionStore::Sqlite(s, _) => s.save(record).await,
             AnySessionStore::Postgres(s) => s.save(record).await,
         }
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         match self {
-            AnySessionStore::Sqlite(s) => s.load(id).await,
+            AnySessionStore::Sqlite(s, _) => s.load(id).await,
             AnySessionStore::Postgres(s) => s.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
         match self {
-            AnySessionStore::Sqlite(s) => s.delete(id).await,
+            AnySessionStore::Sqlite(s, _) => s.delete(id).await,
             AnySessionStore::Postgres(s) => s.delete(id).await,
         }
     }

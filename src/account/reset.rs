@@ -195,6 +195,7 @@ pub async fn submit(
     )
     .await?;
     tx.commit().await?;
+    app.users.forget(found.user_id);
     tracing::info!(user = found.user_id, "password reset");
 
     let session = SessionData(&ctx.session);

@@ -164,6 +164,7 @@ pub async fn change_name(
     )
     .await?;
     tx.commit().await?;
+    app.users.forget(user.id);
     done(&ctx, "account.name_saved").await
 }
 
@@ -239,6 +240,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
+    app.users.forget(user.id);
     app.mail.wake();
     // This session stays; every other one carries the old version and ends.
     let session = SessionData(&ctx.session);
@@ -408,6 +410,7 @@ pub async fn confirm_email(
     )
     .await?;
     tx.commit().await?;
+    app.users.forget(user.id);
     app.mail.wake();
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("account.email_saved").into_owned())
@@ -456,6 +459,7 @@ pub async fn preferences(
             )
             .await?;
             tx.commit().await?;
+            app.users.forget(user.id);
         }
         None => {
             SessionData(&ctx.session)

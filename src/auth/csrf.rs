@@ -2,15 +2,12 @@
 //! when a browser sends no Origin) and every form carries the session's token.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, Method, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::AppState;
 use crate::auth::session::RequestContext;
 use crate::error::AppError;
 
@@ -57,17 +54,14 @@ pub fn same_origin(headers: &HeaderMap, base_url: &url::Url) -> bool {
     })
 }
 
-/// Middleware: unsafe methods from another origin change nothing.
-pub async fn check_origin(State(app): State<AppState>, request: Request, next: Next) -> Response {
+/// Whether a request must be refused because it would change something and does not come
+/// from this site.
+pub fn is_cross_site_write(request: &Request, base_url: &url::Url) -> bool {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if !safe && !same_origin(request.headers(), &app.config.base_url) {
-        tracing::info!(path = %request.uri().path(), "cross-origin or origin-less unsafe request refused");
-        return AppError::StaleForm.into_response();
-    }
-    next.run(request).await
+    !safe && !same_origin(request.headers(), base_url)
 }
 
 #[derive(Deserialize)]

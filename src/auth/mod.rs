@@ -7,5 +7,6 @@ pub mod rate_limit;
 pub mod role;
 pub mod session;
 pub mod token;
+pub mod user_cache;
 
 pub use session::{CurrentUser, Require};

@@ -5,6 +5,7 @@
 //! still carries the old one: no session table scan is needed to log someone out everywhere.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -44,6 +45,15 @@ impl TextSize {
         }
     }
 
+    /// The locale key of its name.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            TextSize::Normal => "prefs.size.normal",
+            TextSize::Large => "prefs.size.large",
+            TextSize::Xlarge => "prefs.size.xlarge",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<TextSize> {
         TextSize::ALL.into_iter().find(|t| t.as_str() == s)
     }
@@ -52,10 +62,10 @@ impl TextSize {
 /// Everything a page needs about the request, resolved once by the page middleware.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
-    pub user: Option<SessionUser>,
+    pub user: Option<Arc<SessionUser>>,
     pub locale: Locale,
     pub text_size: TextSize,
-    pub csrf: String,
+    pub csrf: Arc<str>,
     pub flash: Option<String>,
     pub session: Session,
 }
@@ -82,7 +92,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
 
 /// A logged-in, active member; anyone else is sent to the login page.
 #[derive(Debug, Clone)]
-pub struct CurrentUser(pub SessionUser);
+pub struct CurrentUser(pub Arc<SessionUser>);
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = AppError;
@@ -111,7 +121,7 @@ impl RoleGate for Coordinators {
 
 /// A logged-in member whose role is at least `G::MIN`; others get 404, so restricted pages do
 /// not reveal that they exist.
-pub struct Require<G: RoleGate>(pub SessionUser, pub PhantomData<G>);
+pub struct Require<G: RoleGate>(pub Arc<SessionUser>, pub PhantomData<G>);
 
 impl<S: Send + Sync, G: RoleGate> FromRequestParts<S> for Require<G> {
     type Rejection = AppError;

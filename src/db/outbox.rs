@@ -123,6 +123,17 @@ pub async fn mark_failed(
     Ok(())
 }
 
+/// Frees every claim. Only for a single instance at start-up (SQLite): no other sender can be
+/// holding one, so mail a killed process had claimed goes out now rather than when the lease ends.
+pub async fn release_claims(exec: Exec<'_>) -> Result<u64, sqlx::Error> {
+    let sql =
+        "UPDATE outbox SET locked_until = NULL WHERE locked_until IS NOT NULL AND sent_at IS NULL";
+    on!(exec, |c| sqlx::query(sql)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
 /// Mails neither sent nor given up, for `/metrics` and for the shutdown flush.
 pub async fn pending_count(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
     let sql = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL";

@@ -23,6 +23,14 @@ impl Locale {
         }
     }
 
+    /// The locale key of the language's name.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Locale::Ja => "prefs.locale.ja",
+            Locale::En => "prefs.locale.en",
+        }
+    }
+
     /// A stored or submitted locale code; anything unknown falls back to Japanese.
     pub fn from_code(code: &str) -> Locale {
         match code {
@@ -74,7 +82,6 @@ pub struct Tr(pub Locale);
 impl Tr {
     pub fn s(&self, key: &str) -> Cow<'static, str> {
         crate::_rust_i18n_try_translate(self.0.as_str(), key)
-            .map(|text| Cow::Owned(text.into_owned()))
             .unwrap_or_else(|| Cow::Owned(key.to_owned()))
     }
 

@@ -19,7 +19,7 @@ pub struct Layout {
     pub t: Tr,
     pub site_name: String,
     pub title: String,
-    pub csrf: String,
+    pub csrf: std::sync::Arc<str>,
     pub lang: &'static str,
     pub text_size: TextSize,
     pub nav: Option<Nav>,

@@ -12,7 +12,6 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::auth::session::{RequestContext, SessionData, TextSize};
-use crate::db;
 use crate::error::{AppError, ErrorPage};
 use crate::i18n::Locale;
 use layout::{ErrorView, Layout};
@@ -72,8 +71,7 @@ async fn resolve_context(
     let data = SessionData(&session);
     let mut user = None;
     if let Some((id, version)) = data.user().await? {
-        let mut conn = app.db.conn().await?;
-        let found = db::users::session_user(conn.exec(), id).await?;
+        let found = app.users.get(&app.db, id).await?;
         // A changed password, a deactivation or a suspension moved the version on: log out here.
         match found.filter(|u| u.auth_version == version && u.status == "active") {
             Some(u) => user = Some(u),
@@ -100,7 +98,7 @@ async fn resolve_context(
         user,
         locale,
         text_size,
-        csrf,
+        csrf: csrf.into(),
         flash,
         session,
     })
@@ -117,20 +115,47 @@ fn render_error(app: &AppState, ctx: &RequestContext, page: ErrorPage) -> Respon
 
 /// Headers on every response: no inline script and nothing from a third party, no framing, no
 /// sniffing, no referrer beyond this site.
-pub fn security_headers() -> [(header::HeaderName, &'static str); 5] {
-    [
-        (
-            header::CONTENT_SECURITY_POLICY,
+const SECURITY_HEADERS: [(header::HeaderName, header::HeaderValue); 5] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
              font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
              form-action 'self'; frame-ancestors 'none'",
         ),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "same-origin"),
-        (
-            header::HeaderName::from_static("permissions-policy"),
+    ),
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    ),
+    (
+        header::X_FRAME_OPTIONS,
+        header::HeaderValue::from_static("DENY"),
+    ),
+    (
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("same-origin"),
+    ),
+    (
+        header::HeaderName::from_static("permissions-policy"),
+        header::HeaderValue::from_static(
             "camera=(), microphone=(), geolocation=(), interest-cohort=()",
         ),
-    ]
+    ),
+];
+
+/// The outermost check, for every request: an unsafe request from another site (or with no
+/// Origin or Referer) changes nothing, and every response gets [`SECURITY_HEADERS`].
+pub async fn guard(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = if crate::auth::csrf::is_cross_site_write(&request, &app.config.base_url) {
+        tracing::info!(path = %request.uri().path(), "cross-site or origin-less unsafe request refused");
+        AppError::StaleForm.into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, value);
+    }
+    response
 }

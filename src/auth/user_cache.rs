@@ -1,0 +1,48 @@
+//! The members behind sessions, kept in memory on SQLite (one process owns the database, so
+//! it sees every change). Every change to a member's row is followed by [`UserCache::forget`];
+//! entries also expire after a minute as a safety net. On PostgreSQL several instances may
+//! change the same row, so there is no cache and every request reads the row.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::db::users::SessionUser;
+use crate::db::{self, Db};
+
+#[derive(Clone)]
+pub struct UserCache(Option<moka::sync::Cache<i64, Arc<SessionUser>>>);
+
+impl UserCache {
+    pub fn for_db(db: &Db) -> UserCache {
+        match db.dialect() {
+            db::Dialect::Sqlite => UserCache(Some(
+                moka::sync::Cache::builder()
+                    .max_capacity(20_000)
+                    .time_to_live(Duration::from_secs(60))
+                    .build(),
+            )),
+            db::Dialect::Postgres => UserCache(None),
+        }
+    }
+
+    pub async fn get(&self, db: &Db, id: i64) -> Result<Option<Arc<SessionUser>>, sqlx::Error> {
+        if let Some(user) = self.0.as_ref().and_then(|cache| cache.get(&id)) {
+            return Ok(Some(user));
+        }
+        let mut conn = db.conn().await?;
+        let user = db::users::session_user(conn.exec(), id)
+            .await?
+            .map(Arc::new);
+        if let (Some(cache), Some(user)) = (&self.0, &user) {
+            cache.insert(id, user.clone());
+        }
+        Ok(user)
+    }
+
+    /// After a transaction that changed the member's row committed.
+    pub fn forget(&self, id: i64) {
+        if let Some(cache) = &self.0 {
+            cache.invalidate(&id);
+        }
+    }
+}
