@@ -43,7 +43,7 @@ async fn home(
         title: t.s(&format!("home.action.{key}.title")).into_owned(),
         text: t.s(&format!("home.action.{key}.text")).into_owned(),
     };
-    let mut actions = vec![action("/account", "account")];
+    let mut actions = vec![action("/forums", "forums"), action("/account", "account")];
     if user.role == Role::Coordinator {
         actions.push(action("/admin/invitations", "invitations"));
     }

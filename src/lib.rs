@@ -7,9 +7,11 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod forums;
 pub mod home;
 pub mod i18n;
 pub mod mail;
+pub mod markdown;
 pub mod session_store;
 pub mod web;
 
@@ -187,6 +189,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
 
     let members_only = Router::new()
         .merge(home::routes())
+        .merge(forums::routes())
         .merge(account::member_routes())
         .merge(admin::routes())
         .route_layer(from_fn(auth::session::require_login));

@@ -6,6 +6,7 @@
 //! (row locking, backup) has per-dialect arms.
 
 pub mod audit;
+pub mod forums;
 pub mod invitations;
 pub mod outbox;
 pub mod tokens;

@@ -64,3 +64,27 @@ pub struct ErrorView {
     pub layout: Layout,
     pub message: String,
 }
+
+/// Links to the previous and next page of a list, and where the reader is.
+pub struct Pager {
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub position: String,
+    pub pages: i64,
+}
+
+impl Pager {
+    /// `base` is the list's path without a query; pages are `?page=N`.
+    pub fn new(t: Tr, base: &str, page: i64, pages: i64) -> Pager {
+        let link = |n: i64| format!("{base}?page={n}");
+        Pager {
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+            position: t.f(
+                "pager.position",
+                &[("page", &page.to_string()), ("pages", &pages.to_string())],
+            ),
+            pages,
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod smoke;
 
 mod accounts;
 mod crash;
+mod forums;
 mod invitations;
 mod mail_outage;
 mod security;

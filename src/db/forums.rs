@@ -1,0 +1,319 @@
+//! Queries on categories, topics, posts and post revisions. Every read that a member's request
+//! makes goes through the category visibility rule in [`VISIBLE`].
+
+use sqlx::FromRow;
+
+use super::Exec;
+use crate::on;
+
+/// Who is reading, as the visibility rule needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub rank: i64,
+    pub relation: &'static str,
+    pub staff: bool,
+}
+
+/// A category is visible when it is not archived, the reader's role is high enough, and it is
+/// open to the reader's relation (staff see every relation's category). Binds $1 rank,
+/// $2 relation, $3 staff (1 or 0).
+const VISIBLE: &str = "c.archived_at IS NULL AND c.min_role_rank <= $1 \
+    AND (c.only_relation IS NULL OR c.only_relation = $2 OR $3 = 1)";
+
+#[derive(Debug, Clone, FromRow)]
+pub struct CategorySummary {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub topic_count: i64,
+    pub last_posted_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Category {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TopicRow {
+    pub id: i64,
+    pub title: String,
+    pub author_name: String,
+    pub reply_count: i64,
+    pub last_posted_at: i64,
+    pub pinned_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Topic {
+    pub id: i64,
+    pub category_id: i64,
+    pub category_name: String,
+    pub title: String,
+    pub closed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PostRow {
+    pub id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub body_html: String,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+}
+
+/// A post with what editing and linking to it need.
+#[derive(Debug, Clone, FromRow)]
+pub struct PostRef {
+    pub id: i64,
+    pub topic_id: i64,
+    pub author_id: i64,
+    pub body_markdown: String,
+    pub deleted_at: Option<i64>,
+    /// 1 for the first post of its topic.
+    pub position: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Revision {
+    pub body_markdown: String,
+    pub editor_name: String,
+    pub created_at: i64,
+}
+
+fn staff(viewer: Viewer) -> i64 {
+    i64::from(viewer.staff)
+}
+
+pub async fn visible_categories(
+    exec: Exec<'_>,
+    viewer: Viewer,
+) -> Result<Vec<CategorySummary>, sqlx::Error> {
+    let sql = format!(
+        "SELECT c.id, c.name, c.description, COUNT(t.id) AS topic_count, MAX(t.last_posted_at) AS last_posted_at \
+         FROM categories c LEFT JOIN topics t ON t.category_id = c.id \
+         WHERE {VISIBLE} GROUP BY c.id, c.name, c.description, c.position ORDER BY c.position, c.id"
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(viewer.rank)
+        .bind(viewer.relation)
+        .bind(staff(viewer))
+        .fetch_all(c)
+        .await)
+}
+
+pub async fn category(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    id: i64,
+) -> Result<Option<Category>, sqlx::Error> {
+    let sql = format!(
+        "SELECT c.id, c.name, c.description FROM categories c WHERE {VISIBLE} AND c.id = $4"
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(viewer.rank)
+        .bind(viewer.relation)
+        .bind(staff(viewer))
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+/// Pinned topics first, then by last activity.
+pub async fn topics_in(
+    exec: Exec<'_>,
+    category_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<TopicRow>, sqlx::Error> {
+    let sql = "SELECT t.id, t.title, u.display_name AS author_name, t.reply_count, t.last_posted_at, t.pinned_at, t.closed_at \
+               FROM topics t JOIN users u ON u.id = t.author_id WHERE t.category_id = $1 \
+               ORDER BY CASE WHEN t.pinned_at IS NULL THEN 1 ELSE 0 END, t.last_posted_at DESC, t.id DESC \
+               LIMIT $2 OFFSET $3";
+    on!(exec, |c| sqlx::query_as(sql)
+        .bind(category_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(c)
+        .await)
+}
+
+pub async fn count_topics(exec: Exec<'_>, category_id: i64) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM topics WHERE category_id = $1";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(category_id)
+        .fetch_one(c)
+        .await)
+}
+
+pub async fn insert_topic(
+    exec: Exec<'_>,
+    category_id: i64,
+    author_id: i64,
+    title: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let sql = "INSERT INTO topics (category_id, author_id, title, created_at, last_posted_at) \
+               VALUES ($1, $2, $3, $4, $4) RETURNING id";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(category_id)
+        .bind(author_id)
+        .bind(title)
+        .bind(now)
+        .fetch_one(c)
+        .await)
+}
+
+pub async fn insert_post(
+    exec: Exec<'_>,
+    topic_id: i64,
+    author_id: i64,
+    markdown: &str,
+    html: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let sql = "INSERT INTO posts (topic_id, author_id, body_markdown, body_html, created_at) \
+               VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(topic_id)
+        .bind(author_id)
+        .bind(markdown)
+        .bind(html)
+        .bind(now)
+        .fetch_one(c)
+        .await)
+}
+
+/// A reply counts, and moves the topic up its category.
+pub async fn note_reply(exec: Exec<'_>, topic_id: i64, now: i64) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE topics SET reply_count = reply_count + 1, last_posted_at = $1 WHERE id = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(now)
+        .bind(topic_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+pub async fn topic(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<Topic>, sqlx::Error> {
+    let sql = format!(
+        "SELECT t.id, t.category_id, c.name AS category_name, t.title, t.closed_at \
+         FROM topics t JOIN categories c ON c.id = t.category_id WHERE {VISIBLE} AND t.id = $4"
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(viewer.rank)
+        .bind(viewer.relation)
+        .bind(staff(viewer))
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn posts_in(
+    exec: Exec<'_>,
+    topic_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<PostRow>, sqlx::Error> {
+    let sql = "SELECT p.id, p.author_id, u.display_name AS author_name, p.body_html, p.created_at, p.edited_at, p.deleted_at \
+               FROM posts p JOIN users u ON u.id = p.author_id WHERE p.topic_id = $1 ORDER BY p.id LIMIT $2 OFFSET $3";
+    on!(exec, |c| sqlx::query_as(sql)
+        .bind(topic_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(c)
+        .await)
+}
+
+pub async fn count_posts(exec: Exec<'_>, topic_id: i64) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM posts WHERE topic_id = $1";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(topic_id)
+        .fetch_one(c)
+        .await)
+}
+
+/// A post in a topic the viewer may see.
+pub async fn post(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<PostRef>, sqlx::Error> {
+    let sql = format!(
+        "SELECT p.id, p.topic_id, p.author_id, p.body_markdown, p.deleted_at, \
+         (SELECT COUNT(*) FROM posts q WHERE q.topic_id = p.topic_id AND q.id <= p.id) AS position \
+         FROM posts p JOIN topics t ON t.id = p.topic_id JOIN categories c ON c.id = t.category_id \
+         WHERE {VISIBLE} AND p.id = $4"
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(viewer.rank)
+        .bind(viewer.relation)
+        .bind(staff(viewer))
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+/// Keeps a post's text as a revision (by `by`, at `now`) before it changes.
+const KEEP_REVISION: &str = "INSERT INTO post_revisions (post_id, body_markdown, edited_by, created_at) \
+    SELECT id, body_markdown, $2, $3 FROM posts WHERE id = $1";
+
+/// Keeps the text before an edit, then replaces it.
+pub async fn edit_post(
+    exec: Exec<'_>,
+    id: i64,
+    editor_id: i64,
+    markdown: &str,
+    html: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let update =
+        "UPDATE posts SET body_markdown = $1, body_html = $2, edited_at = $3 WHERE id = $4";
+    on!(exec, |c| {
+        sqlx::query(KEEP_REVISION)
+            .bind(id)
+            .bind(editor_id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(update)
+            .bind(markdown)
+            .bind(html)
+            .bind(now)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// A deleted post keeps its place in the thread as a placeholder; its text is kept in the
+/// revisions for moderators.
+pub async fn delete_post(exec: Exec<'_>, id: i64, by: i64, now: i64) -> Result<(), sqlx::Error> {
+    let blank =
+        "UPDATE posts SET body_markdown = '', body_html = '', deleted_at = $1 WHERE id = $2";
+    on!(exec, |c| {
+        sqlx::query(KEEP_REVISION)
+            .bind(id)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(blank)
+            .bind(now)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|_| ())
+    })
+}
+
+pub async fn revisions(exec: Exec<'_>, post_id: i64) -> Result<Vec<Revision>, sqlx::Error> {
+    let sql = "SELECT r.body_markdown, u.display_name AS editor_name, r.created_at \
+               FROM post_revisions r JOIN users u ON u.id = r.edited_by WHERE r.post_id = $1 ORDER BY r.id";
+    on!(exec, |c| sqlx::query_as(sql)
+        .bind(post_id)
+        .fetch_all(c)
+        .await)
+}

@@ -1,0 +1,396 @@
+//! The forum index, a category's topics, starting a topic, reading and replying to one.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::admin::invitations::local_time;
+use crate::auth::CurrentUser;
+use crate::auth::csrf::CsrfForm;
+use crate::auth::session::RequestContext;
+use crate::db::{self, forums::Category};
+use crate::error::{AppError, AppResult};
+use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
+use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, page_of, pages_for, viewer};
+use crate::i18n::Tr;
+use crate::markdown;
+use crate::web::layout::{Layout, Pager};
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+pub struct CategoryItem {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub activity: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forums/index.html")]
+pub struct IndexView {
+    layout: Layout,
+    categories: Vec<CategoryItem>,
+}
+
+pub async fn index(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<IndexView> {
+    let t = ctx.tr();
+    let mut conn = app.db.conn().await?;
+    let categories = db::forums::visible_categories(conn.exec(), viewer(&user)).await?;
+    let categories = categories
+        .into_iter()
+        .map(|c| CategoryItem {
+            activity: match c.last_posted_at {
+                Some(at) => t.f(
+                    "forums.category_activity",
+                    &[
+                        ("count", &c.topic_count.to_string()),
+                        ("time", &local_time(&app.config, at)),
+                    ],
+                ),
+                None => t.s("forums.category_empty").into_owned(),
+            },
+            id: c.id,
+            name: c.name,
+            description: c.description,
+        })
+        .collect();
+    Ok(IndexView {
+        layout: Layout::titled(&app, &ctx, "forums.title"),
+        categories,
+    })
+}
+
+pub struct TopicItem {
+    pub id: i64,
+    pub title: String,
+    pub author: String,
+    pub replies: String,
+    pub activity: String,
+    pub pinned: bool,
+    pub closed: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forums/category.html")]
+pub struct CategoryView {
+    layout: Layout,
+    category: Category,
+    topics: Vec<TopicItem>,
+    pager: Pager,
+}
+
+async fn visible_category(
+    app: &AppState,
+    user: &crate::db::users::SessionUser,
+    id: i64,
+) -> AppResult<Category> {
+    let mut conn = app.db.conn().await?;
+    db::forums::category(conn.exec(), viewer(user), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn category(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<PageQuery>,
+) -> AppResult<CategoryView> {
+    let t = ctx.tr();
+    let category = visible_category(&app, &user, id).await?;
+    let mut conn = app.db.conn().await?;
+    let pages = pages_for(
+        db::forums::count_topics(conn.exec(), id).await?,
+        TOPICS_PER_PAGE,
+    );
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let rows = db::forums::topics_in(
+        conn.exec(),
+        id,
+        TOPICS_PER_PAGE,
+        (page - 1) * TOPICS_PER_PAGE,
+    )
+    .await?;
+    let topics = rows
+        .into_iter()
+        .map(|r| TopicItem {
+            id: r.id,
+            title: r.title,
+            author: r.author_name,
+            replies: t.f("forums.replies", &[("count", &r.reply_count.to_string())]),
+            activity: local_time(&app.config, r.last_posted_at),
+            pinned: r.pinned_at.is_some(),
+            closed: r.closed_at.is_some(),
+        })
+        .collect();
+    Ok(CategoryView {
+        layout: Layout::new(&app, &ctx, category.name.clone()),
+        pager: Pager::new(t, &format!("/c/{id}"), page, pages),
+        category,
+        topics,
+    })
+}
+
+/// What the composer shows: what was typed, problems, and a preview when asked for.
+pub struct Composer {
+    pub title: String,
+    pub body: String,
+    pub errors: Vec<String>,
+    pub preview: Option<String>,
+    pub limits: String,
+}
+
+impl Composer {
+    pub fn empty(t: Tr) -> Composer {
+        Composer {
+            title: String::new(),
+            body: String::new(),
+            errors: Vec::new(),
+            preview: None,
+            limits: limits_hint(t),
+        }
+    }
+}
+
+fn limits_hint(t: Tr) -> String {
+    t.f(
+        "forums.limits",
+        &[
+            ("title", &MAX_TITLE.to_string()),
+            ("body", &MAX_BODY.to_string()),
+        ],
+    )
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forums/new_topic.html")]
+pub struct NewTopicView {
+    layout: Layout,
+    category: Category,
+    composer: Composer,
+}
+
+pub async fn new_topic_form(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<NewTopicView> {
+    let category = visible_category(&app, &user, id).await?;
+    Ok(NewTopicView {
+        layout: Layout::titled(&app, &ctx, "forums.new_topic"),
+        category,
+        composer: Composer::empty(ctx.tr()),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DraftForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    /// "preview" shows the rendered text without posting.
+    #[serde(default)]
+    action: String,
+}
+
+pub async fn create_topic(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<DraftForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let category = visible_category(&app, &user, id).await?;
+    let title = rules::title(&form.title);
+    let body = rules::body(&form.body);
+    let errors: Vec<String> = [title.as_ref().err(), body.as_ref().err()]
+        .into_iter()
+        .flatten()
+        .map(|p| t.s(p.key()).into_owned())
+        .collect();
+    if form.action == "preview" || !errors.is_empty() {
+        let composer = Composer {
+            preview: (form.action == "preview" && !form.body.trim().is_empty())
+                .then(|| markdown::render(&form.body)),
+            title: form.title,
+            body: form.body,
+            errors: if errors.is_empty() {
+                Vec::new()
+            } else {
+                errors
+            },
+            limits: limits_hint(t),
+        };
+        let status = if composer.errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let view = NewTopicView {
+            layout: Layout::titled(&app, &ctx, "forums.new_topic"),
+            category,
+            composer,
+        };
+        return Ok((status, view).into_response());
+    }
+    let (Ok(title), Ok(body)) = (title, body) else {
+        return Err(AppError::Internal("draft checked above".into()));
+    };
+    let html = markdown::render(&body);
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let topic_id = db::forums::insert_topic(tx.exec(), category.id, user.id, &title, now).await?;
+    db::forums::insert_post(tx.exec(), topic_id, user.id, &body, &html, now).await?;
+    tx.commit().await?;
+    tracing::info!(topic = topic_id, user = user.id, "topic started");
+    Ok(Redirect::to(&format!("/t/{topic_id}")).into_response())
+}
+
+pub struct PostItem {
+    pub id: i64,
+    pub author: String,
+    pub time: String,
+    pub edited: bool,
+    pub deleted: bool,
+    pub body_html: String,
+    pub mine: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forums/topic.html")]
+pub struct TopicView {
+    layout: Layout,
+    topic: db::forums::Topic,
+    posts: Vec<PostItem>,
+    pager: Pager,
+    composer: Composer,
+    is_staff: bool,
+}
+
+async fn topic_view(
+    app: &AppState,
+    ctx: &RequestContext,
+    user: &crate::db::users::SessionUser,
+    id: i64,
+    page: Option<i64>,
+    composer: Composer,
+) -> AppResult<TopicView> {
+    let t = ctx.tr();
+    let mut conn = app.db.conn().await?;
+    let topic = db::forums::topic(conn.exec(), viewer(user), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let pages = pages_for(
+        db::forums::count_posts(conn.exec(), id).await?,
+        POSTS_PER_PAGE,
+    );
+    let page = page.unwrap_or(1).clamp(1, pages);
+    let rows =
+        db::forums::posts_in(conn.exec(), id, POSTS_PER_PAGE, (page - 1) * POSTS_PER_PAGE).await?;
+    let posts = rows
+        .into_iter()
+        .map(|p| PostItem {
+            id: p.id,
+            author: p.author_name,
+            time: local_time(&app.config, p.created_at),
+            edited: p.edited_at.is_some(),
+            deleted: p.deleted_at.is_some(),
+            body_html: p.body_html,
+            mine: p.author_id == user.id,
+        })
+        .collect();
+    Ok(TopicView {
+        layout: Layout::new(app, ctx, topic.title.clone()),
+        pager: Pager::new(t, &format!("/t/{id}"), page, pages),
+        topic,
+        posts,
+        composer,
+        is_staff: user.role.is_staff(),
+    })
+}
+
+pub async fn show(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<PageQuery>,
+) -> AppResult<TopicView> {
+    topic_view(&app, &ctx, &user, id, query.page, Composer::empty(ctx.tr())).await
+}
+
+pub async fn reply(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<DraftForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let topic = {
+        let mut conn = app.db.conn().await?;
+        db::forums::topic(conn.exec(), viewer(&user), id)
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    let body = rules::body(&form.body);
+    let closed = topic.closed_at.is_some();
+    if form.action == "preview" || body.is_err() || closed {
+        let mut errors: Vec<String> = body
+            .as_ref()
+            .err()
+            .map(|p| t.s(p.key()).into_owned())
+            .into_iter()
+            .collect();
+        if closed {
+            errors.push(t.s("forums.closed").into_owned());
+        }
+        let composer = Composer {
+            preview: (form.action == "preview" && !form.body.trim().is_empty())
+                .then(|| markdown::render(&form.body)),
+            title: String::new(),
+            body: form.body,
+            errors,
+            limits: limits_hint(t),
+        };
+        let status = if composer.errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        // The composer sits under the last page, where a reply lands.
+        let view = topic_view(&app, &ctx, &user, id, Some(i64::MAX), composer).await?;
+        return Ok((status, view).into_response());
+    }
+    let Ok(body) = body else {
+        return Err(AppError::Internal("reply checked above".into()));
+    };
+    let html = markdown::render(&body);
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let post_id = db::forums::insert_post(tx.exec(), topic.id, user.id, &body, &html, now).await?;
+    db::forums::note_reply(tx.exec(), topic.id, now).await?;
+    let position = db::forums::count_posts(tx.exec(), topic.id).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/t/{}?page={}#post-{post_id}",
+        topic.id,
+        page_of(position)
+    ))
+    .into_response())
+}
