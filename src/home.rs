@@ -7,10 +7,12 @@ use axum::extract::State;
 use axum::routing::get;
 
 use crate::AppState;
+use crate::admin::invitations::local_time;
 use crate::auth::CurrentUser;
 use crate::auth::role::Role;
 use crate::auth::session::RequestContext;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
+use crate::forums::viewer;
 use crate::web::layout::Layout;
 
 /// One thing the member can do, as a large link with a line of explanation.
@@ -26,6 +28,17 @@ pub struct HomeView {
     layout: Layout,
     greeting: String,
     actions: Vec<Action>,
+    new_topics: Vec<NewTopicItem>,
+}
+
+/// How many topics "new since your last visit" lists.
+const NEW_TOPICS: i64 = 5;
+
+/// A topic with posts the member has not read, linked to the first of them.
+pub struct NewTopicItem {
+    pub href: String,
+    pub title: String,
+    pub detail: String,
 }
 
 pub fn routes() -> Router<AppState> {
@@ -36,7 +49,7 @@ async fn home(
     State(app): State<AppState>,
     ctx: RequestContext,
     CurrentUser(user): CurrentUser,
-) -> HomeView {
+) -> AppResult<HomeView> {
     let t = ctx.tr();
     let action = |href, key: &str| Action {
         href,
@@ -47,11 +60,27 @@ async fn home(
     if user.role == Role::Coordinator {
         actions.push(action("/admin/invitations", "invitations"));
     }
-    HomeView {
+    let mut conn = app.db.conn().await?;
+    let new_topics = crate::db::reads::new_topics(conn.exec(), viewer(&user), user.id, NEW_TOPICS)
+        .await?
+        .into_iter()
+        .map(|n| NewTopicItem {
+            href: format!("/p/{}", n.first_unread),
+            detail: format!(
+                "{} · {} · {}",
+                n.category_name,
+                t.f("social.unread_count", &[("count", &n.unread.to_string())]),
+                local_time(&app.config, n.last_posted_at)
+            ),
+            title: n.title,
+        })
+        .collect();
+    Ok(HomeView {
         layout: Layout::titled(&app, &ctx, "home.title"),
         greeting: t.f("home.greeting", &[("name", &user.display_name)]),
         actions,
-    }
+        new_topics,
+    })
 }
 
 /// Unknown addresses: visitors are sent to the login page (they learn nothing); members get a 404.

@@ -17,7 +17,7 @@ pub struct Viewer {
 /// A category is visible when it is not archived, the reader's role is high enough, and it is
 /// open to the reader's relation (staff see every relation's category). Binds $1 rank,
 /// $2 relation, $3 staff (1 or 0).
-const VISIBLE: &str = "c.archived_at IS NULL AND c.min_role_rank <= $1 \
+pub const VISIBLE: &str = "c.archived_at IS NULL AND c.min_role_rank <= $1 \
     AND (c.only_relation IS NULL OR c.only_relation = $2 OR $3 = 1)";
 
 #[derive(Debug, Clone, FromRow)]
@@ -53,6 +53,7 @@ pub struct Topic {
     pub category_id: i64,
     pub category_name: String,
     pub title: String,
+    pub pinned_at: Option<i64>,
     pub closed_at: Option<i64>,
 }
 
@@ -202,7 +203,7 @@ pub async fn note_reply(exec: Exec<'_>, topic_id: i64, now: i64) -> Result<(), s
 
 pub async fn topic(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<Topic>, sqlx::Error> {
     let sql = format!(
-        "SELECT t.id, t.category_id, c.name AS category_name, t.title, t.closed_at \
+        "SELECT t.id, t.category_id, c.name AS category_name, t.title, t.pinned_at, t.closed_at \
          FROM topics t JOIN categories c ON c.id = t.category_id WHERE {VISIBLE} AND t.id = $4"
     );
     on!(exec, |c| sqlx::query_as(&sql)
@@ -316,4 +317,26 @@ pub async fn revisions(exec: Exec<'_>, post_id: i64) -> Result<Vec<Revision>, sq
         .bind(post_id)
         .fetch_all(c)
         .await)
+}
+
+/// Pins a topic to the top of its category (`Some(now)`) or unpins it (`None`).
+pub async fn set_pinned(exec: Exec<'_>, topic_id: i64, at: Option<i64>) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE topics SET pinned_at = $1 WHERE id = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(at)
+        .bind(topic_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// Closes a topic to replies (`Some(now)`) or reopens it (`None`).
+pub async fn set_closed(exec: Exec<'_>, topic_id: i64, at: Option<i64>) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE topics SET closed_at = $1 WHERE id = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(at)
+        .bind(topic_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
 }

@@ -6,9 +6,12 @@
 //! (row locking, backup) has per-dialect arms.
 
 pub mod audit;
+pub mod blocks;
 pub mod forums;
 pub mod invitations;
 pub mod outbox;
+pub mod reactions;
+pub mod reads;
 pub mod tokens;
 pub mod users;
 
@@ -185,4 +188,12 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// The current time as Unix seconds, the one unit every timestamp column uses (UTC by definition).
 pub fn now() -> i64 {
     jiff::Timestamp::now().as_second()
+}
+
+/// `$first, $first+1, …` for `count` values bound in a row, as in `IN (…)`.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -3,6 +3,7 @@
 
 pub mod posts;
 pub mod rules;
+pub mod social;
 pub mod topics;
 
 use axum::Router;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/p/{id}/edit", get(posts::edit_form).post(posts::edit))
         .route("/p/{id}/delete", post(posts::delete))
         .route("/p/{id}/history", get(posts::history))
+        .merge(social::routes())
 }
 
 pub fn viewer(user: &SessionUser) -> Viewer {

@@ -15,6 +15,7 @@ use crate::auth::session::RequestContext;
 use crate::db::{self, forums::Category};
 use crate::error::{AppError, AppResult};
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
+use crate::forums::social::{self, PostFacts, PostSocial};
 use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, page_of, pages_for, viewer};
 use crate::i18n::Tr;
 use crate::markdown;
@@ -79,6 +80,8 @@ pub struct TopicItem {
     pub activity: String,
     pub pinned: bool,
     pub closed: bool,
+    /// "新着 3件" when the reader has not read every post.
+    pub unread: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -123,9 +126,14 @@ pub async fn category(
         (page - 1) * TOPICS_PER_PAGE,
     )
     .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let unread = social::unread_counts(conn.exec(), &user, &ids).await?;
     let topics = rows
         .into_iter()
         .map(|r| TopicItem {
+            unread: unread
+                .get(&r.id)
+                .map(|n| t.f("social.unread_count", &[("count", &n.to_string())])),
             id: r.id,
             title: r.title,
             author: r.author_name,
@@ -269,6 +277,7 @@ pub struct PostItem {
     pub deleted: bool,
     pub body_html: String,
     pub mine: bool,
+    pub social: PostSocial,
 }
 
 #[derive(Template, WebTemplate)]
@@ -302,9 +311,19 @@ async fn topic_view(
     let page = page.unwrap_or(1).clamp(1, pages);
     let rows =
         db::forums::posts_in(conn.exec(), id, POSTS_PER_PAGE, (page - 1) * POSTS_PER_PAGE).await?;
+    let facts: Vec<PostFacts> = rows
+        .iter()
+        .map(|p| PostFacts {
+            id: p.id,
+            author_id: p.author_id,
+            deleted: p.deleted_at.is_some(),
+        })
+        .collect();
+    let social = social::decorate(&mut conn, t, user, id, &facts).await?;
     let posts = rows
         .into_iter()
-        .map(|p| PostItem {
+        .zip(social)
+        .map(|(p, social)| PostItem {
             id: p.id,
             author: p.author_name,
             time: local_time(&app.config, p.created_at),
@@ -312,6 +331,7 @@ async fn topic_view(
             deleted: p.deleted_at.is_some(),
             body_html: p.body_html,
             mine: p.author_id == user.id,
+            social,
         })
         .collect();
     Ok(TopicView {

@@ -11,6 +11,7 @@ mod smoke;
 mod accounts;
 mod crash;
 mod forums;
+mod forums_social;
 mod invitations;
 mod mail_outage;
 mod security;

@@ -1,0 +1,430 @@
+//! What members do around posts besides writing them: reactions of support, unread markers,
+//! blocking another member, and staff pinning and closing topics.
+//!
+//! Rules: a reaction is one of three kinds, one of each per member and post, never on a deleted
+//! post, one's own post or a post one may not see. Blocking folds the blocked member's posts away
+//! for the blocker only; the blocked member is not told. Pinning and closing are for moderators
+//! and coordinators (others get 404), each change written to the audit log in its transaction.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::admin::invitations::local_time;
+use crate::auth::CurrentUser;
+use crate::auth::csrf::{CsrfForm, NoFields};
+use crate::auth::session::{RequestContext, SessionData};
+use crate::db::users::SessionUser;
+use crate::db::{self, Exec, forums::PostRef};
+use crate::error::{AppError, AppResult};
+use crate::forums::{page_of, viewer};
+use crate::i18n::Tr;
+use crate::web::layout::Layout;
+
+/// The kinds of reaction, in the order they are shown: stored key and locale key.
+pub const REACTIONS: [(&str, &str); 3] = [
+    ("thanks", "social.reaction.thanks"),
+    ("empathy", "social.reaction.empathy"),
+    ("cheer", "social.reaction.cheer"),
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/p/{id}/react", post(react))
+        .route("/p/{id}/block", get(block_form).post(block))
+        .route("/account/blocks", get(blocks))
+        .route("/account/blocks/{user_id}/unblock", post(unblock))
+        .route("/t/{id}/pin", post(pin))
+        .route("/t/{id}/unpin", post(unpin))
+        .route("/t/{id}/close", post(close))
+        .route("/t/{id}/reopen", post(reopen))
+}
+
+/// One reaction button under a post.
+pub struct ReactionButton {
+    pub kind: &'static str,
+    pub label: String,
+    pub count: usize,
+    /// The reader has given this one (pressing again takes it back).
+    pub mine: bool,
+}
+
+/// What a post shows besides its text, for one reader.
+#[derive(Default)]
+pub struct PostSocial {
+    pub reactions: Vec<ReactionButton>,
+    /// "ありがとう: はな、たろう", one line per kind given.
+    pub who: Vec<String>,
+    /// The reader blocks the author: the text is folded away.
+    pub blocked: bool,
+    /// Posted after the reader last read the topic.
+    pub unread: bool,
+}
+
+/// A post on a topic page, as [`decorate`] needs it.
+pub struct PostFacts {
+    pub id: i64,
+    pub author_id: i64,
+    pub deleted: bool,
+}
+
+/// Reactions, blocking and unread markers for the posts of one topic page, and the reader's
+/// place in the topic moved to the last of them (never back).
+pub async fn decorate(
+    conn: &mut db::Conn,
+    t: Tr,
+    user: &SessionUser,
+    topic_id: i64,
+    posts: &[PostFacts],
+) -> AppResult<Vec<PostSocial>> {
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let reactions = db::reactions::on_posts(conn.exec(), &ids).await?;
+    let blocked = db::blocks::blocked_ids(conn.exec(), user.id).await?;
+    let last_read = db::reads::last_read(conn.exec(), user.id, topic_id).await?;
+    if let Some(&newest) = ids.iter().max()
+        && last_read.is_none_or(|seen| seen < newest)
+    {
+        db::reads::mark_read(conn.exec(), user.id, topic_id, newest, db::now()).await?;
+    }
+    let mut by_post: HashMap<i64, Vec<&db::reactions::ReactionRow>> = HashMap::new();
+    for r in &reactions {
+        by_post.entry(r.post_id).or_default().push(r);
+    }
+    let separator = t.s("social.name_separator");
+    Ok(posts
+        .iter()
+        .map(|p| {
+            let given = by_post.get(&p.id).map(Vec::as_slice).unwrap_or(&[]);
+            let mut buttons = Vec::new();
+            let mut who = Vec::new();
+            for (kind, key) in REACTIONS {
+                let of_kind: Vec<_> = given.iter().filter(|r| r.kind == kind).collect();
+                let label = t.s(key).into_owned();
+                if !of_kind.is_empty() {
+                    let names: Vec<&str> =
+                        of_kind.iter().map(|r| r.display_name.as_str()).collect();
+                    who.push(t.f(
+                        "social.who_line",
+                        &[("kind", &label), ("names", &names.join(&separator))],
+                    ));
+                }
+                buttons.push(ReactionButton {
+                    kind,
+                    label,
+                    count: of_kind.len(),
+                    mine: of_kind.iter().any(|r| r.user_id == user.id),
+                });
+            }
+            PostSocial {
+                reactions: if p.deleted { Vec::new() } else { buttons },
+                who: if p.deleted { Vec::new() } else { who },
+                blocked: blocked.contains(&p.author_id),
+                unread: last_read.is_some_and(|seen| p.id > seen)
+                    && p.author_id != user.id
+                    && !p.deleted,
+            }
+        })
+        .collect())
+}
+
+/// How many new posts each topic has for the reader (topics with none are absent).
+pub async fn unread_counts(
+    exec: Exec<'_>,
+    user: &SessionUser,
+    topic_ids: &[i64],
+) -> AppResult<HashMap<i64, i64>> {
+    Ok(db::reads::unread_counts(exec, user.id, topic_ids)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// A post the reader may see; otherwise 404.
+async fn visible_post(app: &AppState, user: &SessionUser, id: i64) -> AppResult<PostRef> {
+    let mut conn = app.db.conn().await?;
+    db::forums::post(conn.exec(), viewer(user), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn address(post: &PostRef) -> String {
+    format!(
+        "/t/{}?page={}#post-{}",
+        post.topic_id,
+        page_of(post.position),
+        post.id
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ReactForm {
+    #[serde(default)]
+    kind: String,
+}
+
+/// Gives a reaction, or takes it back.
+pub async fn react(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<ReactForm>,
+) -> AppResult<Response> {
+    let post = visible_post(&app, &user, id).await?;
+    if post.deleted_at.is_some() {
+        return Err(AppError::NotFound);
+    }
+    if post.author_id == user.id {
+        return Err(AppError::Forbidden);
+    }
+    let Some((kind, _)) = REACTIONS.iter().find(|(k, _)| *k == form.kind) else {
+        return Err(AppError::BadRequest("unknown reaction"));
+    };
+    let mut tx = app.db.begin().await?;
+    db::reactions::toggle(tx.exec(), post.id, user.id, kind, db::now()).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&address(&post)).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forums/block_confirm.html")]
+pub struct BlockConfirmView {
+    layout: Layout,
+    post_id: i64,
+    post_link: String,
+    question: String,
+}
+
+/// The author of a post the reader may block: someone else, still a member.
+async fn blockable_author(
+    app: &AppState,
+    user: &SessionUser,
+    id: i64,
+) -> AppResult<(PostRef, SessionUser)> {
+    let post = visible_post(app, user, id).await?;
+    if post.author_id == user.id {
+        return Err(AppError::NotFound);
+    }
+    let mut conn = app.db.conn().await?;
+    let author = db::users::session_user(conn.exec(), post.author_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((post, author))
+}
+
+pub async fn block_form(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<BlockConfirmView> {
+    let (post, author) = blockable_author(&app, &user, id).await?;
+    Ok(BlockConfirmView {
+        layout: Layout::titled(&app, &ctx, "social.block_title"),
+        post_id: post.id,
+        post_link: address(&post),
+        question: ctx
+            .tr()
+            .f("social.block_question", &[("name", &author.display_name)]),
+    })
+}
+
+pub async fn block(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let (post, author) = blockable_author(&app, &user, id).await?;
+    let mut tx = app.db.begin().await?;
+    db::blocks::block(tx.exec(), user.id, author.id, db::now()).await?;
+    tx.commit().await?;
+    SessionData(&ctx.session)
+        .set_flash(
+            ctx.tr()
+                .f("social.blocked_flash", &[("name", &author.display_name)]),
+        )
+        .await?;
+    Ok(Redirect::to(&address(&post)).into_response())
+}
+
+pub struct BlockedItem {
+    pub user_id: i64,
+    pub name: String,
+    pub since: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forums/blocks.html")]
+pub struct BlocksView {
+    layout: Layout,
+    blocked: Vec<BlockedItem>,
+}
+
+/// The members the reader blocks, each with a button to unblock.
+pub async fn blocks(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<BlocksView> {
+    let t = ctx.tr();
+    let mut conn = app.db.conn().await?;
+    let blocked = db::blocks::list(conn.exec(), user.id)
+        .await?
+        .into_iter()
+        .map(|b| BlockedItem {
+            user_id: b.user_id,
+            since: t.f(
+                "social.blocked_since",
+                &[("time", &local_time(&app.config, b.created_at))],
+            ),
+            name: b.display_name,
+        })
+        .collect();
+    Ok(BlocksView {
+        layout: Layout::titled(&app, &ctx, "social.blocks_title"),
+        blocked,
+    })
+}
+
+pub async fn unblock(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(user_id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let mut tx = app.db.begin().await?;
+    let removed = db::blocks::unblock(tx.exec(), user.id, user_id).await?;
+    tx.commit().await?;
+    if !removed {
+        return Err(AppError::NotFound);
+    }
+    SessionData(&ctx.session)
+        .set_flash(ctx.tr().s("social.unblocked_flash").into_owned())
+        .await?;
+    Ok(Redirect::to("/account/blocks").into_response())
+}
+
+/// What a staff action on a topic changes.
+#[derive(Clone, Copy)]
+enum TopicAction {
+    Pin,
+    Unpin,
+    Close,
+    Reopen,
+}
+
+impl TopicAction {
+    fn audit(self) -> &'static str {
+        match self {
+            TopicAction::Pin => "topic.pinned",
+            TopicAction::Unpin => "topic.unpinned",
+            TopicAction::Close => "topic.closed",
+            TopicAction::Reopen => "topic.reopened",
+        }
+    }
+
+    fn flash(self) -> &'static str {
+        match self {
+            TopicAction::Pin => "social.pinned_flash",
+            TopicAction::Unpin => "social.unpinned_flash",
+            TopicAction::Close => "social.closed_flash",
+            TopicAction::Reopen => "social.reopened_flash",
+        }
+    }
+}
+
+/// Pins, unpins, closes or reopens a topic: moderators and coordinators only (404 for others),
+/// with an audit line in the same transaction. Asking for the state a topic is in changes nothing.
+async fn topic_action(
+    app: &AppState,
+    ctx: &RequestContext,
+    user: &SessionUser,
+    id: i64,
+    action: TopicAction,
+) -> AppResult<Response> {
+    if !user.role.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let topic = db::forums::topic(tx.exec(), viewer(user), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let changes = match action {
+        TopicAction::Pin => topic.pinned_at.is_none(),
+        TopicAction::Unpin => topic.pinned_at.is_some(),
+        TopicAction::Close => topic.closed_at.is_none(),
+        TopicAction::Reopen => topic.closed_at.is_some(),
+    };
+    if changes {
+        match action {
+            TopicAction::Pin => db::forums::set_pinned(tx.exec(), id, Some(now)).await?,
+            TopicAction::Unpin => db::forums::set_pinned(tx.exec(), id, None).await?,
+            TopicAction::Close => db::forums::set_closed(tx.exec(), id, Some(now)).await?,
+            TopicAction::Reopen => db::forums::set_closed(tx.exec(), id, None).await?,
+        }
+        db::audit::record(
+            tx.exec(),
+            Some(user.id),
+            action.audit(),
+            None,
+            &format!("topic {id}"),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    SessionData(&ctx.session)
+        .set_flash(ctx.tr().s(action.flash()).into_owned())
+        .await?;
+    Ok(Redirect::to(&format!("/t/{id}")).into_response())
+}
+
+pub async fn pin(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    topic_action(&app, &ctx, &user, id, TopicAction::Pin).await
+}
+
+pub async fn unpin(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    topic_action(&app, &ctx, &user, id, TopicAction::Unpin).await
+}
+
+pub async fn close(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    topic_action(&app, &ctx, &user, id, TopicAction::Close).await
+}
+
+pub async fn reopen(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    topic_action(&app, &ctx, &user, id, TopicAction::Reopen).await
+}
