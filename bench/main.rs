@@ -16,6 +16,10 @@
 //! spread over 20 accounts (10 logins each, the per-address burst) and its connections come from
 //! 20 loopback source addresses 127.0.0.2–127.0.0.21 (10 each); every request still goes to
 //! 127.0.0.1.
+//!
+//! Search: see `search.rs` (`HIDAMARI_BENCH=search` runs those rows alone).
+
+mod search;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -103,6 +107,16 @@ fn run() -> Res<()> {
     println!(
         "hidamari bench: {cores} cores (available_parallelism), load average at start: {load}"
     );
+    if std::env::var("HIDAMARI_BENCH").as_deref() == Ok("search") {
+        let mut notes = Vec::new();
+        let rows = search::rows(&mut notes);
+        print_table(&rows);
+        println!();
+        for note in &notes {
+            println!("{note}");
+        }
+        return Ok(());
+    }
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
@@ -139,7 +153,8 @@ fn run() -> Res<()> {
     server_rt.block_on(running.shutdown());
     drop(client_rt);
     drop(server_rt);
-    let rows = result?;
+    let mut rows = result?;
+    rows.extend(search::rows(&mut notes));
 
     print_table(&rows);
     println!();

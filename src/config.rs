@@ -24,6 +24,7 @@ struct RawConfig {
     time_zone: String,
     site_name: String,
     invitation_days: u32,
+    notify_delay_seconds: u32,
 }
 
 impl Default for RawConfig {
@@ -38,6 +39,7 @@ impl Default for RawConfig {
             time_zone: "Asia/Tokyo".into(),
             site_name: "陽だまり".into(),
             invitation_days: 7,
+            notify_delay_seconds: 300,
         }
     }
 }
@@ -55,6 +57,8 @@ pub struct Config {
     pub time_zone: jiff::tz::TimeZone,
     pub site_name: String,
     pub invitation_days: u32,
+    /// How long a new-post notification waits, so that several go out as one mail.
+    pub notify_delay_seconds: u32,
 }
 
 /// Secrets (the SMTP URL may carry a password, the database URL too) never reach logs.
@@ -70,6 +74,7 @@ impl fmt::Debug for Config {
             .field("time_zone", &self.time_zone.iana_name())
             .field("site_name", &self.site_name)
             .field("invitation_days", &self.invitation_days)
+            .field("notify_delay_seconds", &self.notify_delay_seconds)
             .finish()
     }
 }
@@ -183,6 +188,7 @@ impl Config {
             time_zone,
             site_name: raw.site_name,
             invitation_days: raw.invitation_days,
+            notify_delay_seconds: raw.notify_delay_seconds,
         })
     }
 

@@ -52,6 +52,8 @@ pub struct App {
     pub limits: RateLimits,
     pub mail: MailSignal,
     pub users: UserCache,
+    /// Signs the links in mails that work without logging in.
+    pub links: forums::notify::LinkSigner,
 }
 
 pub type AppState = Arc<App>;
@@ -74,6 +76,12 @@ pub async fn open_database(config: &Config) -> Result<Db, StartError> {
     }
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
+    // Posts written before search existed (or by a path that did not index them) get their
+    // search text now.
+    let indexed = db::search::backfill(&db).await?;
+    if indexed > 0 {
+        tracing::info!(posts = indexed, "search text filled in");
+    }
     Ok(db)
 }
 
@@ -114,6 +122,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         let mut conn = db.conn().await?;
         db::outbox::release_claims(conn.exec()).await?;
     }
+    let link_key = {
+        let mut conn = db.conn().await?;
+        db::notifications::site_secret(conn.exec(), "link_key", &auth::csrf::new_token()).await?
+    };
     let store = AnySessionStore::new(&db);
     store.migrate().await?;
     let slots = std::thread::available_parallelism()
@@ -123,6 +135,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         passwords: Passwords::new(slots).map_err(|e| StartError::Other(e.to_string()))?,
         limits: RateLimits::default(),
         users: UserCache::for_db(&db),
+        links: forums::notify::LinkSigner::new(&link_key),
         mail: MailSignal::default(),
         db,
         config,
@@ -133,6 +146,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
     let worker = MailWorker::new(app.db.clone(), &app.config, app.mail.clone())
         .map_err(StartError::Other)?;
     let worker = tokio::spawn(worker.run(stop_worker_rx));
+    tokio::spawn(forums::notify::run_mailer(app.clone(), shutdown_rx.clone()));
     tokio::spawn(housekeeping(
         app.clone(),
         store.clone(),
@@ -196,6 +210,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
 
     let pages = Router::new()
         .merge(account::public_routes())
+        .merge(forums::public_routes())
         .merge(members_only)
         .fallback(home::fallback)
         .layer(from_fn_with_state(app.clone(), web::page_context))

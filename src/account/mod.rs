@@ -37,6 +37,7 @@ pub fn member_routes() -> Router<AppState> {
         .route("/account/name", post(settings::change_name))
         .route("/account/password", post(settings::change_password))
         .route("/account/email", post(settings::change_email))
+        .route("/account/notifications", post(settings::notifications))
 }
 
 /// A view's list of problems with a submitted form, already in the reader's language.

@@ -44,6 +44,7 @@ pub struct SettingsView {
     role_label: String,
     relation_label: String,
     section_errors: SectionErrors,
+    email_replies: bool,
 }
 
 async fn settings_view(
@@ -67,6 +68,7 @@ async fn settings_view(
         role_label: t.s(&format!("role.{}", user.role)).into_owned(),
         relation_label: t.s(&format!("relation.{}", user.relation)).into_owned(),
         section_errors: errors,
+        email_replies: db::notifications::email_replies(conn.exec(), user.id).await?,
     })
 }
 
@@ -491,4 +493,22 @@ fn back_to(headers: &HeaderMap, app: &AppState) -> String {
         }
         _ => "/".into(),
     }
+}
+
+#[derive(Deserialize)]
+pub struct NotificationsForm {
+    /// A checkbox: present when ticked.
+    email_replies: Option<String>,
+}
+
+pub async fn notifications(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    CsrfForm(form): CsrfForm<NotificationsForm>,
+) -> AppResult<Response> {
+    let mut tx = app.db.begin().await?;
+    db::notifications::set_email_replies(tx.exec(), user.id, form.email_replies.is_some()).await?;
+    tx.commit().await?;
+    done(&ctx, "notify.email_saved").await
 }

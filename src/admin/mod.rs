@@ -1,6 +1,7 @@
 //! Coordinator tools. So far: invitations.
 
 pub mod invitations;
+pub mod search_terms;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -14,6 +15,14 @@ pub fn routes() -> Router<AppState> {
             get(invitations::page).post(invitations::invite_pasted),
         )
         .route("/admin/invitations/csv", post(invitations::invite_csv))
+        .route(
+            "/admin/search-terms",
+            get(search_terms::page).post(search_terms::add),
+        )
+        .route(
+            "/admin/search-terms/{id}/delete",
+            post(search_terms::remove),
+        )
         .route("/admin/invitations/{id}/resend", post(invitations::resend))
         .route("/admin/invitations/{id}/revoke", post(invitations::revoke))
 }

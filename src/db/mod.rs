@@ -9,9 +9,11 @@ pub mod audit;
 pub mod blocks;
 pub mod forums;
 pub mod invitations;
+pub mod notifications;
 pub mod outbox;
 pub mod reactions;
 pub mod reads;
+pub mod search;
 pub mod tokens;
 pub mod users;
 

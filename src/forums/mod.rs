@@ -1,8 +1,10 @@
 //! Forums: categories, topics and replies. Markdown is rendered to sanitized HTML once, when a
 //! post is written; a category a member may not see is a 404 everywhere, as if it did not exist.
 
+pub mod notify;
 pub mod posts;
 pub mod rules;
+pub mod search;
 pub mod social;
 pub mod topics;
 
@@ -22,17 +24,30 @@ pub const TOPICS_PER_PAGE: i64 = 30;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/forums", get(topics::index))
+        .route("/search", get(search::page))
         .route("/c/{id}", get(topics::category))
         .route(
             "/c/{id}/new",
             get(topics::new_topic_form).post(topics::create_topic),
         )
         .route("/t/{id}", get(topics::show).post(topics::reply))
+        .route("/t/{id}/follow", post(notify::follow_topic))
+        .route("/t/{id}/unfollow", post(notify::unfollow_topic))
+        .route("/c/{id}/follow", post(notify::follow_category))
+        .route("/c/{id}/unfollow", post(notify::unfollow_category))
         .route("/p/{id}", get(posts::permalink))
         .route("/p/{id}/edit", get(posts::edit_form).post(posts::edit))
         .route("/p/{id}/delete", post(posts::delete))
         .route("/p/{id}/history", get(posts::history))
         .merge(social::routes())
+}
+
+/// Pages reached from a mail without logging in.
+pub fn public_routes() -> Router<AppState> {
+    Router::new().route(
+        "/unsubscribe/{kind}/{id}/{user}/{signature}",
+        get(notify::unsubscribe_page).post(notify::unsubscribe),
+    )
 }
 
 pub fn viewer(user: &SessionUser) -> Viewer {

@@ -137,6 +137,7 @@ pub async fn edit(
         let html = markdown::render(&body);
         let mut tx = app.db.begin().await?;
         db::forums::edit_post(tx.exec(), id, user.id, &body, &html, db::now()).await?;
+        db::search::index_post(tx.exec(), id).await?;
         tx.commit().await?;
     }
     Ok(Redirect::to(&address(&post)).into_response())
@@ -152,6 +153,7 @@ pub async fn delete(
     let post = own_post(&app, &user, id).await?;
     let mut tx = app.db.begin().await?;
     db::forums::delete_post(tx.exec(), id, user.id, db::now()).await?;
+    db::search::index_post(tx.exec(), id).await?;
     tx.commit().await?;
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("forums.deleted_flash").into_owned())

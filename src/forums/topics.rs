@@ -12,8 +12,10 @@ use crate::admin::invitations::local_time;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::RequestContext;
+use crate::db::notifications::Followed;
 use crate::db::{self, forums::Category};
 use crate::error::{AppError, AppResult};
+use crate::forums::notify;
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
 use crate::forums::social::{self, PostFacts, PostSocial};
 use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, page_of, pages_for, viewer};
@@ -91,6 +93,7 @@ pub struct CategoryView {
     category: Category,
     topics: Vec<TopicItem>,
     pager: Pager,
+    following: bool,
 }
 
 async fn visible_category(
@@ -146,6 +149,7 @@ pub async fn category(
     Ok(CategoryView {
         layout: Layout::new(&app, &ctx, category.name.clone()),
         pager: Pager::new(t, &format!("/c/{id}"), page, pages),
+        following: notify::following(&app, user.id, Followed::Category(id)).await?,
         category,
         topics,
     })
@@ -263,7 +267,10 @@ pub async fn create_topic(
     let now = db::now();
     let mut tx = app.db.begin().await?;
     let topic_id = db::forums::insert_topic(tx.exec(), category.id, user.id, &title, now).await?;
-    db::forums::insert_post(tx.exec(), topic_id, user.id, &body, &html, now).await?;
+    let post_id = db::forums::insert_post(tx.exec(), topic_id, user.id, &body, &html, now).await?;
+    db::search::index_post(tx.exec(), post_id).await?;
+    crate::forums::notify::after_post(&mut tx, user.id, topic_id, category.id, post_id, now)
+        .await?;
     tx.commit().await?;
     tracing::info!(topic = topic_id, user = user.id, "topic started");
     Ok(Redirect::to(&format!("/t/{topic_id}")).into_response())
@@ -289,6 +296,7 @@ pub struct TopicView {
     pager: Pager,
     composer: Composer,
     is_staff: bool,
+    following: bool,
 }
 
 async fn topic_view(
@@ -341,6 +349,7 @@ async fn topic_view(
         posts,
         composer,
         is_staff: user.role.is_staff(),
+        following: notify::following(app, user.id, Followed::Topic(id)).await?,
     })
 }
 
@@ -404,7 +413,10 @@ pub async fn reply(
     let now = db::now();
     let mut tx = app.db.begin().await?;
     let post_id = db::forums::insert_post(tx.exec(), topic.id, user.id, &body, &html, now).await?;
+    db::search::index_post(tx.exec(), post_id).await?;
     db::forums::note_reply(tx.exec(), topic.id, now).await?;
+    crate::forums::notify::after_post(&mut tx, user.id, topic.id, topic.category_id, post_id, now)
+        .await?;
     let position = db::forums::count_posts(tx.exec(), topic.id).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!(
@@ -413,4 +425,24 @@ pub async fn reply(
         page_of(position)
     ))
     .into_response())
+}
+
+impl TopicView {
+    fn follow_base(&self) -> String {
+        format!("/t/{}", self.topic.id)
+    }
+
+    fn follow_label(&self, t: &Tr) -> std::borrow::Cow<'static, str> {
+        t.s("notify.follow")
+    }
+}
+
+impl CategoryView {
+    fn follow_base(&self) -> String {
+        format!("/c/{}", self.category.id)
+    }
+
+    fn follow_label(&self, t: &Tr) -> std::borrow::Cow<'static, str> {
+        t.s("notify.follow_category")
+    }
 }

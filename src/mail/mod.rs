@@ -49,6 +49,17 @@ pub enum Mail<'a> {
     PasswordChanged {
         display_name: &'a str,
     },
+    /// New posts in what the member follows, one line and link each, batched.
+    Replies {
+        display_name: &'a str,
+        posts: &'a [(String, String)],
+        settings_link: &'a str,
+    },
+    Announcement {
+        title: &'a str,
+        body: &'a str,
+        link: &'a str,
+    },
 }
 
 /// Every mail has the same shape: a greeting, paragraphs, at most one button, a closing note.
@@ -69,6 +80,8 @@ struct MailContent {
     subject: String,
     greeting: String,
     paragraphs: Vec<String>,
+    /// Links listed one a line (a digest of new posts).
+    items: Vec<(String, String)>,
     action: Option<(String, String)>,
     closing: String,
 }
@@ -82,6 +95,7 @@ pub struct RenderedMail {
 impl Mail<'_> {
     fn content(&self, t: Tr, site_name: &str) -> MailContent {
         let site = [("site", site_name)];
+        let mut items = Vec::new();
         let (key, greeting, paragraphs, action) = match self {
             Mail::Invitation {
                 link,
@@ -138,11 +152,47 @@ impl Mail<'_> {
                 vec![t.f("mail.password_changed.body", &site)],
                 None,
             ),
+            Mail::Replies {
+                display_name,
+                posts,
+                settings_link,
+            } => {
+                items = posts.to_vec();
+                let count = posts.len().to_string();
+                (
+                    "mail.replies",
+                    t.f("mail.greeting", &[("name", display_name)]),
+                    vec![t.f(
+                        "mail.replies.body",
+                        &[("site", site_name), ("count", &count)],
+                    )],
+                    Some((
+                        t.s("mail.replies.settings").into_owned(),
+                        settings_link.to_string(),
+                    )),
+                )
+            }
+            Mail::Announcement { title, body, link } => (
+                "mail.announcement",
+                t.s("mail.greeting_plain").into_owned(),
+                vec![
+                    t.f(
+                        "mail.announcement.lead",
+                        &[("site", site_name), ("title", title)],
+                    ),
+                    body.to_string(),
+                ],
+                Some((
+                    t.s("mail.announcement.action").into_owned(),
+                    link.to_string(),
+                )),
+            ),
         };
         MailContent {
             subject: t.f(&format!("{key}.subject"), &site),
             greeting,
             paragraphs,
+            items,
             action,
             closing: t.f("mail.closing", &site),
         }

@@ -14,4 +14,6 @@ mod forums;
 mod forums_social;
 mod invitations;
 mod mail_outage;
+mod notifications;
+mod search;
 mod security;

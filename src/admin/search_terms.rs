@@ -1,0 +1,212 @@
+//! Equivalent search terms: coordinators list, add and remove groups of terms that mean the same
+//! (「がん」「癌」「ガン」). A change re-normalizes the search text of every post in the same
+//! transaction, so search never sees a mix of old and new folding.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::csrf::{CsrfForm, NoFields};
+use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
+use crate::db;
+use crate::error::{AppError, AppResult};
+use crate::forums::search::normalize::group_terms;
+use crate::i18n::Tr;
+use crate::web::layout::Layout;
+
+/// Characters in one term.
+pub const MAX_TERM: usize = 20;
+/// Terms in one group.
+pub const MAX_GROUP: usize = 10;
+
+pub struct GroupRow {
+    pub id: i64,
+    pub terms: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/search_terms.html")]
+pub struct SearchTermsView {
+    layout: Layout,
+    groups: Vec<GroupRow>,
+    terms: String,
+    errors: Vec<String>,
+    terms_hint: String,
+}
+
+async fn view(
+    app: &AppState,
+    ctx: &RequestContext,
+    terms: String,
+    errors: Vec<String>,
+) -> AppResult<SearchTermsView> {
+    let mut conn = app.db.conn().await?;
+    let groups = db::search::term_groups(conn.exec())
+        .await?
+        .into_iter()
+        .map(|g| GroupRow {
+            id: g.id,
+            terms: g.terms.split_whitespace().map(str::to_owned).collect(),
+        })
+        .collect();
+    Ok(SearchTermsView {
+        layout: Layout::titled(app, ctx, "search_terms.title"),
+        groups,
+        terms,
+        errors,
+        terms_hint: ctx
+            .tr()
+            .f("search_terms.terms_hint", &[("max", &MAX_TERM.to_string())]),
+    })
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(_, _): Require<Coordinators>,
+) -> AppResult<SearchTermsView> {
+    view(&app, &ctx, String::new(), Vec::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    terms: String,
+}
+
+/// The terms as typed (one of each folded form, in order), or why they cannot be a group.
+/// `taken` are the folded terms of the existing groups.
+pub fn check_group(t: Tr, raw: &str, taken: &[String]) -> Result<Vec<String>, String> {
+    let mut typed: Vec<String> = Vec::new();
+    let mut folded: Vec<String> = Vec::new();
+    for term in raw.split(|c: char| c.is_whitespace() || matches!(c, ',' | '、' | '，')) {
+        let Some(key) = group_terms(term).into_iter().next() else {
+            continue;
+        };
+        if term.chars().count() > MAX_TERM {
+            return Err(t.f("search_terms.too_long", &[("max", &MAX_TERM.to_string())]));
+        }
+        if folded.contains(&key) {
+            continue;
+        }
+        if taken.contains(&key) {
+            return Err(t.f("search_terms.taken", &[("term", term)]));
+        }
+        folded.push(key);
+        typed.push(term.to_owned());
+    }
+    if folded.len() < 2 {
+        return Err(t.s("search_terms.too_few").into_owned());
+    }
+    if folded.len() > MAX_GROUP {
+        return Err(t.f("search_terms.too_many", &[("max", &MAX_GROUP.to_string())]));
+    }
+    Ok(typed)
+}
+
+pub async fn add(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    CsrfForm(form): CsrfForm<AddForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let taken: Vec<String> = db::search::term_groups(tx.exec())
+        .await?
+        .iter()
+        .flat_map(|g| group_terms(&g.terms))
+        .collect();
+    let terms = match check_group(t, &form.terms, &taken) {
+        Ok(terms) => terms.join(" "),
+        Err(error) => {
+            drop(tx);
+            let page = view(&app, &ctx, form.terms, vec![error]).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let id = db::search::add_term_group(tx.exec(), &terms, now).await?;
+    let changed = db::search::reindex_all(tx.exec()).await?;
+    db::audit::record(
+        tx.exec(),
+        Some(user.id),
+        "search_terms.added",
+        None,
+        &format!("group {id}: {terms}"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(group = id, changed, "equivalent search terms added");
+    SessionData(&ctx.session)
+        .set_flash(t.f("search_terms.added", &[("count", &changed.to_string())]))
+        .await?;
+    Ok(Redirect::to("/admin/search-terms").into_response())
+}
+
+pub async fn remove(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    if !db::search::remove_term_group(tx.exec(), id).await? {
+        return Err(AppError::NotFound);
+    }
+    let changed = db::search::reindex_all(tx.exec()).await?;
+    db::audit::record(
+        tx.exec(),
+        Some(user.id),
+        "search_terms.removed",
+        None,
+        &format!("group {id}"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(group = id, changed, "equivalent search terms removed");
+    SessionData(&ctx.session)
+        .set_flash(t.f("search_terms.removed", &[("count", &changed.to_string())]))
+        .await?;
+    Ok(Redirect::to("/admin/search-terms").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forums::search::normalize::fold;
+    use crate::i18n::Locale;
+
+    #[test]
+    fn groups_need_two_new_terms() {
+        let t = Locale::En.tr();
+        let taken = vec!["がん".to_owned()];
+        assert_eq!(
+            check_group(t, "腫瘍、しゅよう シュヨウ", &taken),
+            Ok(vec!["腫瘍".to_owned(), "しゅよう".to_owned()])
+        );
+        assert!(check_group(t, "ガン 悪性腫瘍", &taken).is_err());
+        assert!(
+            check_group(t, "しごと シゴト", &taken).is_err(),
+            "one term after folding"
+        );
+        assert!(check_group(t, &format!("a {}", "b".repeat(21)), &taken).is_err());
+    }
+
+    #[test]
+    fn the_first_term_is_kept_as_typed() {
+        let t = Locale::En.tr();
+        let terms = check_group(t, "ＱＯＬ 生活の質", &[]).expect("a group");
+        assert_eq!(terms[0], "ＱＯＬ");
+        assert_eq!(fold(&terms[0]), "qol");
+    }
+}

@@ -1,0 +1,255 @@
+//! Queries on following (topic and category subscriptions), the notifications waiting to be
+//! mailed, announcements and the site's secrets.
+
+use sqlx::FromRow;
+
+use super::Exec;
+use super::forums::Viewer;
+use crate::on;
+
+/// What someone follows: a topic or a whole category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Followed {
+    Topic(i64),
+    Category(i64),
+}
+
+pub async fn follow(
+    exec: Exec<'_>,
+    user_id: i64,
+    what: Followed,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let (sql, id) = match what {
+        Followed::Topic(id) => (
+            "INSERT INTO topic_subscriptions (user_id, topic_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            id,
+        ),
+        Followed::Category(id) => (
+            "INSERT INTO category_subscriptions (user_id, category_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            id,
+        ),
+    };
+    on!(exec, |c| sqlx::query(sql)
+        .bind(user_id)
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+pub async fn unfollow(exec: Exec<'_>, user_id: i64, what: Followed) -> Result<(), sqlx::Error> {
+    let (sql, id) = match what {
+        Followed::Topic(id) => (
+            "DELETE FROM topic_subscriptions WHERE user_id = $1 AND topic_id = $2",
+            id,
+        ),
+        Followed::Category(id) => (
+            "DELETE FROM category_subscriptions WHERE user_id = $1 AND category_id = $2",
+            id,
+        ),
+    };
+    on!(exec, |c| sqlx::query(sql)
+        .bind(user_id)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+pub async fn follows(exec: Exec<'_>, user_id: i64, what: Followed) -> Result<bool, sqlx::Error> {
+    let (sql, id) = match what {
+        Followed::Topic(id) => (
+            "SELECT COUNT(*) FROM topic_subscriptions WHERE user_id = $1 AND topic_id = $2",
+            id,
+        ),
+        Followed::Category(id) => (
+            "SELECT COUNT(*) FROM category_subscriptions WHERE user_id = $1 AND category_id = $2",
+            id,
+        ),
+    };
+    let n: i64 = on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(user_id)
+        .bind(id)
+        .fetch_one(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+/// Queues a notification of a new post for everyone who follows its topic or category, except
+/// its author and active members who turned reply mail off.
+pub async fn queue_for_post(
+    exec: Exec<'_>,
+    post_id: i64,
+    topic_id: i64,
+    category_id: i64,
+    author_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let sql = "INSERT INTO notifications (user_id, post_id, created_at) \
+               SELECT u.id, $1, $2 FROM users u \
+               WHERE u.id <> $3 AND u.status = 'active' AND u.email_replies = 1 AND (\
+                 u.id IN (SELECT user_id FROM topic_subscriptions WHERE topic_id = $4) \
+                 OR u.id IN (SELECT user_id FROM category_subscriptions WHERE category_id = $5)) \
+               ON CONFLICT DO NOTHING";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(post_id)
+        .bind(now)
+        .bind(author_id)
+        .bind(topic_id)
+        .bind(category_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// Members with notifications waiting since before `since`: their batch is due.
+pub async fn due_users(exec: Exec<'_>, since: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let sql =
+        "SELECT DISTINCT user_id FROM notifications WHERE mailed_at IS NULL AND created_at <= $1";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(since)
+        .fetch_all(c)
+        .await)
+}
+
+/// Marks a member's waiting notifications mailed and returns their post ids. Under concurrency
+/// (several instances) only one transaction gets each row.
+pub async fn take_waiting(exec: Exec<'_>, user_id: i64, now: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = "UPDATE notifications SET mailed_at = $1 WHERE user_id = $2 AND mailed_at IS NULL RETURNING post_id";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(now)
+        .bind(user_id)
+        .fetch_all(c)
+        .await)
+}
+
+/// A new post as a notification mail lists it.
+#[derive(Debug, Clone, FromRow)]
+pub struct NotifiedPost {
+    pub post_id: i64,
+    pub topic_id: i64,
+    pub topic_title: String,
+    pub author_name: String,
+    pub body_markdown: String,
+}
+
+/// The posts among `post_ids` the viewer may still see (visible category, not deleted).
+pub async fn notified_posts(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    post_ids: &[i64],
+) -> Result<Vec<NotifiedPost>, sqlx::Error> {
+    if post_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The ids are integers from the database, so listing them inline is safe and portable.
+    let ids = post_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT p.id AS post_id, t.id AS topic_id, t.title AS topic_title, u.display_name AS author_name, p.body_markdown \
+         FROM posts p JOIN topics t ON t.id = p.topic_id JOIN categories c ON c.id = t.category_id \
+         JOIN users u ON u.id = p.author_id \
+         WHERE {} AND p.deleted_at IS NULL AND p.id IN ({ids}) ORDER BY t.id, p.id",
+        super::forums::VISIBLE
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(viewer.rank)
+        .bind(viewer.relation)
+        .bind(i64::from(viewer.staff))
+        .fetch_all(c)
+        .await)
+}
+
+pub async fn set_email_replies(exec: Exec<'_>, user_id: i64, on: bool) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE users SET email_replies = $1 WHERE id = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(i64::from(on))
+        .bind(user_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+pub async fn email_replies(exec: Exec<'_>, user_id: i64) -> Result<bool, sqlx::Error> {
+    let sql = "SELECT email_replies FROM users WHERE id = $1";
+    let on: Option<i64> = on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(user_id)
+        .fetch_optional(c)
+        .await)?;
+    Ok(on == Some(1))
+}
+
+/// A secret the site keeps in its database (so every instance shares it), made on first use.
+pub async fn site_secret(exec: Exec<'_>, name: &str, fresh: &str) -> Result<String, sqlx::Error> {
+    let insert = "INSERT INTO site_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+    let select = "SELECT value FROM site_secrets WHERE name = $1";
+    on!(exec, |c| {
+        sqlx::query(insert)
+            .bind(name)
+            .bind(fresh)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query_scalar(select).bind(name).fetch_one(c).await
+    })
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Announcement {
+    pub id: i64,
+    pub title: String,
+    pub body_html: String,
+    pub author_name: String,
+    pub created_at: i64,
+}
+
+pub async fn insert_announcement(
+    exec: Exec<'_>,
+    author_id: i64,
+    title: &str,
+    markdown: &str,
+    html: &str,
+    emailed: bool,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let sql = "INSERT INTO announcements (author_id, title, body_markdown, body_html, emailed, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(author_id)
+        .bind(title)
+        .bind(markdown)
+        .bind(html)
+        .bind(i64::from(emailed))
+        .bind(now)
+        .fetch_one(c)
+        .await)
+}
+
+/// Announcements still pinned, newest first.
+pub async fn current_announcements(exec: Exec<'_>) -> Result<Vec<Announcement>, sqlx::Error> {
+    let sql = "SELECT a.id, a.title, a.body_html, u.display_name AS author_name, a.created_at \
+               FROM announcements a JOIN users u ON u.id = a.author_id WHERE a.archived_at IS NULL \
+               ORDER BY a.created_at DESC, a.id DESC";
+    on!(exec, |c| sqlx::query_as(sql).fetch_all(c).await)
+}
+
+pub async fn archive_announcement(exec: Exec<'_>, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+    let sql = "UPDATE announcements SET archived_at = $1 WHERE id = $2 AND archived_at IS NULL";
+    let n = on!(exec, |c| sqlx::query(sql)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Active members' addresses and languages, for an announcement by e-mail.
+pub async fn active_recipients(exec: Exec<'_>) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let sql = "SELECT email, locale FROM users WHERE status = 'active' ORDER BY id";
+    on!(exec, |c| sqlx::query_as(sql).fetch_all(c).await)
+}

@@ -1,0 +1,330 @@
+//! Search: the normalized text of posts (`post_search`), kept in step by the write paths through
+//! [`index_post`], the equivalent terms coordinators edit, and the query the search page runs.
+//!
+//! The dialects differ only in how a term is found: a term of 3 or more characters through the
+//! trigram index (SQLite FTS5 `trigram`, PostgreSQL `pg_trgm` GIN with `LIKE`), a shorter one by
+//! scanning the narrow `post_search` table (`instr` / `strpos`: exact, and no pattern escaping).
+
+use futures_util::TryStreamExt;
+use sqlx::FromRow;
+
+use super::forums::{VISIBLE, Viewer};
+use super::{Db, Dialect, Exec};
+use crate::forums::search::normalize::{self, Synonyms};
+use crate::on;
+
+/// Shorter terms than this cannot use a trigram index.
+pub const TRIGRAM: usize = 3;
+/// How much a term found in a topic's title weighs against one occurrence in a body.
+const TITLE_WEIGHT: i64 = 10;
+
+/// The same connection again, for the next query of a function that runs several.
+fn again<'b>(exec: &'b mut Exec<'_>) -> Exec<'b> {
+    match exec {
+        Exec::Sqlite(c) => Exec::Sqlite(c),
+        Exec::Postgres(c) => Exec::Postgres(c),
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TermGroup {
+    pub id: i64,
+    pub terms: String,
+}
+
+pub async fn term_groups(exec: Exec<'_>) -> Result<Vec<TermGroup>, sqlx::Error> {
+    let sql = "SELECT id, terms FROM search_term_groups ORDER BY id";
+    on!(exec, |c| sqlx::query_as(sql).fetch_all(c).await)
+}
+
+/// The equivalent terms as the normalizer uses them.
+pub async fn synonyms(exec: Exec<'_>) -> Result<Synonyms, sqlx::Error> {
+    let groups = term_groups(exec).await?;
+    Ok(Synonyms::from_groups(
+        groups.iter().map(|g| g.terms.as_str()),
+    ))
+}
+
+pub async fn add_term_group(exec: Exec<'_>, terms: &str, now: i64) -> Result<i64, sqlx::Error> {
+    let sql = "INSERT INTO search_term_groups (terms, created_at) VALUES ($1, $2) RETURNING id";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(terms)
+        .bind(now)
+        .fetch_one(c)
+        .await)
+}
+
+/// Whether there was such a group.
+pub async fn remove_term_group(exec: Exec<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    let sql = "DELETE FROM search_term_groups WHERE id = $1";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() > 0))
+}
+
+/// What indexing a post needs to know about it.
+#[derive(FromRow)]
+struct PostSource {
+    category_id: i64,
+    created_at: i64,
+    deleted_at: Option<i64>,
+    body_markdown: String,
+    title: String,
+    first_id: i64,
+}
+
+/// Brings a post's search text up to date after it was written, edited or deleted: call it in
+/// the same transaction as the change. A deleted post leaves the index; a topic's first post
+/// carries the topic's title.
+pub async fn index_post(mut exec: Exec<'_>, post_id: i64) -> Result<(), sqlx::Error> {
+    let synonyms = synonyms(again(&mut exec)).await?;
+    let sql = "SELECT t.category_id, p.created_at, p.deleted_at, p.body_markdown, t.title, \
+               (SELECT MIN(q.id) FROM posts q WHERE q.topic_id = p.topic_id) AS first_id \
+               FROM posts p JOIN topics t ON t.id = p.topic_id WHERE p.id = $1";
+    let source: Option<PostSource> = on!(again(&mut exec), |c| sqlx::query_as(sql)
+        .bind(post_id)
+        .fetch_optional(c)
+        .await)?;
+    match source {
+        Some(post) if post.deleted_at.is_none() => {
+            let title = if post.first_id == post_id {
+                normalize::normalize(&post.title, &synonyms)
+            } else {
+                String::new()
+            };
+            let body = normalize::normalize(&post.body_markdown, &synonyms);
+            let upsert = "INSERT INTO post_search (post_id, category_id, created_at, title, body) \
+                          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (post_id) DO UPDATE \
+                          SET category_id = excluded.category_id, title = excluded.title, body = excluded.body";
+            on!(exec, |c| sqlx::query(upsert)
+                .bind(post_id)
+                .bind(post.category_id)
+                .bind(post.created_at)
+                .bind(title)
+                .bind(body)
+                .execute(c)
+                .await
+                .map(|_| ()))
+        }
+        _ => {
+            let delete = "DELETE FROM post_search WHERE post_id = $1";
+            on!(exec, |c| sqlx::query(delete)
+                .bind(post_id)
+                .execute(c)
+                .await
+                .map(|_| ()))
+        }
+    }
+}
+
+/// Re-normalizes every indexed post with the current equivalent terms, writing only the rows
+/// whose text changes. Run it in the transaction that changed the terms. Returns rows changed.
+pub async fn reindex_all(mut exec: Exec<'_>) -> Result<u64, sqlx::Error> {
+    let synonyms = synonyms(again(&mut exec)).await?;
+    let sql = "SELECT s.post_id, s.title, s.body, p.body_markdown, t.title AS topic_title, f.first_id \
+               FROM post_search s JOIN posts p ON p.id = s.post_id JOIN topics t ON t.id = p.topic_id \
+               JOIN (SELECT topic_id, MIN(id) AS first_id FROM posts GROUP BY topic_id) f ON f.topic_id = p.topic_id";
+    type Row = (i64, String, String, String, String, i64);
+    let mut changed: Vec<(i64, String, String)> = Vec::new();
+    let mut consider = |(id, old_title, old_body, markdown, topic_title, first_id): Row| {
+        let title = if first_id == id {
+            normalize::normalize(&topic_title, &synonyms)
+        } else {
+            String::new()
+        };
+        let body = normalize::normalize(&markdown, &synonyms);
+        if title != old_title || body != old_body {
+            changed.push((id, title, body));
+        }
+    };
+    on!(again(&mut exec), |c| {
+        let mut rows = sqlx::query_as::<_, Row>(sql).fetch(c);
+        while let Some(row) = rows.try_next().await? {
+            consider(row);
+        }
+        Ok::<(), sqlx::Error>(())
+    })?;
+    let update = "UPDATE post_search SET title = $1, body = $2 WHERE post_id = $3";
+    for (id, title, body) in &changed {
+        on!(again(&mut exec), |c| sqlx::query(update)
+            .bind(title)
+            .bind(body)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    Ok(changed.len() as u64)
+}
+
+/// Indexes posts that have no search text yet (posts written before search existed, or by a
+/// path that did not index), in transactions of a few hundred. Run at startup; returns how many.
+pub async fn backfill(db: &Db) -> Result<u64, sqlx::Error> {
+    let sql = "SELECT p.id FROM posts p WHERE p.deleted_at IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM post_search s WHERE s.post_id = p.id) ORDER BY p.id";
+    let missing: Vec<i64> = {
+        let mut conn = db.conn().await?;
+        on!(conn.exec(), |c| sqlx::query_scalar(sql).fetch_all(c).await)?
+    };
+    for chunk in missing.chunks(500) {
+        let mut tx = db.begin().await?;
+        for &id in chunk {
+            index_post(tx.exec(), id).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(missing.len() as u64)
+}
+
+/// One post found, with what a result shows.
+#[derive(Debug, Clone, FromRow)]
+pub struct Hit {
+    pub post_id: i64,
+    pub topic_id: i64,
+    pub topic_title: String,
+    pub category_name: String,
+    pub author_name: String,
+    pub body_markdown: String,
+    pub created_at: i64,
+    pub score: i64,
+    /// All hits, on every page.
+    pub total: i64,
+}
+
+/// A `LIKE` pattern that finds `term` anywhere (PostgreSQL's default escape is `\`).
+fn contains_pattern(term: &str) -> String {
+    let mut pattern = String::with_capacity(term.len() + 2);
+    pattern.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// An FTS5 string: the term as one phrase, whatever characters it holds.
+fn fts_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+/// The query text and its text parameters (after $1 rank, $2 relation, $3 staff, $4 limit,
+/// $5 offset) for these normalized terms.
+fn search_sql(dialect: Dialect, terms: &[String]) -> (String, Vec<String>) {
+    let mut params: Vec<String> = Vec::new();
+    let mut param = |value: String| {
+        params.push(value);
+        format!("${}", params.len() + 5)
+    };
+    let mut conditions = Vec::new();
+    let mut score = Vec::new();
+    let mut fts = Vec::new();
+    for term in terms {
+        let raw = param(term.clone());
+        score.push(format!(
+            "(length(s.body) - length(replace(s.body, {raw}, ''))) / length({raw}) \
+             + CASE WHEN length(s.title) > length(replace(s.title, {raw}, '')) THEN {TITLE_WEIGHT} ELSE 0 END"
+        ));
+        let short = term.chars().count() < TRIGRAM;
+        match (dialect, short) {
+            (Dialect::Sqlite, true) => conditions.push(format!(
+                "(instr(s.body, {raw}) > 0 OR instr(s.title, {raw}) > 0)"
+            )),
+            (Dialect::Sqlite, false) => fts.push(fts_phrase(term)),
+            (Dialect::Postgres, true) => conditions.push(format!(
+                "(strpos(s.body, {raw}) > 0 OR strpos(s.title, {raw}) > 0)"
+            )),
+            (Dialect::Postgres, false) => {
+                let pattern = param(contains_pattern(term));
+                conditions.push(format!("(s.body LIKE {pattern} OR s.title LIKE {pattern})"));
+            }
+        }
+    }
+    if !fts.is_empty() {
+        let matches = param(fts.join(" AND "));
+        conditions.push(format!(
+            "s.post_id IN (SELECT rowid FROM post_search_fts WHERE post_search_fts MATCH {matches})"
+        ));
+    }
+    let sql = format!(
+        "WITH hits AS (\
+            SELECT s.post_id, s.created_at, CAST({score} AS BIGINT) AS score FROM post_search s \
+            WHERE s.category_id IN (SELECT c.id FROM categories c WHERE {VISIBLE}) AND {conditions}\
+         ), page AS (\
+            SELECT post_id, created_at, score, COUNT(*) OVER () AS total FROM hits \
+            ORDER BY score DESC, created_at DESC, post_id DESC LIMIT $4 OFFSET $5\
+         ) \
+         SELECT h.post_id, p.topic_id, t.title AS topic_title, c.name AS category_name, \
+            u.display_name AS author_name, p.body_markdown, h.created_at, h.score, h.total \
+         FROM page h JOIN posts p ON p.id = h.post_id JOIN topics t ON t.id = p.topic_id \
+            JOIN categories c ON c.id = t.category_id JOIN users u ON u.id = p.author_id \
+         WHERE p.deleted_at IS NULL \
+         ORDER BY h.score DESC, h.created_at DESC, h.post_id DESC",
+        score = score.join(" + "),
+        conditions = conditions.join(" AND "),
+    );
+    (sql, params)
+}
+
+/// Posts in categories the viewer may see whose text holds every term (already normalized, none
+/// empty): most matches and title matches first, then the newest.
+pub async fn search(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    terms: &[String],
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Hit>, sqlx::Error> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dialect = match exec {
+        Exec::Sqlite(_) => Dialect::Sqlite,
+        Exec::Postgres(_) => Dialect::Postgres,
+    };
+    let (sql, params) = search_sql(dialect, terms);
+    on!(exec, |c| {
+        let mut query = sqlx::query_as(&sql)
+            .bind(viewer.rank)
+            .bind(viewer.relation)
+            .bind(i64::from(viewer.staff))
+            .bind(limit)
+            .bind(offset);
+        for value in &params {
+            query = query.bind(value.as_str());
+        }
+        query.fetch_all(c).await
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_and_phrases_are_literal() {
+        assert_eq!(contains_pattern("100%_a\\"), "%100\\%\\_a\\\\%");
+        assert_eq!(fts_phrase("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn short_terms_scan_and_long_ones_use_the_index() {
+        let terms = vec!["仕事".to_owned(), "抗がん剤".to_owned()];
+        let (sql, params) = search_sql(Dialect::Sqlite, &terms);
+        assert!(
+            sql.contains("instr(s.body, $6)") && sql.contains("MATCH $8"),
+            "{sql}"
+        );
+        assert_eq!(params, ["仕事", "抗がん剤", "\"抗がん剤\""]);
+        let (sql, params) = search_sql(Dialect::Postgres, &terms);
+        assert!(
+            sql.contains("strpos(s.body, $6)") && sql.contains("LIKE $8"),
+            "{sql}"
+        );
+        assert_eq!(params, ["仕事", "抗がん剤", "%抗がん剤%"]);
+    }
+}

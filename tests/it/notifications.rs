@@ -1,0 +1,205 @@
+//! Following topics and categories: new posts arrive by e-mail, batched, with links that stop
+//! them without logging in.
+
+use std::time::Duration;
+
+use crate::common::{Backend, Browser, TestApp, spawn_app_with};
+use crate::journeys::{first_coordinator, invite, join};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn start_topic(browser: &Browser, category: i64, title: &str, body: &str) -> String {
+    browser.get(&format!("/c/{category}/new")).await;
+    let page = browser
+        .post_form(
+            &format!("/c/{category}/new"),
+            &[("title", title), ("body", body), ("action", "post")],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.text());
+    page.redirect_path()
+}
+
+async fn reply(browser: &Browser, topic: &str, body: &str) {
+    browser.get(topic).await;
+    let page = browser
+        .post_form(topic, &[("body", body), ("action", "post")])
+        .await;
+    assert_eq!(page.status, 303, "{}", page.text());
+}
+
+async fn person(
+    app: &TestApp,
+    coordinator: &Browser,
+    email: &str,
+    relation: &str,
+    name: &str,
+) -> Browser {
+    let link = invite(app, coordinator, email, "member", relation).await;
+    join(app, &link, name).await
+}
+
+async fn new_posts_are_mailed_in_one_batch_and_can_be_stopped(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = person(&app, &coordinator, "hana@example.org", "patient", "はな").await;
+    let taro = person(&app, &coordinator, "taro@example.org", "patient", "たろう").await;
+    let work = app
+        .scalar("SELECT id FROM categories WHERE name = '仕事とお金'")
+        .await;
+
+    let topic = start_topic(&hana, work, "職場への伝え方", "どう伝えましたか。").await;
+    assert!(
+        hana.get(&topic).await.text().contains("フォロー中です"),
+        "the author follows the topic"
+    );
+    let before = app.mail.count();
+    for n in 1..=3 {
+        reply(&taro, &topic, &format!("返信その{n}です")).await;
+    }
+    let mail = app
+        .mail
+        .wait_for(|m| m.seq >= before && m.is_to("hana@example.org"), WAIT)
+        .await;
+    assert!(mail.subject.contains("新しい投稿"), "{}", mail.subject);
+    for n in 1..=3 {
+        assert!(
+            mail.text.contains(&format!("返信その{n}です")),
+            "one mail lists all three: {}",
+            mail.text
+        );
+    }
+    assert!(
+        !mail.text.contains("coord@example.org") && !mail.text.contains("taro@example.org"),
+        "no addresses in mails"
+    );
+    let post_link = mail.link(&format!("{}/p/", app.base_url()));
+    let opened = hana.get(&post_link).await;
+    assert_eq!(opened.status, 303, "the mail's link leads to the post");
+
+    // The stop link works without logging in, and changes nothing until the button is pressed.
+    let stop = mail.link(&format!("{}/unsubscribe/topic/", app.base_url()));
+    let stranger = app.client();
+    let page = stranger.get(&stop).await;
+    assert_eq!(page.status, 200);
+    assert!(hana.get(&topic).await.text().contains("フォロー中です"));
+    let done = stranger.post_form(&stop, &[]).await;
+    assert_eq!(done.status, 200);
+    assert!(done.text().contains("止めました"));
+    assert!(!hana.get(&topic).await.text().contains("フォロー中です"));
+    let forged = stop.replace(&stop[stop.len() - 4..], "0000");
+    assert_eq!(
+        app.client().get(&forged).await.status,
+        404,
+        "a link with a wrong signature is refused"
+    );
+
+    // Someone who still follows gets the next post, and hana does not.
+    let after = app.mail.count();
+    reply(&coordinator, &topic, "スタッフからもひとこと。").await;
+    app.mail
+        .wait_for(|m| m.seq >= after && m.is_to("taro@example.org"), WAIT)
+        .await;
+    assert!(
+        app.mail
+            .messages_to("hana@example.org")
+            .iter()
+            .all(|m| m.seq < after),
+        "hana stopped them"
+    );
+    app.shutdown().await;
+}
+
+async fn category_followers_hear_of_new_topics_they_may_see(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = person(&app, &coordinator, "hana@example.org", "patient", "はな").await;
+    let mother = person(&app, &coordinator, "mother@example.org", "family", "はは").await;
+    let family_room = app
+        .scalar("SELECT id FROM categories WHERE name = '家族の部屋'")
+        .await;
+    let life = app
+        .scalar("SELECT id FROM categories WHERE name = '暮らし'")
+        .await;
+
+    // A patient cannot follow the family room: it does not exist for them.
+    hana.get("/forums").await;
+    assert_eq!(
+        hana.post_form(&format!("/c/{family_room}/follow"), &[])
+            .await
+            .status,
+        404
+    );
+    hana.get(&format!("/c/{life}")).await;
+    assert_eq!(
+        hana.post_form(&format!("/c/{life}/follow"), &[])
+            .await
+            .status,
+        303
+    );
+    // Turning reply mail off in the account stops them all.
+    mother.get("/account").await;
+    let saved = mother.post_form("/account/notifications", &[]).await;
+    assert_eq!(saved.status, 303);
+    mother.get(&format!("/c/{life}")).await;
+    mother.post_form(&format!("/c/{life}/follow"), &[]).await;
+
+    let before = app.mail.count();
+    start_topic(&coordinator, life, "春の散歩", "桜がきれいでした。").await;
+    let mail = app
+        .mail
+        .wait_for(|m| m.seq >= before && m.is_to("hana@example.org"), WAIT)
+        .await;
+    assert!(mail.text.contains("春の散歩"));
+    // One more mail, to someone else, after which mother's silence is certain.
+    start_topic(&mother, life, "家族として", "見守っています。").await;
+    app.mail
+        .wait_for(|m| m.seq > mail.seq && m.is_to("hana@example.org"), WAIT)
+        .await;
+    assert!(
+        app.mail
+            .messages_to("mother@example.org")
+            .iter()
+            .all(|m| m.seq < before),
+        "mother turned reply mail off"
+    );
+    app.shutdown().await;
+}
+
+async fn run(
+    backend: Backend,
+    story: fn(TestApp) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+) {
+    let app = spawn_app_with(backend, |config| config.notify_delay_seconds = 2).await;
+    story(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_mail_sqlite() {
+    run(Backend::Sqlite, |app| {
+        Box::pin(new_posts_are_mailed_in_one_batch_and_can_be_stopped(app))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_mail_postgres() {
+    run(Backend::Postgres, |app| {
+        Box::pin(new_posts_are_mailed_in_one_batch_and_can_be_stopped(app))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn category_followers_sqlite() {
+    run(Backend::Sqlite, |app| {
+        Box::pin(category_followers_hear_of_new_topics_they_may_see(app))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn category_followers_postgres() {
+    run(Backend::Postgres, |app| {
+        Box::pin(category_followers_hear_of_new_topics_they_may_see(app))
+    })
+    .await;
+}
