@@ -29,6 +29,7 @@ pub struct HomeView {
     greeting: String,
     actions: Vec<Action>,
     new_topics: Vec<NewTopicItem>,
+    announcements: Vec<crate::admin::announcements::AnnouncementItem>,
 }
 
 /// How many topics "new since your last visit" lists.
@@ -59,6 +60,7 @@ async fn home(
     let mut actions = vec![action("/forums", "forums"), action("/account", "account")];
     if user.role == Role::Coordinator {
         actions.push(action("/admin/invitations", "invitations"));
+        actions.push(action("/admin/announcements", "announcements"));
     }
     let mut conn = app.db.conn().await?;
     let new_topics = crate::db::reads::new_topics(conn.exec(), viewer(&user), user.id, NEW_TOPICS)
@@ -80,6 +82,7 @@ async fn home(
         greeting: t.f("home.greeting", &[("name", &user.display_name)]),
         actions,
         new_topics,
+        announcements: crate::admin::announcements::current(&app, t).await?,
     })
 }
 

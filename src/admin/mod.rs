@@ -1,5 +1,6 @@
-//! Coordinator tools. So far: invitations.
+//! Coordinator tools: invitations, announcements, search terms.
 
+pub mod announcements;
 pub mod invitations;
 pub mod search_terms;
 
@@ -15,6 +16,14 @@ pub fn routes() -> Router<AppState> {
             get(invitations::page).post(invitations::invite_pasted),
         )
         .route("/admin/invitations/csv", post(invitations::invite_csv))
+        .route(
+            "/admin/announcements",
+            get(announcements::page).post(announcements::post),
+        )
+        .route(
+            "/admin/announcements/{id}/archive",
+            post(announcements::archive),
+        )
         .route(
             "/admin/search-terms",
             get(search_terms::page).post(search_terms::add),

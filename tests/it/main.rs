@@ -9,6 +9,7 @@ mod journeys;
 mod smoke;
 
 mod accounts;
+mod announcements;
 mod crash;
 mod forums;
 mod forums_social;

@@ -118,6 +118,17 @@ fn table() -> Vec<Route> {
         ),
         get("/unsubscribe/topic/1/1/00", [404; 5]),
         get("/unsubscribe/other/1/1/00", [404; 5]),
+        get("/admin/announcements", COORDINATOR_ONLY),
+        post(
+            "/admin/announcements",
+            &[("title", "")],
+            [303, 404, 404, 404, 422],
+        ),
+        post(
+            "/admin/announcements/999999/archive",
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
         get("/healthz", [200; 5]),
         get("/static/site.css", [200; 5]),
         get("/static/missing.css", [404; 5]),

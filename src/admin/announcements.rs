@@ -1,0 +1,195 @@
+//! Announcements: coordinators post one; it is pinned on every member's home page until it is
+//! taken down, and may be e-mailed to every member through the outbox in the same transaction.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::admin::invitations::local_time;
+use crate::auth::csrf::{CsrfForm, NoFields};
+use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
+use crate::db;
+use crate::error::{AppError, AppResult};
+use crate::forums::rules;
+use crate::i18n::Locale;
+use crate::mail::{self, Mail};
+use crate::markdown;
+use crate::web::layout::Layout;
+
+/// An announcement as pages show it.
+pub struct AnnouncementItem {
+    pub id: i64,
+    pub title: String,
+    pub body_html: String,
+    pub byline: String,
+}
+
+/// The announcements pinned now, for the home page and the coordinators' page.
+pub async fn current(app: &AppState, t: crate::i18n::Tr) -> AppResult<Vec<AnnouncementItem>> {
+    let mut conn = app.db.conn().await?;
+    let list = db::notifications::current_announcements(conn.exec()).await?;
+    Ok(list
+        .into_iter()
+        .map(|a| AnnouncementItem {
+            byline: t.f(
+                "announcements.byline",
+                &[
+                    ("name", &a.author_name),
+                    ("time", &local_time(&app.config, a.created_at)),
+                ],
+            ),
+            id: a.id,
+            title: a.title,
+            body_html: a.body_html,
+        })
+        .collect())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/announcements.html")]
+pub struct AnnouncementsView {
+    layout: Layout,
+    announcements: Vec<AnnouncementItem>,
+    title: String,
+    body: String,
+    email: bool,
+    errors: Vec<String>,
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(_, _): Require<Coordinators>,
+) -> AppResult<AnnouncementsView> {
+    Ok(AnnouncementsView {
+        layout: Layout::titled(&app, &ctx, "announcements.title"),
+        announcements: current(&app, ctx.tr()).await?,
+        title: String::new(),
+        body: String::new(),
+        email: false,
+        errors: Vec::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AnnouncementForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    /// A checkbox: present when ticked.
+    email: Option<String>,
+}
+
+pub async fn post(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    CsrfForm(form): CsrfForm<AnnouncementForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let email = form.email.is_some();
+    let (title, body) = match (rules::title(&form.title), rules::body(&form.body)) {
+        (Ok(title), Ok(body)) => (title, body),
+        (title, body) => {
+            let errors = [title.err(), body.err()]
+                .into_iter()
+                .flatten()
+                .map(|p| t.s(p.key()).into_owned())
+                .collect();
+            let view = AnnouncementsView {
+                layout: Layout::titled(&app, &ctx, "announcements.title"),
+                announcements: current(&app, t).await?,
+                title: form.title,
+                body: form.body,
+                email,
+                errors,
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
+        }
+    };
+    let html = markdown::render(&body);
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let id = db::notifications::insert_announcement(
+        tx.exec(),
+        user.id,
+        &title,
+        &body,
+        &html,
+        email,
+        now,
+    )
+    .await?;
+    if email {
+        let link = app.config.link("/");
+        for (address, locale) in db::notifications::active_recipients(tx.exec()).await? {
+            let mail = Mail::Announcement {
+                title: &title,
+                body: &body,
+                link: &link,
+            };
+            mail::enqueue(
+                &mut tx,
+                &app.config,
+                Locale::from_code(&locale),
+                &address,
+                &mail,
+            )
+            .await?;
+        }
+    }
+    db::audit::record(
+        tx.exec(),
+        Some(user.id),
+        "announcement.posted",
+        None,
+        &format!("announcement {id}, e-mailed: {email}"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    app.mail.wake();
+    let key = if email {
+        "announcements.posted_mailed"
+    } else {
+        "announcements.posted"
+    };
+    SessionData(&ctx.session)
+        .set_flash(t.s(key).into_owned())
+        .await?;
+    Ok(Redirect::to("/admin/announcements").into_response())
+}
+
+/// Takes an announcement off the home pages.
+pub async fn archive(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    if !db::notifications::archive_announcement(tx.exec(), id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    db::audit::record(
+        tx.exec(),
+        Some(user.id),
+        "announcement.archived",
+        None,
+        &format!("announcement {id}"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    SessionData(&ctx.session)
+        .set_flash(ctx.tr().s("announcements.archived").into_owned())
+        .await?;
+    Ok(Redirect::to("/admin/announcements").into_response())
+}
