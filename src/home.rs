@@ -12,7 +12,6 @@ use crate::auth::CurrentUser;
 use crate::auth::role::Role;
 use crate::auth::session::RequestContext;
 use crate::error::{AppError, AppResult};
-use crate::forums::viewer;
 use crate::web::layout::Layout;
 
 /// One thing the member can do, as a large link with a line of explanation.
@@ -31,9 +30,6 @@ pub struct HomeView {
     new_topics: Vec<NewTopicItem>,
     announcements: Vec<crate::admin::announcements::AnnouncementItem>,
 }
-
-/// How many topics "new since your last visit" lists.
-const NEW_TOPICS: i64 = 5;
 
 /// A topic with posts the member has not read, linked to the first of them.
 pub struct NewTopicItem {
@@ -62,10 +58,11 @@ async fn home(
         actions.push(action("/admin/invitations", "invitations"));
         actions.push(action("/admin/announcements", "announcements"));
     }
-    let mut conn = app.db.conn().await?;
-    let new_topics = crate::db::reads::new_topics(conn.exec(), viewer(&user), user.id, NEW_TOPICS)
+    let new_topics = app
+        .new_topics
+        .get(&app.db, &user)
         .await?
-        .into_iter()
+        .iter()
         .map(|n| NewTopicItem {
             href: format!("/p/{}", n.first_unread),
             detail: format!(
@@ -74,7 +71,7 @@ async fn home(
                 t.f("social.unread_count", &[("count", &n.unread.to_string())]),
                 local_time(&app.config, n.last_posted_at)
             ),
-            title: n.title,
+            title: n.title.clone(),
         })
         .collect();
     Ok(HomeView {

@@ -52,6 +52,8 @@ pub struct App {
     pub limits: RateLimits,
     pub mail: MailSignal,
     pub users: UserCache,
+    /// What is new for each member since their last visit (see `forums::social`).
+    pub new_topics: forums::social::NewTopicsCache,
     /// Signs the links in mails that work without logging in.
     pub links: forums::notify::LinkSigner,
 }
@@ -135,6 +137,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         passwords: Passwords::new(slots).map_err(|e| StartError::Other(e.to_string()))?,
         limits: RateLimits::default(),
         users: UserCache::for_db(&db),
+        new_topics: forums::social::NewTopicsCache::for_db(&db),
         links: forums::notify::LinkSigner::new(&link_key),
         mail: MailSignal::default(),
         db,

@@ -155,6 +155,7 @@ pub async fn delete(
     db::forums::delete_post(tx.exec(), id, user.id, db::now()).await?;
     db::search::index_post(tx.exec(), id).await?;
     tx.commit().await?;
+    app.new_topics.changed();
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("forums.deleted_flash").into_owned())
         .await?;

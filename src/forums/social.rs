@@ -7,6 +7,9 @@
 //! and coordinators (others get 404), each change written to the audit log in its transaction.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -21,8 +24,9 @@ use crate::admin::invitations::local_time;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{RequestContext, SessionData};
+use crate::db::reads::NewTopic;
 use crate::db::users::SessionUser;
-use crate::db::{self, Exec, forums::PostRef};
+use crate::db::{self, Db, Exec, forums::PostRef};
 use crate::error::{AppError, AppResult};
 use crate::forums::{page_of, viewer};
 use crate::i18n::Tr;
@@ -68,6 +72,68 @@ pub struct PostSocial {
     pub unread: bool,
 }
 
+/// What "new since your last visit" shows each member, kept in memory on SQLite (one process
+/// owns the database, so it sees every change), so the home page reads nothing from it. Any
+/// change that can alter the list (a post written or deleted, a topic read further, a block)
+/// calls [`NewTopicsCache::changed`], which retires every entry at once; entries also expire
+/// after a minute as a safety net (for changes to categories and roles). On PostgreSQL several
+/// instances write, so there is no cache.
+#[derive(Clone)]
+pub struct NewTopicsCache(Option<Arc<NewTopicsInner>>);
+
+struct NewTopicsInner {
+    generation: AtomicU64,
+    entries: moka::sync::Cache<i64, (u64, Arc<Vec<NewTopic>>)>,
+}
+
+/// How many topics "new since your last visit" lists.
+pub const NEW_TOPICS: i64 = 5;
+
+impl NewTopicsCache {
+    pub fn for_db(db: &Db) -> NewTopicsCache {
+        match db.dialect() {
+            db::Dialect::Sqlite => NewTopicsCache(Some(Arc::new(NewTopicsInner {
+                generation: AtomicU64::new(0),
+                entries: moka::sync::Cache::builder()
+                    .max_capacity(20_000)
+                    .time_to_live(Duration::from_secs(60))
+                    .build(),
+            }))),
+            db::Dialect::Postgres => NewTopicsCache(None),
+        }
+    }
+
+    /// The topics with posts `user` has not read, newest first.
+    pub async fn get(&self, db: &Db, user: &SessionUser) -> AppResult<Arc<Vec<NewTopic>>> {
+        // The generation is read before the query: a change committed meanwhile retires the
+        // entry this stores.
+        let generation = self
+            .0
+            .as_ref()
+            .map(|inner| inner.generation.load(Ordering::Acquire));
+        if let (Some(inner), Some(generation)) = (&self.0, generation)
+            && let Some((at, topics)) = inner.entries.get(&user.id)
+            && at == generation
+        {
+            return Ok(topics);
+        }
+        let mut conn = db.conn().await?;
+        let topics =
+            Arc::new(db::reads::new_topics(conn.exec(), viewer(user), user.id, NEW_TOPICS).await?);
+        if let (Some(inner), Some(generation)) = (&self.0, generation) {
+            inner.entries.insert(user.id, (generation, topics.clone()));
+        }
+        Ok(topics)
+    }
+
+    /// After a committed change that may alter what is new for someone.
+    pub fn changed(&self) {
+        if let Some(inner) = &self.0 {
+            inner.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
 /// A post on a topic page, as [`decorate`] needs it.
 pub struct PostFacts {
     pub id: i64,
@@ -78,6 +144,7 @@ pub struct PostFacts {
 /// Reactions, blocking and unread markers for the posts of one topic page, and the reader's
 /// place in the topic moved to the last of them (never back).
 pub async fn decorate(
+    app: &AppState,
     conn: &mut db::Conn,
     t: Tr,
     user: &SessionUser,
@@ -92,6 +159,7 @@ pub async fn decorate(
         && last_read.is_none_or(|seen| seen < newest)
     {
         db::reads::mark_read(conn.exec(), user.id, topic_id, newest, db::now()).await?;
+        app.new_topics.changed();
     }
     let mut by_post: HashMap<i64, Vec<&db::reactions::ReactionRow>> = HashMap::new();
     for r in &reactions {
@@ -246,6 +314,7 @@ pub async fn block(
     let mut tx = app.db.begin().await?;
     db::blocks::block(tx.exec(), user.id, author.id, db::now()).await?;
     tx.commit().await?;
+    app.new_topics.changed();
     SessionData(&ctx.session)
         .set_flash(
             ctx.tr()
@@ -304,6 +373,7 @@ pub async fn unblock(
     let mut tx = app.db.begin().await?;
     let removed = db::blocks::unblock(tx.exec(), user.id, user_id).await?;
     tx.commit().await?;
+    app.new_topics.changed();
     if !removed {
         return Err(AppError::NotFound);
     }

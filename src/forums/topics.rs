@@ -272,6 +272,7 @@ pub async fn create_topic(
     crate::forums::notify::after_post(&mut tx, user.id, topic_id, category.id, post_id, now)
         .await?;
     tx.commit().await?;
+    app.new_topics.changed();
     tracing::info!(topic = topic_id, user = user.id, "topic started");
     Ok(Redirect::to(&format!("/t/{topic_id}")).into_response())
 }
@@ -327,7 +328,7 @@ async fn topic_view(
             deleted: p.deleted_at.is_some(),
         })
         .collect();
-    let social = social::decorate(&mut conn, t, user, id, &facts).await?;
+    let social = social::decorate(app, &mut conn, t, user, id, &facts).await?;
     let posts = rows
         .into_iter()
         .zip(social)
@@ -419,6 +420,7 @@ pub async fn reply(
         .await?;
     let position = db::forums::count_posts(tx.exec(), topic.id).await?;
     tx.commit().await?;
+    app.new_topics.changed();
     Ok(Redirect::to(&format!(
         "/t/{}?page={}#post-{post_id}",
         topic.id,
