@@ -166,6 +166,15 @@ pub fn rows(notes: &mut Vec<String>) -> Vec<Row> {
             .await
             .map_err(|e| e.to_string())
     });
+    if std::env::var_os("HIDAMARI_BENCH_KEEP").is_some()
+        && let Ok(dir) = dir
+    {
+        // For looking into the plans afterwards.
+        notes.push(format!(
+            "search: SQLite database kept in {}",
+            dir.keep().display()
+        ));
+    }
     match sqlite {
         Ok(mut r) => rows.append(&mut r),
         Err(e) => rows.append(&mut not_measured("SQLite", &e)),
@@ -214,7 +223,12 @@ fn postgres_url(rt: &tokio::runtime::Runtime) -> Result<String, String> {
     }
     // The harness panics when it cannot start a server: catch that as a reason.
     rt.block_on(async { tokio::spawn(postgres::fresh_database()).await })
-        .map(|(url, _name)| url)
+        .map(|(url, name)| {
+            if std::env::var_os("HIDAMARI_BENCH_KEEP").is_some() {
+                eprintln!("bench: search, PostgreSQL database {name} is kept");
+            }
+            url
+        })
         .map_err(|e| format!("PostgreSQL could not be started: {e}"))
 }
 
@@ -385,6 +399,19 @@ async fn generate(db: &Db) -> Res<()> {
                 );
                 insert.build().execute(c).await.map(|_| ())
             })?;
+            if let db::Exec::Sqlite(c) = tx.exec() {
+                // What db::search::index_post writes on SQLite besides post_search.
+                let mut insert =
+                    sqlx::QueryBuilder::new("INSERT INTO post_search_grams (rowid, grams) ");
+                insert.push_values(
+                    posts.iter().zip(&post_ids),
+                    |mut b, ((_, _, _, _, title, search), id)| {
+                        b.push_bind(*id)
+                            .push_bind(db::search::gram_tokens(title, search));
+                    },
+                );
+                insert.build().execute(c).await?;
+            }
             written += posts.len();
             in_tx += posts.len();
         }

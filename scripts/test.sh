@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check and test, as CI runs them (.ci/run). On a fresh Debian machine it first installs
 # what the tests need: PostgreSQL's server binaries (the integration tests start their own
-# throwaway cluster; nothing is started here) and the C.UTF-8 locale.
+# throwaway cluster; nothing is started here), Chromium and ChromeDriver for the browser test,
+# and the C.UTF-8 locale.
 #
 #   bash scripts/test.sh
 #
@@ -41,6 +42,14 @@ if [ -z "${HIDAMARI_TEST_DATABASE_URL:-}" ] && ! have_initdb; then
     say "installing PostgreSQL (the tests start their own cluster with it)"
     apt_install postgresql
     have_initdb || { echo "scripts/test.sh: no initdb under /usr/lib/postgresql/*/bin after installing" >&2; exit 1; }
+fi
+
+# The browser test (tests/it/browser.rs) drives Debian's Chromium through ChromeDriver.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    say "installing Chromium and ChromeDriver (the browser test drives them)"
+    apt_install chromium chromium-driver
+    [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] ||
+        { echo "scripts/test.sh: no /usr/bin/chromium or /usr/bin/chromedriver after installing" >&2; exit 1; }
 fi
 
 # The test cluster is created with --locale=C.UTF-8 (built into glibc on current Debian).

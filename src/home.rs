@@ -57,6 +57,7 @@ async fn home(
     if user.role == Role::Coordinator {
         actions.push(action("/admin/invitations", "invitations"));
         actions.push(action("/admin/announcements", "announcements"));
+        actions.push(action("/admin/categories", "categories"));
     }
     let new_topics = app
         .new_topics

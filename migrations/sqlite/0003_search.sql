@@ -4,7 +4,7 @@
 -- (NFKC, lower case, katakana folded to hiragana, equivalent terms folded; computed in Rust at
 -- write time, see src/forums/search/normalize.rs), the topic's title for a topic's first post
 -- ('' otherwise), and the category and time a result needs for visibility and ranking. It is kept
--- apart from `posts` so that a scan for a 1–2 character query reads only this narrow table.
+-- apart from `posts` so that finding and ranking read only this narrow table.
 -- Rows for posts written before this migration are filled in at startup (db::search::backfill).
 CREATE TABLE post_search (
     post_id INTEGER PRIMARY KEY REFERENCES posts (id),
@@ -35,6 +35,15 @@ CREATE TRIGGER post_search_au AFTER UPDATE OF title, body ON post_search BEGIN
         VALUES ('delete', old.post_id, old.title, old.body);
     INSERT INTO post_search_fts (rowid, title, body) VALUES (new.post_id, new.title, new.body);
 END;
+
+-- Terms of 1 or 2 characters cannot use trigrams. A second, contentless FTS5 table holds every
+-- distinct 1- and 2-character piece ("gram") of a post's title and body, each written as a token
+-- of hex digits (so that the `ascii` tokenizer keeps any character, punctuation included); the
+-- write path (db::search::index_post) fills it from Rust in the same transaction as post_search.
+-- A short term is then one token lookup instead of a scan of every post.
+CREATE VIRTUAL TABLE post_search_grams USING fts5 (
+    grams, content = '', contentless_delete = 1, tokenize = 'ascii'
+);
 
 -- Equivalent terms, editable by coordinators at /admin/search-terms: each row is one group of
 -- terms separated by spaces; the first is the form every other one is folded to.

@@ -1,6 +1,7 @@
-//! Coordinator tools: invitations, announcements, search terms.
+//! Coordinator tools: invitations, announcements, categories, search terms.
 
 pub mod announcements;
+pub mod categories;
 pub mod invitations;
 pub mod search_terms;
 
@@ -24,6 +25,18 @@ pub fn routes() -> Router<AppState> {
             "/admin/announcements/{id}/archive",
             post(announcements::archive),
         )
+        .route(
+            "/admin/categories",
+            get(categories::page).post(categories::create),
+        )
+        .route(
+            "/admin/categories/{id}",
+            get(categories::edit_page).post(categories::update),
+        )
+        .route("/admin/categories/{id}/up", post(categories::move_up))
+        .route("/admin/categories/{id}/down", post(categories::move_down))
+        .route("/admin/categories/{id}/archive", post(categories::archive))
+        .route("/admin/categories/{id}/restore", post(categories::restore))
         .route(
             "/admin/search-terms",
             get(search_terms::page).post(search_terms::add),

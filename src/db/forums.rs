@@ -340,3 +340,117 @@ pub async fn set_closed(exec: Exec<'_>, topic_id: i64, at: Option<i64>) -> Resul
         .await
         .map(|_| ()))
 }
+
+/// A category as coordinators manage it: archived or not, whoever may see it.
+#[derive(Debug, Clone, FromRow)]
+pub struct ManagedCategory {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub position: i64,
+    pub min_role_rank: i64,
+    pub only_relation: Option<String>,
+    pub archived_at: Option<i64>,
+    pub topic_count: i64,
+}
+
+const MANAGED_CATEGORY: &str = "SELECT c.id, c.name, c.description, c.position, c.min_role_rank, \
+    c.only_relation, c.archived_at, (SELECT COUNT(*) FROM topics t WHERE t.category_id = c.id) AS topic_count \
+    FROM categories c";
+
+/// Every category, archived ones included, in their display order.
+pub async fn managed_categories(exec: Exec<'_>) -> Result<Vec<ManagedCategory>, sqlx::Error> {
+    let sql = format!("{MANAGED_CATEGORY} ORDER BY c.position, c.id");
+    on!(exec, |c| sqlx::query_as(&sql).fetch_all(c).await)
+}
+
+pub async fn managed_category(
+    exec: Exec<'_>,
+    id: i64,
+) -> Result<Option<ManagedCategory>, sqlx::Error> {
+    let sql = format!("{MANAGED_CATEGORY} WHERE c.id = $1");
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+/// Takes the write lock on every category row (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already
+/// holds the database), so two coordinators reordering at once do not interleave their reads
+/// and writes. Reads after it see what the other transaction committed.
+pub async fn lock_categories(exec: Exec<'_>) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE categories SET position = position";
+    on!(exec, |c| sqlx::query(sql).execute(c).await.map(|_| ()))
+}
+
+/// A new category, placed last.
+pub async fn insert_category(
+    exec: Exec<'_>,
+    name: &str,
+    description: &str,
+    min_role_rank: i64,
+    only_relation: Option<&str>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let sql = "INSERT INTO categories (name, description, position, min_role_rank, only_relation, created_at) \
+               SELECT $1, $2, COALESCE(MAX(position), 0) + 1, $3, $4, $5 FROM categories RETURNING id";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(name)
+        .bind(description)
+        .bind(min_role_rank)
+        .bind(only_relation)
+        .bind(now)
+        .fetch_one(c)
+        .await)
+}
+
+/// Whether the category exists (and so was changed).
+pub async fn update_category(
+    exec: Exec<'_>,
+    id: i64,
+    name: &str,
+    description: &str,
+    min_role_rank: i64,
+    only_relation: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let sql = "UPDATE categories SET name = $1, description = $2, min_role_rank = $3, only_relation = $4 \
+               WHERE id = $5";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(name)
+        .bind(description)
+        .bind(min_role_rank)
+        .bind(only_relation)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1))
+}
+
+pub async fn set_category_position(
+    exec: Exec<'_>,
+    id: i64,
+    position: i64,
+) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE categories SET position = $1 WHERE id = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(position)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// Archives a category (`Some(now)`) or restores it (`None`); its topics are kept either way.
+pub async fn set_category_archived(
+    exec: Exec<'_>,
+    id: i64,
+    at: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE categories SET archived_at = $1 WHERE id = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(at)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}

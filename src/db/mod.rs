@@ -11,6 +11,7 @@ pub mod forums;
 pub mod invitations;
 pub mod notifications;
 pub mod outbox;
+pub mod profiles;
 pub mod reactions;
 pub mod reads;
 pub mod search;

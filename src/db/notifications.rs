@@ -92,6 +92,8 @@ pub async fn queue_for_post(
                WHERE u.id <> $3 AND u.status = 'active' AND u.email_replies = 1 AND (\
                  u.id IN (SELECT user_id FROM topic_subscriptions WHERE topic_id = $4) \
                  OR u.id IN (SELECT user_id FROM category_subscriptions WHERE category_id = $5)) \
+               AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE (b.blocker_id = u.id AND b.blocked_id = $3) \
+                 OR (b.blocker_id = $3 AND b.blocked_id = u.id)) \
                ON CONFLICT DO NOTHING";
     on!(exec, |c| sqlx::query(sql)
         .bind(post_id)
@@ -99,6 +101,41 @@ pub async fn queue_for_post(
         .bind(author_id)
         .bind(topic_id)
         .bind(category_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// Queues a notification for members mentioned in a post, on the same terms as followers
+/// (neither blocks the other, active, reply mail on); visibility is checked when mailing.
+pub async fn queue_mentions(
+    exec: Exec<'_>,
+    post_id: i64,
+    author_id: i64,
+    mentioned: &[i64],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if mentioned.is_empty() {
+        return Ok(());
+    }
+    // Ids come from the database, so listing them inline is safe and portable.
+    let ids = mentioned
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "INSERT INTO notifications (user_id, post_id, created_at) \
+         SELECT u.id, $1, $2 FROM users u \
+         WHERE u.id IN ({ids}) AND u.id <> $3 AND u.status = 'active' AND u.email_replies = 1 \
+         AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE (b.blocker_id = u.id AND b.blocked_id = $3) \
+           OR (b.blocker_id = $3 AND b.blocked_id = u.id)) \
+         ON CONFLICT DO NOTHING"
+    );
+    on!(exec, |c| sqlx::query(&sql)
+        .bind(post_id)
+        .bind(now)
+        .bind(author_id)
         .execute(c)
         .await
         .map(|_| ()))

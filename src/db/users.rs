@@ -193,3 +193,46 @@ pub async fn set_preferences(
         .map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Active members whose display-name keys are among `keys`: (key, id, display name).
+pub async fn by_name_keys(
+    exec: Exec<'_>,
+    keys: &[String],
+) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=keys.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT display_name_key, id, display_name FROM users WHERE status = 'active' AND display_name_key IN ({placeholders})"
+    );
+    on!(exec, |c| {
+        let mut query = sqlx::query_as(&sql);
+        for key in keys {
+            query = query.bind(key);
+        }
+        query.fetch_all(c).await
+    })
+}
+
+/// A member as other members see them: name, role, relation, since when.
+#[derive(Debug, Clone, FromRow)]
+pub struct PublicProfile {
+    pub id: i64,
+    pub display_name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub created_at: i64,
+}
+
+pub async fn public_profile(exec: Exec<'_>, id: i64) -> Result<Option<PublicProfile>, sqlx::Error> {
+    let sql =
+        "SELECT id, display_name, role, created_at FROM users WHERE id = $1 AND status = 'active'";
+    on!(exec, |c| sqlx::query_as(sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}

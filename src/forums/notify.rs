@@ -57,17 +57,35 @@ impl LinkSigner {
     }
 }
 
-/// In a new post's transaction: the author follows the topic, and followers are queued.
-pub async fn after_post(
-    tx: &mut Tx,
-    author_id: i64,
-    topic_id: i64,
-    category_id: i64,
-    post_id: i64,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    queries::follow(tx.exec(), author_id, Followed::Topic(topic_id), now).await?;
-    queries::queue_for_post(tx.exec(), post_id, topic_id, category_id, author_id, now).await
+/// A new post, as notifications need it.
+pub struct NewPost<'a> {
+    pub author_id: i64,
+    pub topic_id: i64,
+    pub category_id: i64,
+    pub post_id: i64,
+    pub mentioned: &'a [i64],
+}
+
+/// In a new post's transaction: the author follows the topic; followers and the members it
+/// mentions are queued.
+pub async fn after_post(tx: &mut Tx, post: &NewPost<'_>, now: i64) -> Result<(), sqlx::Error> {
+    queries::follow(
+        tx.exec(),
+        post.author_id,
+        Followed::Topic(post.topic_id),
+        now,
+    )
+    .await?;
+    queries::queue_for_post(
+        tx.exec(),
+        post.post_id,
+        post.topic_id,
+        post.category_id,
+        post.author_id,
+        now,
+    )
+    .await?;
+    queries::queue_mentions(tx.exec(), post.post_id, post.author_id, post.mentioned, now).await
 }
 
 /// Runs until shutdown, mailing batches as they come due.

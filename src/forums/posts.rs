@@ -134,8 +134,11 @@ pub async fn edit(
         return Err(AppError::Internal("edit checked above".into()));
     };
     if body != post.body_markdown {
-        let html = markdown::render(&body);
         let mut tx = app.db.begin().await?;
+        // Mentions in an edited post link as in a new one; only new posts notify.
+        let base = app.config.base_url.as_str().trim_end_matches('/');
+        let (linked, _) = crate::forums::mentions::resolve(&mut tx, base, &body).await?;
+        let html = markdown::render(&linked);
         db::forums::edit_post(tx.exec(), id, user.id, &body, &html, db::now()).await?;
         db::search::index_post(tx.exec(), id).await?;
         tx.commit().await?;

@@ -15,7 +15,8 @@ use crate::auth::session::RequestContext;
 use crate::db::notifications::Followed;
 use crate::db::{self, forums::Category};
 use crate::error::{AppError, AppResult};
-use crate::forums::notify;
+use crate::forums::mentions;
+use crate::forums::notify::{self, NewPost};
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
 use crate::forums::social::{self, PostFacts, PostSocial};
 use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, page_of, pages_for, viewer};
@@ -263,14 +264,26 @@ pub async fn create_topic(
     let (Ok(title), Ok(body)) = (title, body) else {
         return Err(AppError::Internal("draft checked above".into()));
     };
-    let html = markdown::render(&body);
     let now = db::now();
     let mut tx = app.db.begin().await?;
+    let (linked, mentioned) = mentions::resolve(
+        &mut tx,
+        app.config.base_url.as_str().trim_end_matches('/'),
+        &body,
+    )
+    .await?;
+    let html = markdown::render(&linked);
     let topic_id = db::forums::insert_topic(tx.exec(), category.id, user.id, &title, now).await?;
     let post_id = db::forums::insert_post(tx.exec(), topic_id, user.id, &body, &html, now).await?;
     db::search::index_post(tx.exec(), post_id).await?;
-    crate::forums::notify::after_post(&mut tx, user.id, topic_id, category.id, post_id, now)
-        .await?;
+    let post = NewPost {
+        author_id: user.id,
+        topic_id,
+        category_id: category.id,
+        post_id,
+        mentioned: &mentioned,
+    };
+    notify::after_post(&mut tx, &post, now).await?;
     tx.commit().await?;
     app.new_topics.changed();
     tracing::info!(topic = topic_id, user = user.id, "topic started");
@@ -410,14 +423,26 @@ pub async fn reply(
     let Ok(body) = body else {
         return Err(AppError::Internal("reply checked above".into()));
     };
-    let html = markdown::render(&body);
     let now = db::now();
     let mut tx = app.db.begin().await?;
+    let (linked, mentioned) = mentions::resolve(
+        &mut tx,
+        app.config.base_url.as_str().trim_end_matches('/'),
+        &body,
+    )
+    .await?;
+    let html = markdown::render(&linked);
     let post_id = db::forums::insert_post(tx.exec(), topic.id, user.id, &body, &html, now).await?;
     db::search::index_post(tx.exec(), post_id).await?;
     db::forums::note_reply(tx.exec(), topic.id, now).await?;
-    crate::forums::notify::after_post(&mut tx, user.id, topic.id, topic.category_id, post_id, now)
-        .await?;
+    let post = NewPost {
+        author_id: user.id,
+        topic_id: topic.id,
+        category_id: topic.category_id,
+        post_id,
+        mentioned: &mentioned,
+    };
+    notify::after_post(&mut tx, &post, now).await?;
     let position = db::forums::count_posts(tx.exec(), topic.id).await?;
     tx.commit().await?;
     app.new_topics.changed();

@@ -10,6 +10,8 @@ mod smoke;
 
 mod accounts;
 mod announcements;
+mod browser;
+mod categories;
 mod crash;
 mod forums;
 mod forums_social;

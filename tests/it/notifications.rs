@@ -203,3 +203,100 @@ async fn category_followers_postgres() {
     })
     .await;
 }
+
+async fn mentions_link_and_notify_unless_blocked_or_hidden(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = person(&app, &coordinator, "hana@example.org", "patient", "はな").await;
+    person(&app, &coordinator, "taro@example.org", "patient", "たろう").await;
+    person(&app, &coordinator, "jiro@example.org", "patient", "じろう").await;
+    let mother = person(&app, &coordinator, "mother@example.org", "family", "はは").await;
+    let taro = app
+        .scalar("SELECT id FROM users WHERE display_name = 'たろう'")
+        .await;
+    let jiro = app
+        .scalar("SELECT id FROM users WHERE display_name = 'じろう'")
+        .await;
+    let hana_id = app
+        .scalar("SELECT id FROM users WHERE display_name = 'はな'")
+        .await;
+    app.execute(&format!(
+        "INSERT INTO user_blocks (blocker_id, blocked_id, created_at) VALUES ({jiro}, {hana_id}, 0)"
+    ))
+    .await;
+    let chat = app
+        .scalar("SELECT id FROM categories WHERE name = '雑談'")
+        .await;
+    let family_room = app
+        .scalar("SELECT id FROM categories WHERE name = '家族の部屋'")
+        .await;
+
+    let before = app.mail.count();
+    let topic = start_topic(
+        &hana,
+        chat,
+        "こんにちは",
+        "@たろう さん、@じろう さん、`@こーでぃ` お元気ですか。",
+    )
+    .await;
+    let page = hana.get(&topic).await;
+    let links = page.attrs(".post-body a", "href");
+    assert!(
+        links.iter().any(|h| h.ends_with(&format!("/u/{taro}"))),
+        "a mention links to the member: {links:?}"
+    );
+    assert_eq!(links.len(), 2, "code is left alone: {links:?}");
+    let mail = app
+        .mail
+        .wait_for(|m| m.seq >= before && m.is_to("taro@example.org"), WAIT)
+        .await;
+    assert!(mail.text.contains("お元気ですか"));
+    let profile = hana.get(&format!("/u/{taro}")).await;
+    assert_eq!(profile.status, 200);
+    assert!(profile.text().contains("たろう") && !profile.body.contains("taro@example.org"));
+
+    // A mention in the family room reaches no one who may not read it.
+    start_topic(
+        &mother,
+        family_room,
+        "家族より",
+        "@たろう さんにも読んでほしい",
+    )
+    .await;
+    // A later mail to taro proves the earlier ones had their chance.
+    let sentinel = app.mail.count();
+    start_topic(&hana, chat, "もう一度", "@たろう さん、こちらもどうぞ。").await;
+    let last = app
+        .mail
+        .wait_for(|m| m.seq >= sentinel && m.is_to("taro@example.org"), WAIT)
+        .await;
+    let to_taro = app.mail.messages_to("taro@example.org");
+    assert!(
+        to_taro.iter().all(|m| !m.text.contains("読んでほしい")),
+        "nothing from a room taro cannot see"
+    );
+    assert!(last.text.contains("こちらもどうぞ"));
+    assert!(
+        app.mail
+            .messages_to("jiro@example.org")
+            .iter()
+            .all(|m| m.seq < before),
+        "jiro blocks hana: no mail"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_sqlite() {
+    run(Backend::Sqlite, |app| {
+        Box::pin(mentions_link_and_notify_unless_blocked_or_hidden(app))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_postgres() {
+    run(Backend::Postgres, |app| {
+        Box::pin(mentions_link_and_notify_unless_blocked_or_hidden(app))
+    })
+    .await;
+}

@@ -96,7 +96,12 @@ fn fold_mapped(original: &str) -> Mapped {
     let mut flush = |piece: &mut String, start: usize, end: usize| {
         for c in piece.nfkc() {
             for lower in c.to_lowercase() {
-                chars.push(hiragana(lower));
+                // Every kind of white space is one plain space (the gram index relies on it).
+                chars.push(if lower.is_whitespace() {
+                    ' '
+                } else {
+                    hiragana(lower)
+                });
                 origin.push((start, end));
             }
         }
@@ -155,6 +160,27 @@ pub fn normalize(original: &str, synonyms: &Synonyms) -> String {
     normalize_mapped(original, synonyms).text()
 }
 
+/// Every distinct piece of one or two characters of normalized text that holds no space: what a
+/// term shorter than a trigram is looked up by.
+pub fn grams(normalized: &str) -> Vec<String> {
+    let chars: Vec<char> = normalized.chars().collect();
+    let mut grams: Vec<String> = Vec::with_capacity(chars.len() * 2);
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            continue;
+        }
+        grams.push(c.to_string());
+        if let Some(&next) = chars.get(i + 1)
+            && next != ' '
+        {
+            grams.push([c, next].iter().collect());
+        }
+    }
+    grams.sort_unstable();
+    grams.dedup();
+    grams
+}
+
 /// A query as terms: normalized, split on whitespace, each term once, at most `max` of them.
 pub fn query_terms(query: &str, synonyms: &Synonyms, max: usize) -> Vec<String> {
     let normalized = normalize(query, synonyms);
@@ -194,6 +220,7 @@ mod tests {
         assert_eq!(normalize("コーヒー", &none), "こーひー");
         assert_eq!(normalize("①２", &none), "12");
         assert_eq!(normalize("仕事と治療", &none), "仕事と治療");
+        assert_eq!(normalize("a\tb\nc\u{3000}d\u{a0}e", &none), "a b c d e");
     }
 
     #[test]
@@ -209,6 +236,12 @@ mod tests {
             ["抗がん剤", "gan", "がん"]
         );
         assert_eq!(query_terms("a b c", &s, 2), ["a", "b"]);
+    }
+
+    #[test]
+    fn grams_are_the_pieces_of_one_and_two_characters() {
+        assert_eq!(grams("仕事 仕事の"), ["の", "事", "事の", "仕", "仕事"]);
+        assert!(grams(" ").is_empty());
     }
 
     #[test]

@@ -1,0 +1,645 @@
+//! Categories: coordinators create, edit, order, archive and restore the forum's categories.
+//!
+//! Who may see a category is the forums' visibility rule (`db::forums::VISIBLE`): a minimum role
+//! and an optional relation. An archived category disappears for everyone but this page; its
+//! topics are kept and come back when it is restored. Every change writes an audit line in the
+//! same transaction.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::csrf::{CsrfForm, NoFields};
+use crate::auth::role::Relation;
+use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
+use crate::db;
+use crate::db::forums::ManagedCategory;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::web::layout::Layout;
+
+/// Characters in a name.
+pub const MAX_NAME: usize = 40;
+/// Characters in a description.
+pub const MAX_DESCRIPTION: usize = 300;
+
+/// The minimum roles the form offers, as (form value, rank). A coordinators-only category (rank
+/// 3) cannot be made here, but one that exists keeps its value when edited.
+const AUDIENCES: [(&str, i64); 4] = [
+    ("member", 0),
+    ("expert", 1),
+    ("moderator", 2),
+    ("coordinator", 3),
+];
+
+fn audience_value(rank: i64) -> &'static str {
+    AUDIENCES
+        .iter()
+        .find(|(_, r)| *r == rank)
+        .map_or("member", |(value, _)| value)
+}
+
+/// Who may see a category, in words: "Everyone", "Staff only · Family members only", ….
+fn audience_label(t: Tr, rank: i64, relation: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    if rank > 0 {
+        parts.push(t.s(&format!("categories.audience.{}", audience_value(rank))));
+    }
+    if let Some(relation) = relation {
+        parts.push(t.s(&format!("categories.only.{relation}")));
+    }
+    if parts.is_empty() {
+        return t.s("categories.audience.member").into_owned();
+    }
+    parts.join(&t.s("categories.separator"))
+}
+
+/// The form's fields as typed, so a refused form shows them again.
+#[derive(Deserialize, Default, Clone)]
+pub struct CategoryForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    min_role: String,
+    #[serde(default)]
+    only_relation: String,
+}
+
+impl CategoryForm {
+    fn blank() -> CategoryForm {
+        CategoryForm {
+            min_role: "member".to_owned(),
+            ..CategoryForm::default()
+        }
+    }
+
+    fn of(c: &ManagedCategory) -> CategoryForm {
+        CategoryForm {
+            name: c.name.clone(),
+            description: c.description.clone(),
+            min_role: audience_value(c.min_role_rank).to_owned(),
+            only_relation: c.only_relation.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A category as it may be stored.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub name: String,
+    pub description: String,
+    pub min_role_rank: i64,
+    pub only_relation: Option<Relation>,
+}
+
+impl Checked {
+    fn relation(&self) -> Option<&'static str> {
+        self.only_relation.map(Relation::as_str)
+    }
+}
+
+/// The fields as they will be stored, or every reason they cannot be, in the reader's language.
+/// `current_rank` is the category's rank when editing: the only way to keep rank 3.
+pub fn check(
+    t: Tr,
+    form: &CategoryForm,
+    current_rank: Option<i64>,
+) -> Result<Checked, Vec<String>> {
+    let mut errors = Vec::new();
+    let name = form.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    match name.chars().count() {
+        0 => errors.push(t.s("categories.name_missing").into_owned()),
+        n if n > MAX_NAME => errors.push(t.f(
+            "categories.name_too_long",
+            &[("max", &MAX_NAME.to_string())],
+        )),
+        _ => {}
+    }
+    let description = form.description.replace("\r\n", "\n").trim().to_owned();
+    if description.chars().count() > MAX_DESCRIPTION {
+        errors.push(t.f(
+            "categories.description_too_long",
+            &[("max", &MAX_DESCRIPTION.to_string())],
+        ));
+    }
+    let rank = AUDIENCES
+        .iter()
+        .find(|(value, _)| *value == form.min_role)
+        .map(|(_, rank)| *rank)
+        .filter(|rank| *rank < 3 || current_rank == Some(3));
+    if rank.is_none() {
+        errors.push(t.s("categories.bad_audience").into_owned());
+    }
+    let only_relation = match form.only_relation.as_str() {
+        "" => Ok(None),
+        other => other.parse::<Relation>().map(Some),
+    };
+    if only_relation.is_err() {
+        errors.push(t.s("categories.bad_relation").into_owned());
+    }
+    match (rank, only_relation) {
+        (Some(min_role_rank), Ok(only_relation)) if errors.is_empty() => Ok(Checked {
+            name,
+            description,
+            min_role_rank,
+            only_relation,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// One option of a select.
+pub struct Choice {
+    pub value: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// What the category form (templates/admin/categories_form.html) shows.
+pub struct FormView {
+    pub fields: CategoryForm,
+    pub errors: Vec<String>,
+    pub audiences: Vec<Choice>,
+    pub relations: Vec<Choice>,
+    pub name_hint: String,
+    pub description_hint: String,
+    pub name_max: usize,
+    pub description_max: usize,
+}
+
+impl FormView {
+    fn new(t: Tr, fields: CategoryForm, errors: Vec<String>) -> FormView {
+        let audiences = AUDIENCES
+            .iter()
+            .filter(|(value, rank)| *rank < 3 || fields.min_role == *value)
+            .map(|(value, _)| Choice {
+                value,
+                label: t.s(&format!("categories.audience.{value}")).into_owned(),
+                selected: fields.min_role == *value,
+            })
+            .collect();
+        let relations = std::iter::once("")
+            .chain(Relation::ALL.iter().map(|r| r.as_str()))
+            .map(|value| Choice {
+                value,
+                label: if value.is_empty() {
+                    t.s("categories.only.any").into_owned()
+                } else {
+                    t.s(&format!("categories.only.{value}")).into_owned()
+                },
+                selected: fields.only_relation == value,
+            })
+            .collect();
+        FormView {
+            audiences,
+            relations,
+            name_hint: t.f("categories.name_hint", &[("max", &MAX_NAME.to_string())]),
+            description_hint: t.f(
+                "categories.description_hint",
+                &[("max", &MAX_DESCRIPTION.to_string())],
+            ),
+            name_max: MAX_NAME,
+            description_max: MAX_DESCRIPTION,
+            fields,
+            errors,
+        }
+    }
+}
+
+/// A category in the coordinators' list.
+pub struct Row {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub audience: String,
+    pub topics: String,
+    pub first: bool,
+    pub last: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/categories.html")]
+pub struct CategoriesView {
+    layout: Layout,
+    active: Vec<Row>,
+    archived: Vec<Row>,
+    form: FormView,
+}
+
+async fn list_view(
+    app: &AppState,
+    ctx: &RequestContext,
+    fields: CategoryForm,
+    errors: Vec<String>,
+) -> AppResult<CategoriesView> {
+    let t = ctx.tr();
+    let mut conn = app.db.conn().await?;
+    let all = db::forums::managed_categories(conn.exec()).await?;
+    let row = |c: &ManagedCategory| Row {
+        id: c.id,
+        name: c.name.clone(),
+        description: c.description.clone(),
+        audience: audience_label(t, c.min_role_rank, c.only_relation.as_deref()),
+        topics: t.f(
+            "categories.topic_count",
+            &[("count", &c.topic_count.to_string())],
+        ),
+        first: false,
+        last: false,
+    };
+    let mut active: Vec<Row> = all
+        .iter()
+        .filter(|c| c.archived_at.is_none())
+        .map(row)
+        .collect();
+    if let Some(first) = active.first_mut() {
+        first.first = true;
+    }
+    if let Some(last) = active.last_mut() {
+        last.last = true;
+    }
+    let archived = all
+        .iter()
+        .filter(|c| c.archived_at.is_some())
+        .map(row)
+        .collect();
+    Ok(CategoriesView {
+        layout: Layout::titled(app, ctx, "categories.title"),
+        active,
+        archived,
+        form: FormView::new(t, fields, errors),
+    })
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(_, _): Require<Coordinators>,
+) -> AppResult<CategoriesView> {
+    list_view(&app, &ctx, CategoryForm::blank(), Vec::new()).await
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    CsrfForm(form): CsrfForm<CategoryForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let checked = match check(t, &form, None) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let view = list_view(&app, &ctx, form, errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
+        }
+    };
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    db::forums::lock_categories(tx.exec()).await?;
+    let id = db::forums::insert_category(
+        tx.exec(),
+        &checked.name,
+        &checked.description,
+        checked.min_role_rank,
+        checked.relation(),
+        now,
+    )
+    .await?;
+    db::audit::record(
+        tx.exec(),
+        Some(user.id),
+        "category.created",
+        None,
+        &format!(
+            "category {id} {:?}: min rank {}, relation {}",
+            checked.name,
+            checked.min_role_rank,
+            checked.relation().unwrap_or("any")
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    SessionData(&ctx.session)
+        .set_flash(t.f("categories.created", &[("name", &checked.name)]))
+        .await?;
+    Ok(Redirect::to("/admin/categories").into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/categories_edit.html")]
+pub struct EditView {
+    layout: Layout,
+    id: i64,
+    archived: bool,
+    form: FormView,
+}
+
+pub async fn edit_page(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(_, _): Require<Coordinators>,
+    Path(id): Path<i64>,
+) -> AppResult<EditView> {
+    let mut conn = app.db.conn().await?;
+    let category = db::forums::managed_category(conn.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(EditView {
+        layout: Layout::titled(&app, &ctx, "categories.edit_title"),
+        id,
+        archived: category.archived_at.is_some(),
+        form: FormView::new(ctx.tr(), CategoryForm::of(&category), Vec::new()),
+    })
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<CategoryForm>,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let before = db::forums::managed_category(tx.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let checked = match check(t, &form, Some(before.min_role_rank)) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            drop(tx);
+            let view = EditView {
+                layout: Layout::titled(&app, &ctx, "categories.edit_title"),
+                id,
+                archived: before.archived_at.is_some(),
+                form: FormView::new(t, form, errors),
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
+        }
+    };
+    let unchanged = checked.name == before.name
+        && checked.description == before.description
+        && checked.min_role_rank == before.min_role_rank
+        && checked.relation() == before.only_relation.as_deref();
+    if !unchanged {
+        db::forums::update_category(
+            tx.exec(),
+            id,
+            &checked.name,
+            &checked.description,
+            checked.min_role_rank,
+            checked.relation(),
+        )
+        .await?;
+        db::audit::record(
+            tx.exec(),
+            Some(user.id),
+            "category.edited",
+            None,
+            &format!(
+                "category {id}: {:?} -> {:?}, min rank {} -> {}, relation {} -> {}, description {}",
+                before.name,
+                checked.name,
+                before.min_role_rank,
+                checked.min_role_rank,
+                before.only_relation.as_deref().unwrap_or("any"),
+                checked.relation().unwrap_or("any"),
+                if checked.description == before.description {
+                    "kept"
+                } else {
+                    "changed"
+                }
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    SessionData(&ctx.session)
+        .set_flash(t.f("categories.saved", &[("name", &checked.name)]))
+        .await?;
+    Ok(Redirect::to("/admin/categories").into_response())
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Up,
+    Down,
+}
+
+pub async fn move_up(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    reorder(&app, &ctx, user.id, id, Direction::Up).await
+}
+
+pub async fn move_down(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    reorder(&app, &ctx, user.id, id, Direction::Down).await
+}
+
+/// Swaps a category with its neighbour among the categories members see (archived ones keep
+/// their place), then numbers every category 1, 2, … in the new order: all in one transaction.
+async fn reorder(
+    app: &AppState,
+    ctx: &RequestContext,
+    actor: i64,
+    id: i64,
+    direction: Direction,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    db::forums::lock_categories(tx.exec()).await?;
+    let mut all = db::forums::managed_categories(tx.exec()).await?;
+    let at = all
+        .iter()
+        .position(|c| c.id == id)
+        .ok_or(AppError::NotFound)?;
+    let active = |c: &ManagedCategory| c.archived_at.is_none();
+    let neighbour = if !active(&all[at]) {
+        None
+    } else {
+        match direction {
+            Direction::Up => all[..at].iter().rposition(active),
+            Direction::Down => all[at + 1..]
+                .iter()
+                .position(active)
+                .map(|offset| at + 1 + offset),
+        }
+    };
+    let Some(neighbour) = neighbour else {
+        // Already first or last, or archived: nothing to move.
+        return Ok(Redirect::to("/admin/categories").into_response());
+    };
+    all.swap(at, neighbour);
+    for (index, category) in all.iter().enumerate() {
+        let position = i64::try_from(index).unwrap_or(i64::MAX - 1) + 1;
+        if category.position != position {
+            db::forums::set_category_position(tx.exec(), category.id, position).await?;
+        }
+    }
+    let (action, key) = match direction {
+        Direction::Up => ("category.moved_up", "categories.moved_up"),
+        Direction::Down => ("category.moved_down", "categories.moved_down"),
+    };
+    db::audit::record(
+        tx.exec(),
+        Some(actor),
+        action,
+        None,
+        &format!("category {id}, swapped with category {}", all[at].id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    SessionData(&ctx.session)
+        .set_flash(t.f(key, &[("name", &all[neighbour].name)]))
+        .await?;
+    Ok(Redirect::to("/admin/categories").into_response())
+}
+
+pub async fn archive(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    set_archived(&app, &ctx, user.id, id, true).await
+}
+
+pub async fn restore(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    set_archived(&app, &ctx, user.id, id, false).await
+}
+
+/// Archives or restores a category; doing it twice (a repeated click) changes nothing more.
+async fn set_archived(
+    app: &AppState,
+    ctx: &RequestContext,
+    actor: i64,
+    id: i64,
+    archive: bool,
+) -> AppResult<Response> {
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let category = db::forums::managed_category(tx.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if category.archived_at.is_some() != archive {
+        let at = archive.then_some(now);
+        db::forums::set_category_archived(tx.exec(), id, at).await?;
+        db::audit::record(
+            tx.exec(),
+            Some(actor),
+            if archive {
+                "category.archived"
+            } else {
+                "category.restored"
+            },
+            None,
+            &format!(
+                "category {id} {:?}, {} topics",
+                category.name, category.topic_count
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    let key = if archive {
+        "categories.archived"
+    } else {
+        "categories.restored"
+    };
+    SessionData(&ctx.session)
+        .set_flash(ctx.tr().f(key, &[("name", &category.name)]))
+        .await?;
+    Ok(Redirect::to("/admin/categories").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Locale;
+
+    fn form(name: &str, description: &str, min_role: &str, relation: &str) -> CategoryForm {
+        CategoryForm {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            min_role: min_role.to_owned(),
+            only_relation: relation.to_owned(),
+        }
+    }
+
+    #[test]
+    fn names_descriptions_and_choices_are_checked() {
+        let t = Locale::En.tr();
+        assert_eq!(
+            check(
+                t,
+                &form("  家族の  部屋 ", " 説明\r\n二行目 ", "expert", "family"),
+                None
+            ),
+            Ok(Checked {
+                name: "家族の 部屋".into(),
+                description: "説明\n二行目".into(),
+                min_role_rank: 1,
+                only_relation: Some(Relation::Family),
+            })
+        );
+        assert!(
+            check(
+                t,
+                &form(&"あ".repeat(40), &"い".repeat(300), "member", ""),
+                None
+            )
+            .is_ok()
+        );
+        let errors = check(t, &form(" ", &"い".repeat(301), "admin", "friend"), None)
+            .expect_err("four problems");
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(check(t, &form(&"あ".repeat(41), "", "member", ""), None).is_err());
+        // Coordinators-only is kept on an existing category, never made here.
+        assert!(check(t, &form("a", "", "coordinator", ""), None).is_err());
+        assert!(check(t, &form("a", "", "coordinator", ""), Some(3)).is_ok());
+    }
+
+    #[test]
+    fn audiences_are_described_in_words() {
+        let t = Locale::En.tr();
+        assert_eq!(
+            audience_label(t, 0, None),
+            t.s("categories.audience.member")
+        );
+        let both = audience_label(t, 2, Some("family"));
+        assert!(
+            both.contains(&*t.s("categories.audience.moderator")),
+            "{both}"
+        );
+        assert!(both.contains(&*t.s("categories.only.family")), "{both}");
+    }
+}

@@ -1,0 +1,65 @@
+//! A member's page, where mentions lead: their display name, role, since when, and their recent
+//! posts that the reader may see. No e-mail address, no relation (that is theirs to tell).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+
+use crate::AppState;
+use crate::admin::invitations::local_time;
+use crate::auth::CurrentUser;
+use crate::auth::session::RequestContext;
+use crate::db;
+use crate::error::{AppError, AppResult};
+use crate::forums::viewer;
+use crate::web::layout::Layout;
+
+pub struct RecentItem {
+    pub href: String,
+    pub title: String,
+    pub time: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forums/profile.html")]
+pub struct ProfileView {
+    layout: Layout,
+    role: String,
+    since: String,
+    recent: Vec<RecentItem>,
+}
+
+pub async fn show(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<ProfileView> {
+    let t = ctx.tr();
+    let mut conn = app.db.conn().await?;
+    let profile = db::users::public_profile(conn.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let recent = db::profiles::recent_posts(conn.exec(), viewer(&user), id, 10)
+        .await?
+        .into_iter()
+        .map(|p| RecentItem {
+            href: format!("/p/{}", p.post_id),
+            title: p.topic_title,
+            time: local_time(&app.config, p.created_at),
+        })
+        .collect();
+    let since = jiff::Timestamp::from_second(profile.created_at)
+        .map(|ts| {
+            ts.to_zoned(app.config.time_zone.clone())
+                .strftime("%Y-%m")
+                .to_string()
+        })
+        .unwrap_or_default();
+    Ok(ProfileView {
+        layout: Layout::new(&app, &ctx, profile.display_name),
+        role: t.s(&format!("role.{}", profile.role)).into_owned(),
+        since: t.f("profile.since", &[("month", &since)]),
+        recent,
+    })
+}

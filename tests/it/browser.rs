@@ -1,0 +1,472 @@
+//! The flow that matters most (issue 4), in a real browser: a member invited by e-mail joins from
+//! the invitation link, starts a topic in Japanese on a phone-sized screen, another member replies
+//! from another browser, and the first member follows the notification e-mail's link to the reply.
+//!
+//! Debian's headless Chromium is driven through ChromeDriver (WebDriver) with `fantoccini`. The
+//! coordinator's part (inviting) goes through the harness's HTTP `Browser`; the two members each
+//! have their own Chromium session with a fresh profile. Every page either member sees is checked
+//! for requests to any other site. Without Chromium and ChromeDriver the test fails and says how
+//! to install them (`scripts/test.sh` does).
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use tempfile::{NamedTempFile, TempDir};
+
+use crate::common::{Backend, MAIL_WAIT, TestApp, spawn_app_with};
+use crate::journeys::{PASSWORD, first_coordinator, invite};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// A phone held upright (CSS pixels), as in `--window-size`.
+const PHONE: (u32, u32) = (390, 844);
+/// The whole story; it takes a few seconds.
+const STORY_LIMIT: Duration = Duration::from_secs(90);
+/// One step: ChromeDriver getting ready, a page arriving after a click.
+const STEP_LIMIT: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(50);
+
+const TITLE: &str = "抗がん剤治療中の食事の工夫";
+const BODY: &str =
+    "味覚が変わって、食べられるものが減りました。\n皆さんはどんな工夫をしていますか。";
+const REPLY: &str = "冷たいおかゆと果物のゼリーなら食べやすかったです。無理せずに。";
+
+async fn invited_member_follows_the_mail_to_a_reply_on_her_phone(
+    app: TestApp,
+    chrome: &mut ChromeDriver,
+) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana_link = invite(&app, &coordinator, "hana@example.org", "member", "patient").await;
+    let taro_link = invite(&app, &coordinator, "taro@example.org", "member", "patient").await;
+    let hana = chrome.session().await;
+    let taro = chrome.session().await;
+
+    // Hana opens the invitation from her mail and joins.
+    join_in_browser(&app, &hana, &hana_link, "はな").await;
+    let size: Value = script(&hana, "return [window.innerWidth, window.innerHeight];").await;
+    assert_eq!(
+        size,
+        json!([PHONE.0, PHONE.1]),
+        "the page is seen on a phone-sized screen"
+    );
+
+    // From the home page: the forums, a category, and a new topic, all by their visible links.
+    click(&hana, Locator::LinkText("フォーラム")).await;
+    wait_for_url(&hana, "the forums", |u| u.path() == "/forums").await;
+    page_is_sound(&app, &hana, "the forums").await;
+    click(
+        &hana,
+        Locator::XPath("//a[.//span[normalize-space()='暮らし']]"),
+    )
+    .await;
+    wait_for_url(&hana, "the category", |u| u.path().starts_with("/c/")).await;
+    page_is_sound(&app, &hana, "the category").await;
+    click(&hana, Locator::LinkText("新しい話題を始める")).await;
+    wait_for_url(&hana, "the new-topic form", |u| u.path().ends_with("/new")).await;
+    page_is_sound(&app, &hana, "the new-topic form").await;
+    fill(&hana, "タイトル", TITLE).await;
+    fill(&hana, "本文", BODY).await;
+    click(&hana, Locator::Css("button[name='action'][value='post']")).await;
+    let topic_url = wait_for_url(&hana, "the new topic", |u| u.path().starts_with("/t/")).await;
+    page_is_sound(&app, &hana, "the new topic").await;
+    assert_eq!(text(&hana, Locator::Css("h1")).await, TITLE);
+    let first_post = text(&hana, Locator::Css("ol.posts .post-body")).await;
+    assert!(
+        first_post.contains("味覚が変わって") && first_post.contains("どんな工夫を"),
+        "the topic shows what Hana wrote: {first_post:?}"
+    );
+
+    // Taro joins from his own invitation in another browser and replies.
+    join_in_browser(&app, &taro, &taro_link, "たろう").await;
+    taro.goto(topic_url.as_str())
+        .await
+        .expect("opening the topic");
+    page_is_sound(&app, &taro, "the topic, for Taro").await;
+    assert_eq!(text(&taro, Locator::Css("h1")).await, TITLE);
+    fill(&taro, "返信の本文", REPLY).await;
+    let before = app.mail.count();
+    click(
+        &taro,
+        Locator::Css("form[action^='/t/'] button[name='action'][value='post']"),
+    )
+    .await;
+    wait_for_url(&taro, "the topic after replying", |u| {
+        u.fragment().is_some_and(|f| f.starts_with("post-"))
+    })
+    .await;
+    page_is_sound(&app, &taro, "the topic after replying").await;
+
+    // Hana gets an e-mail about the reply, and its link shows her the reply itself.
+    let mail = app
+        .mail
+        .wait_for(
+            |m| m.seq >= before && m.is_to("hana@example.org"),
+            MAIL_WAIT,
+        )
+        .await;
+    assert!(mail.subject.contains("新しい投稿"), "{}", mail.subject);
+    assert!(
+        !mail.text.contains("taro@example.org"),
+        "no addresses in mails: {}",
+        mail.text
+    );
+    let link = mail.link(&app.url("/p/"));
+    let post_id: i64 = link
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("a post id at the end of the mail's link {link}"));
+    hana.goto(&link).await.expect("opening the mail's link");
+    let anchor = format!("post-{post_id}");
+    let landed = wait_for_url(&hana, "the reply from the mail's link", |u| {
+        u.fragment() == Some(anchor.as_str())
+    })
+    .await;
+    assert_eq!(
+        landed.path(),
+        topic_url.path(),
+        "the link leads to the topic"
+    );
+    page_is_sound(&app, &hana, "the reply from the mail's link").await;
+    let reply = hana
+        .find(Locator::Id(&anchor))
+        .await
+        .unwrap_or_else(|e| panic!("no #{anchor} on {landed}: {e}"));
+    let seen = reply.text().await.expect("the reply's text");
+    assert!(
+        seen.contains(REPLY) && seen.contains("たろう"),
+        "Hana sees Taro's reply: {seen:?}"
+    );
+    // Subpixel rounding may leave the top a fraction of a pixel above the screen.
+    let in_view: bool = script(
+        &hana,
+        &format!(
+            "const r = document.getElementById('{anchor}').getBoundingClientRect();
+             return r.top > -1 && r.top < window.innerHeight;"
+        ),
+    )
+    .await;
+    assert!(in_view, "the page opens scrolled to the reply");
+
+    hana.close().await.expect("ending Hana's browser session");
+    taro.close().await.expect("ending Taro's browser session");
+    app.shutdown().await;
+}
+
+async fn run(backend: Backend) {
+    let mut chrome = ChromeDriver::start().await;
+    let app = spawn_app_with(backend, |config| config.notify_delay_seconds = 1).await;
+    let story = invited_member_follows_the_mail_to_a_reply_on_her_phone(app, &mut chrome);
+    if tokio::time::timeout(STORY_LIMIT, story).await.is_err() {
+        panic!(
+            "the browser story did not finish within {STORY_LIMIT:?} on {backend:?}; \
+             ChromeDriver's log:\n{}",
+            chrome.log()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitation_to_reply_in_chromium_sqlite() {
+    run(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitation_to_reply_in_chromium_postgres() {
+    run(Backend::Postgres).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a person does in the browser.
+
+/// Opens an invitation link and joins with `name` and [`PASSWORD`], filling the fields found by
+/// their labels; ends on the home page.
+async fn join_in_browser(app: &TestApp, browser: &Client, link: &str, name: &str) {
+    browser.goto(link).await.expect("opening the invitation");
+    page_is_sound(app, browser, "the invitation").await;
+    assert_eq!(
+        text(browser, Locator::Css("h1")).await,
+        "陽だまりへようこそ"
+    );
+    fill(browser, "表示名", name).await;
+    fill(browser, "新しいパスワード", PASSWORD).await;
+    fill(
+        browser,
+        "新しいパスワード（確認のため、もう一度）",
+        PASSWORD,
+    )
+    .await;
+    click(browser, Locator::Css("form button[type='submit']")).await;
+    wait_for_url(browser, "the home page after joining", |u| u.path() == "/").await;
+    page_is_sound(app, browser, "the home page after joining").await;
+    let body = text(browser, Locator::Css("body")).await;
+    assert!(body.contains(name), "the home page greets {name}: {body}");
+}
+
+/// Types `value` into the field whose `<label>` reads `label`, and checks it arrived whole.
+async fn fill(browser: &Client, label: &str, value: &str) {
+    let xpath = format!("//label[normalize-space()='{label}']");
+    let label_element = find(browser, Locator::XPath(&xpath)).await;
+    let id = label_element
+        .attr("for")
+        .await
+        .expect("the label's for attribute")
+        .unwrap_or_else(|| panic!("the label {label:?} names no field"));
+    let field = browser
+        .find(Locator::Id(&id))
+        .await
+        .unwrap_or_else(|e| panic!("the label {label:?} names #{id}, which is missing: {e}"));
+    field.clear().await.expect("clearing a field");
+    field
+        .send_keys(value)
+        .await
+        .unwrap_or_else(|e| panic!("typing into {label:?}: {e}"));
+    let typed = field.prop("value").await.expect("the field's value");
+    assert_eq!(
+        typed.as_deref().map(|v| v.replace("\r\n", "\n")),
+        Some(value.to_owned()),
+        "what was typed into {label:?}"
+    );
+}
+
+/// The element at `locator`, which must be on the page.
+async fn find(browser: &Client, locator: Locator<'_>) -> Element {
+    let what = format!("{locator:?}");
+    match browser.find(locator).await {
+        Ok(element) => element,
+        Err(e) => panic!("no {what} on {}: {e}", here(browser).await),
+    }
+}
+
+async fn click(browser: &Client, locator: Locator<'_>) {
+    let what = format!("{locator:?}");
+    find(browser, locator)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {what}: {e}"));
+}
+
+async fn text(browser: &Client, locator: Locator<'_>) -> String {
+    let element = find(browser, locator).await;
+    element.text().await.expect("an element's text")
+}
+
+async fn script<T: serde::de::DeserializeOwned>(browser: &Client, js: &str) -> T {
+    let value = browser
+        .execute(js, Vec::new())
+        .await
+        .unwrap_or_else(|e| panic!("running {js:?}: {e}"));
+    serde_json::from_value(value.clone())
+        .unwrap_or_else(|e| panic!("the result of {js:?}, {value}: {e}"))
+}
+
+async fn here(browser: &Client) -> String {
+    match browser.current_url().await {
+        Ok(url) => url.to_string(),
+        Err(e) => format!("(no current URL: {e})"),
+    }
+}
+
+/// Waits until the browser's URL satisfies `ready` (a page arrived after a click); returns it.
+async fn wait_for_url(browser: &Client, what: &str, ready: impl Fn(&url::Url) -> bool) -> url::Url {
+    let deadline = Instant::now() + STEP_LIMIT;
+    loop {
+        let url = browser.current_url().await.expect("the current URL");
+        let loaded: String = script(browser, "return document.readyState;").await;
+        if ready(&url) && loaded == "complete" {
+            return url;
+        }
+        if Instant::now() > deadline {
+            let body = text(browser, Locator::Css("body")).await;
+            panic!("waited {STEP_LIMIT:?} for {what}; still on {url} ({loaded}):\n{body}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// What every page must be: on this site only (no request to any other host: fonts, scripts,
+/// analytics…), and usable on a phone without scrolling sideways.
+async fn page_is_sound(app: &TestApp, browser: &Client, what: &str) {
+    let origin = format!("{}/", app.base_url());
+    let requests: Vec<String> = script(
+        browser,
+        "return [location.href]
+            .concat(performance.getEntriesByType('navigation').map(e => e.name))
+            .concat(performance.getEntriesByType('resource').map(e => e.name));",
+    )
+    .await;
+    let elsewhere: Vec<&String> = requests
+        .iter()
+        .filter(|url| !url.starts_with(&origin))
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "{what} made requests to other hosts than {origin}: {elsewhere:?}"
+    );
+    assert!(
+        requests.iter().any(|url| url.ends_with("/static/site.css")),
+        "{what}: the stylesheet is among the page's requests, so the check above saw them: \
+         {requests:?}"
+    );
+    let (page_width, screen_width): (u32, u32) = script(
+        browser,
+        "return [document.documentElement.scrollWidth, window.innerWidth];",
+    )
+    .await;
+    assert!(
+        page_width <= screen_width,
+        "{what} is {page_width}px wide on a {screen_width}px phone screen"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// ChromeDriver and Chromium.
+
+/// A `chromedriver` child process on a free port. Dropping it (also when a test panics) kills it
+/// and every browser it started, then removes their profiles.
+struct ChromeDriver {
+    child: Child,
+    url: String,
+    log: NamedTempFile,
+    profiles: Vec<TempDir>,
+}
+
+impl ChromeDriver {
+    async fn start() -> ChromeDriver {
+        for (path, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
+            assert!(
+                Path::new(path).exists(),
+                "{path} is missing: the browser test needs Debian's `chromium` and \
+                 `chromium-driver` packages (scripts/test.sh installs them; or run \
+                 `apt-get install chromium chromium-driver`); package {package}"
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port for ChromeDriver")
+            .port();
+        let log = NamedTempFile::new().expect("a log file for ChromeDriver");
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(log.reopen().expect("the log file"))
+            .stderr(log.reopen().expect("the log file"))
+            // Its own process group, so that the browsers it starts are killed with it.
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {CHROMEDRIVER}: {e}"));
+        let mut driver = ChromeDriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+            profiles: Vec::new(),
+        };
+        driver.wait_until_ready().await;
+        driver
+    }
+
+    /// Polls `/status` until ChromeDriver says it is ready.
+    async fn wait_until_ready(&mut self) {
+        let http = reqwest::Client::new();
+        let status = format!("{}/status", self.url);
+        let deadline = Instant::now() + STEP_LIMIT;
+        loop {
+            if let Some(exit) = self.child.try_wait().expect("checking ChromeDriver") {
+                panic!("ChromeDriver exited at start ({exit}):\n{}", self.log());
+            }
+            if let Ok(answer) = http.get(&status).timeout(POLL * 20).send().await
+                && let Ok(body) = answer.json::<Value>().await
+                && body["value"]["ready"] == json!(true)
+            {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "ChromeDriver was not ready within {STEP_LIMIT:?}:\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// A new browser session: headless Chromium with a fresh profile and a phone-sized window,
+    /// preferring Japanese.
+    async fn session(&mut self) -> Client {
+        let profile = tempfile::Builder::new()
+            .prefix("hidamari-chromium-")
+            .tempdir()
+            .expect("a Chromium profile folder");
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--no-first-run".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+            format!("--window-size={},{}", PHONE.0, PHONE.1),
+            "--lang=ja".to_owned(),
+        ];
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": args,
+                "prefs": { "intl.accept_languages": "ja" },
+                // Headless windows are at least 500 pixels wide; a phone's screen is emulated.
+                "mobileEmulation": {
+                    "deviceMetrics": {
+                        "width": PHONE.0, "height": PHONE.1, "pixelRatio": 3.0, "touch": true, "mobile": true,
+                    },
+                },
+            },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        self.profiles.push(profile);
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "Chromium could not be started through ChromeDriver ({CHROMIUM}): {e}\n\
+                     ChromeDriver's log:\n{}",
+                    self.log()
+                )
+            })
+    }
+
+    fn log(&self) -> String {
+        let mut text = String::new();
+        let _ = self
+            .log
+            .reopen()
+            .and_then(|mut file| file.read_to_string(&mut text));
+        text
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        // The whole process group: ChromeDriver and the browsers it started.
+        // (procps' kill wants `--` before a negative id, or it quietly does nothing.)
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
