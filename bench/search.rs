@@ -236,7 +236,7 @@ async fn measure_on(url: &str, database: &str, notes: &mut Vec<String>) -> Res<V
     let db = Db::connect(url).await?;
     db.migrate().await?;
     let started = Instant::now();
-    generate(&db).await?;
+    let user = generate(&db).await?;
     let generated = started.elapsed();
     if let Db::Postgres(pool) = &db {
         // As autovacuum would soon after a load like this one.
@@ -254,7 +254,7 @@ async fn measure_on(url: &str, database: &str, notes: &mut Vec<String>) -> Res<V
         ("1-character", "薬", false),
         ("two words", "仕事 両立", false),
     ] {
-        let (times, total) = time_query(&db, viewer, query).await?;
+        let (times, total) = time_query(&db, viewer, user, query).await?;
         let p95 = percentile(&times, 0.95);
         rows.push(row(
             format!("search {label} 「{query}」 on {database}: p50 / p95 ({total} hits)"),
@@ -271,8 +271,9 @@ async fn measure_on(url: &str, database: &str, notes: &mut Vec<String>) -> Res<V
     Ok(rows)
 }
 
-/// What the search page does for one query: the equivalent terms, the query's terms, a page.
-async fn time_query(db: &Db, viewer: Viewer, query: &str) -> Res<(Vec<Duration>, i64)> {
+/// What the search page does for one query: the equivalent terms, the query's terms, the
+/// reader's blocks, a page.
+async fn time_query(db: &Db, viewer: Viewer, user: i64, query: &str) -> Res<(Vec<Duration>, i64)> {
     let mut times = Vec::with_capacity(RUNS);
     let mut total = 0;
     for i in 0..WARM_UP + RUNS {
@@ -282,7 +283,9 @@ async fn time_query(db: &Db, viewer: Viewer, query: &str) -> Res<(Vec<Duration>,
         let Checked::Terms(terms) = check_query(Some(query), &synonyms) else {
             return Err(format!("the query {query} has no terms").into());
         };
-        let hits = db::search::search(conn.exec(), viewer, &terms, RESULTS_PER_PAGE, 0).await?;
+        let blocked = db::blocks::blocked_ids(conn.exec(), user).await?;
+        let hits =
+            db::search::search(conn.exec(), viewer, &blocked, &terms, RESULTS_PER_PAGE, 0).await?;
         drop(conn);
         if i >= WARM_UP {
             times.push(start.elapsed());
@@ -294,7 +297,7 @@ async fn time_query(db: &Db, viewer: Viewer, query: &str) -> Res<(Vec<Duration>,
 }
 
 /// Makes one author, topics over every category, and [`POSTS`] posts with their search rows.
-async fn generate(db: &Db) -> Res<()> {
+async fn generate(db: &Db) -> Res<i64> {
     let mut rng = StdRng::seed_from_u64(20261125);
     let now = db::now();
     let mut conn = db.conn().await?;
@@ -417,5 +420,5 @@ async fn generate(db: &Db) -> Res<()> {
         }
         tx.commit().await?;
     }
-    Ok(())
+    Ok(user)
 }

@@ -256,8 +256,8 @@ fn fts_phrase(term: &str) -> String {
 }
 
 /// The query text and its text parameters (after $1 rank, $2 relation, $3 staff, $4 limit,
-/// $5 offset) for these normalized terms.
-fn search_sql(dialect: Dialect, terms: &[String]) -> (String, Vec<String>) {
+/// $5 offset) for these normalized terms, leaving out posts by the `blocked` authors.
+fn search_sql(dialect: Dialect, terms: &[String], blocked: &[i64]) -> (String, Vec<String>) {
     let mut params: Vec<String> = Vec::new();
     let mut param = |value: String| {
         params.push(value);
@@ -306,6 +306,14 @@ fn search_sql(dialect: Dialect, terms: &[String]) -> (String, Vec<String>) {
             "s.post_id IN (SELECT rowid FROM post_search_fts WHERE post_search_fts MATCH {matches})"
         ));
     }
+    if !blocked.is_empty() {
+        // Ids from the database, written as numbers: nothing typed by anyone goes in here.
+        let ids: Vec<String> = blocked.iter().map(i64::to_string).collect();
+        conditions.push(format!(
+            "NOT EXISTS (SELECT 1 FROM posts b WHERE b.id = s.post_id AND b.author_id IN ({}))",
+            ids.join(", ")
+        ));
+    }
     // The hits are materialized narrow (id, time, score) before they are counted and sorted, so
     // that the window does not carry the text along (on PostgreSQL it spilled to disk).
     let sql = format!(
@@ -329,10 +337,12 @@ fn search_sql(dialect: Dialect, terms: &[String]) -> (String, Vec<String>) {
 }
 
 /// Posts in categories the viewer may see whose text holds every term (already normalized, none
-/// empty): most matches and title matches first, then the newest.
+/// empty), except posts by members the reader blocks (`blocked`, see `db::blocks::blocked_ids`):
+/// most matches and title matches first, then the newest.
 pub async fn search(
     exec: Exec<'_>,
     viewer: Viewer,
+    blocked: &[i64],
     terms: &[String],
     limit: i64,
     offset: i64,
@@ -344,7 +354,7 @@ pub async fn search(
         Exec::Sqlite(_) => Dialect::Sqlite,
         Exec::Postgres(_) => Dialect::Postgres,
     };
-    let (sql, params) = search_sql(dialect, terms);
+    let (sql, params) = search_sql(dialect, terms, blocked);
     on!(exec, |c| {
         let mut query = sqlx::query_as(&sql)
             .bind(viewer.rank)
@@ -372,7 +382,7 @@ mod tests {
     #[test]
     fn short_terms_use_grams_and_long_ones_trigrams() {
         let terms = vec!["仕事".to_owned(), "抗がん剤".to_owned()];
-        let (sql, params) = search_sql(Dialect::Sqlite, &terms);
+        let (sql, params) = search_sql(Dialect::Sqlite, &terms, &[]);
         assert!(
             sql.contains("post_search_grams MATCH $8") && sql.contains("post_search_fts MATCH $9"),
             "{sql}"
@@ -381,11 +391,12 @@ mod tests {
             params,
             ["仕事", "抗がん剤", "\"ge4bb95e4ba8b\"", "\"抗がん剤\""]
         );
-        let (sql, params) = search_sql(Dialect::Postgres, &terms);
+        let (sql, params) = search_sql(Dialect::Postgres, &terms, &[7, 9]);
         assert!(
             sql.contains("@> ARRAY[$6]") && sql.contains("LIKE $8"),
             "{sql}"
         );
         assert_eq!(params, ["仕事", "抗がん剤", "%抗がん剤%"]);
+        assert!(sql.contains("b.author_id IN (7, 9)"), "{sql}");
     }
 }

@@ -1,6 +1,7 @@
 //! Forums: categories, topics and replies. Markdown is rendered to sanitized HTML once, when a
 //! post is written; a category a member may not see is a 404 everywhere, as if it did not exist.
 
+pub mod drafts;
 pub mod mentions;
 pub mod notify;
 pub mod posts;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{id}/follow", post(notify::follow_category))
         .route("/c/{id}/unfollow", post(notify::unfollow_category))
         .route("/u/{id}", get(profile::show))
+        .route("/drafts", post(drafts::autosave))
         .route("/p/{id}", get(posts::permalink))
         .route("/p/{id}/edit", get(posts::edit_form).post(posts::edit))
         .route("/p/{id}/delete", post(posts::delete))

@@ -15,6 +15,7 @@ use crate::auth::session::RequestContext;
 use crate::db::notifications::Followed;
 use crate::db::{self, forums::Category};
 use crate::error::{AppError, AppResult};
+use crate::forums::drafts::{self, Place};
 use crate::forums::mentions;
 use crate::forums::notify::{self, NewPost};
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
@@ -202,10 +203,15 @@ pub async fn new_topic_form(
     Path(id): Path<i64>,
 ) -> AppResult<NewTopicView> {
     let category = visible_category(&app, &user, id).await?;
+    let mut composer = Composer::empty(ctx.tr());
+    if let Some(draft) = drafts::load(&app, &user, Place::NewTopic(id)).await? {
+        composer.title = draft.title;
+        composer.body = draft.body;
+    }
     Ok(NewTopicView {
         layout: Layout::titled(&app, &ctx, "forums.new_topic"),
         category,
-        composer: Composer::empty(ctx.tr()),
+        composer,
     })
 }
 
@@ -237,6 +243,7 @@ pub async fn create_topic(
         .map(|p| t.s(p.key()).into_owned())
         .collect();
     if form.action == "preview" || !errors.is_empty() {
+        drafts::save(&app, &user, Place::NewTopic(id), &form.title, &form.body).await?;
         let composer = Composer {
             preview: (form.action == "preview" && !form.body.trim().is_empty())
                 .then(|| markdown::render(&form.body)),
@@ -284,6 +291,7 @@ pub async fn create_topic(
         mentioned: &mentioned,
     };
     notify::after_post(&mut tx, &post, now).await?;
+    db::drafts::discard(tx.exec(), user.id, &Place::NewTopic(category.id).key()).await?;
     tx.commit().await?;
     app.new_topics.changed();
     tracing::info!(topic = topic_id, user = user.id, "topic started");
@@ -374,7 +382,11 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(query): Query<PageQuery>,
 ) -> AppResult<TopicView> {
-    topic_view(&app, &ctx, &user, id, query.page, Composer::empty(ctx.tr())).await
+    let mut composer = Composer::empty(ctx.tr());
+    if let Some(draft) = drafts::load(&app, &user, Place::Reply(id)).await? {
+        composer.body = draft.body;
+    }
+    topic_view(&app, &ctx, &user, id, query.page, composer).await
 }
 
 pub async fn reply(
@@ -394,6 +406,7 @@ pub async fn reply(
     let body = rules::body(&form.body);
     let closed = topic.closed_at.is_some();
     if form.action == "preview" || body.is_err() || closed {
+        drafts::save(&app, &user, Place::Reply(id), "", &form.body).await?;
         let mut errors: Vec<String> = body
             .as_ref()
             .err()
@@ -443,6 +456,7 @@ pub async fn reply(
         mentioned: &mentioned,
     };
     notify::after_post(&mut tx, &post, now).await?;
+    db::drafts::discard(tx.exec(), user.id, &Place::Reply(topic.id).key()).await?;
     let position = db::forums::count_posts(tx.exec(), topic.id).await?;
     tx.commit().await?;
     app.new_topics.changed();

@@ -315,6 +315,18 @@ async fn restricted_deleted_and_edited_posts(app: TestApp) {
     finds(&patient, "新しい", &[edited]).await;
     finds(&patient, "ひみつ", &[open]).await;
     finds(&patient, "書き込み", &[]).await;
+
+    // A member one blocks is out of one's results (and only one's own).
+    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
+    start_topic(&taro, chat, "たろうの雑談", "ひみつの雑談です").await;
+    let taros = post_id(&app, "ひみつの雑談です").await;
+    finds(&patient, "ひみつ", &[open, taros]).await;
+    patient.get(&format!("/p/{taros}/block")).await;
+    let blocked = patient.post_form(&format!("/p/{taros}/block"), &[]).await;
+    assert_eq!(blocked.status, 303, "{}", blocked.text());
+    finds(&patient, "ひみつ", &[open]).await;
+    finds(&patient, "雑談", &[open]).await;
+    finds(&family, "ひみつ", &[secret, open, taros]).await;
     app.shutdown().await;
 }
 both_databases!(restricted_deleted_and_edited_posts);

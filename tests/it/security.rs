@@ -169,6 +169,11 @@ fn table() -> Vec<Route> {
         ),
         get("/u/1", MEMBERS),
         get("/u/999999", [303, 404, 404, 404, 404]),
+        post(
+            "/drafts",
+            &[("place", "topic:999999"), ("body", "x")],
+            [303, 404, 404, 404, 404],
+        ),
         get("/healthz", [200; 5]),
         get("/static/site.css", [200; 5]),
         get("/static/missing.css", [404; 5]),

@@ -141,10 +141,14 @@ pub async fn page(
         Checked::Terms(terms) => terms,
     };
     let who = viewer(&user);
+    // Posts by members the reader blocks stay out of the results, as they are folded away in
+    // topics.
+    let blocked = db::blocks::blocked_ids(conn.exec(), user.id).await?;
     let mut page = query.page.unwrap_or(1).max(1);
     let mut hits = db::search::search(
         conn.exec(),
         who,
+        &blocked,
         &terms,
         RESULTS_PER_PAGE,
         (page - 1).saturating_mul(RESULTS_PER_PAGE),
@@ -153,7 +157,7 @@ pub async fn page(
     if hits.is_empty() && page > 1 {
         // Past the last page (the results changed, or a hand-made address): the first page.
         page = 1;
-        hits = db::search::search(conn.exec(), who, &terms, RESULTS_PER_PAGE, 0).await?;
+        hits = db::search::search(conn.exec(), who, &blocked, &terms, RESULTS_PER_PAGE, 0).await?;
     }
     drop(conn);
     let total = hits.first().map_or(0, |h| h.total);
