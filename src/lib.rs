@@ -54,6 +54,7 @@ pub struct App {
     pub users: UserCache,
     /// What is new for each member since their last visit (see `forums::social`).
     pub new_topics: forums::social::NewTopicsCache,
+    pub announcements: admin::announcements::AnnouncementCache,
     /// Signs the links in mails that work without logging in.
     pub links: forums::notify::LinkSigner,
 }
@@ -138,6 +139,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         limits: RateLimits::default(),
         users: UserCache::for_db(&db),
         new_topics: forums::social::NewTopicsCache::for_db(&db),
+        announcements: admin::announcements::AnnouncementCache::for_db(&db),
         links: forums::notify::LinkSigner::new(&link_key),
         mail: MailSignal::default(),
         db,

@@ -1,6 +1,9 @@
 //! Announcements: coordinators post one; it is pinned on every member's home page until it is
 //! taken down, and may be e-mailed to every member through the outbox in the same transaction.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -12,7 +15,7 @@ use crate::AppState;
 use crate::admin::invitations::local_time;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
-use crate::db;
+use crate::db::{self, notifications::Announcement};
 use crate::error::{AppError, AppResult};
 use crate::forums::rules;
 use crate::i18n::Locale;
@@ -28,12 +31,50 @@ pub struct AnnouncementItem {
     pub byline: String,
 }
 
+/// The pinned announcements, kept in memory on SQLite (one process sees every change, and
+/// every home page view shows them); read each time on PostgreSQL, where other instances may
+/// post one. Forgotten after a post or a take-down, and after a minute as a safety net.
+#[derive(Clone)]
+pub struct AnnouncementCache(Option<moka::sync::Cache<(), Arc<Vec<Announcement>>>>);
+
+impl AnnouncementCache {
+    pub fn for_db(db: &db::Db) -> AnnouncementCache {
+        match db.dialect() {
+            db::Dialect::Sqlite => AnnouncementCache(Some(
+                moka::sync::Cache::builder()
+                    .max_capacity(1)
+                    .time_to_live(Duration::from_secs(60))
+                    .build(),
+            )),
+            db::Dialect::Postgres => AnnouncementCache(None),
+        }
+    }
+
+    async fn get(&self, app: &AppState) -> AppResult<Arc<Vec<Announcement>>> {
+        if let Some(list) = self.0.as_ref().and_then(|cache| cache.get(&())) {
+            return Ok(list);
+        }
+        let mut conn = app.db.conn().await?;
+        let list = Arc::new(db::notifications::current_announcements(conn.exec()).await?);
+        if let Some(cache) = &self.0 {
+            cache.insert((), list.clone());
+        }
+        Ok(list)
+    }
+
+    /// After a transaction that posted or took down an announcement committed.
+    pub fn changed(&self) {
+        if let Some(cache) = &self.0 {
+            cache.invalidate_all();
+        }
+    }
+}
+
 /// The announcements pinned now, for the home page and the coordinators' page.
 pub async fn current(app: &AppState, t: crate::i18n::Tr) -> AppResult<Vec<AnnouncementItem>> {
-    let mut conn = app.db.conn().await?;
-    let list = db::notifications::current_announcements(conn.exec()).await?;
+    let list = app.announcements.get(app).await?;
     Ok(list
-        .into_iter()
+        .iter()
         .map(|a| AnnouncementItem {
             byline: t.f(
                 "announcements.byline",
@@ -43,8 +84,8 @@ pub async fn current(app: &AppState, t: crate::i18n::Tr) -> AppResult<Vec<Announ
                 ],
             ),
             id: a.id,
-            title: a.title,
-            body_html: a.body_html,
+            title: a.title.clone(),
+            body_html: a.body_html.clone(),
         })
         .collect())
 }
@@ -153,6 +194,7 @@ pub async fn post(
     )
     .await?;
     tx.commit().await?;
+    app.announcements.changed();
     app.mail.wake();
     let key = if email {
         "announcements.posted_mailed"
@@ -188,6 +230,7 @@ pub async fn archive(
     )
     .await?;
     tx.commit().await?;
+    app.announcements.changed();
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("announcements.archived").into_owned())
         .await?;
