@@ -2,20 +2,7 @@
 //! Who sees what is checked through the members' own pages.
 
 use crate::common::{Browser, Page, TestApp};
-use crate::journeys::{first_coordinator, invite, join};
-
-/// A member invited with `role` and `relation`, joined as `name`.
-async fn member_as(
-    app: &TestApp,
-    coordinator: &Browser,
-    email: &str,
-    role: &str,
-    relation: &str,
-    name: &str,
-) -> Browser {
-    let link = invite(app, coordinator, email, role, relation).await;
-    join(app, &link, name).await
-}
+use crate::journeys::{first_coordinator, member_as, start_topic};
 
 /// Posts the new-category form as typed.
 async fn submit_new(
@@ -60,19 +47,6 @@ async fn press(coordinator: &Browser, id: i64, action: &str) -> Page {
     coordinator
         .post_form(&format!("/admin/categories/{id}/{action}"), &[])
         .await
-}
-
-/// Starts a topic; returns its path.
-async fn start_topic(browser: &Browser, category: i64, title: &str) -> String {
-    browser.get(&format!("/c/{category}/new")).await;
-    let page = browser
-        .post_form(
-            &format!("/c/{category}/new"),
-            &[("title", title), ("body", "本文です。"), ("action", "post")],
-        )
-        .await;
-    assert_eq!(page.status, 303, "starting a topic: {}", page.text());
-    page.redirect_path()
 }
 
 /// The category names on /forums, in order.
@@ -158,7 +132,7 @@ async fn a_restricted_category_reaches_the_right_people_only(app: TestApp) {
     let before = audit_lines(&app).await;
     for (name, min_role, relation, sees) in &cases {
         let id = create(&app, &coordinator, name, min_role, relation).await;
-        let topic = start_topic(&coordinator, id, &format!("{name}のトピック")).await;
+        let topic = start_topic(&coordinator, id, &format!("{name}のトピック"), "本文です。").await;
         for (index, (reader, visible)) in readers.iter().zip(sees).enumerate() {
             let expected = if *visible { 200 } else { 404 };
             for path in [format!("/c/{id}"), topic.clone()] {
@@ -305,7 +279,7 @@ async fn coordinators_edit_order_archive_and_restore(app: TestApp) {
     assert_eq!(forum_order(&family).await, family_order);
 
     // Archive: hidden from everyone, its topics too; restore brings them back.
-    let topic = start_topic(&family, id, "おすすめの一冊").await;
+    let topic = start_topic(&family, id, "おすすめの一冊", "本文です。").await;
     let archived = press(&coordinator, id, "archive").await;
     assert_eq!(archived.status, 303);
     let note = coordinator.follow(&archived).await;

@@ -1,46 +1,7 @@
 //! Forums: categories by role and relation, topics and replies, Markdown, edits and deletions.
 
-use crate::common::{Browser, TestApp};
-use crate::journeys::{first_coordinator, invite, join};
-
-/// Starts a topic in a category; returns the topic's path.
-async fn start_topic(browser: &Browser, category: i64, title: &str, body: &str) -> String {
-    browser.get(&format!("/c/{category}/new")).await;
-    let page = browser
-        .post_form(
-            &format!("/c/{category}/new"),
-            &[("title", title), ("body", body), ("action", "post")],
-        )
-        .await;
-    assert_eq!(page.status, 303, "starting a topic: {}", page.text());
-    page.redirect_path()
-}
-
-async fn reply(browser: &Browser, topic: &str, body: &str) -> String {
-    browser.get(topic).await;
-    let page = browser
-        .post_form(topic, &[("body", body), ("action", "post")])
-        .await;
-    assert_eq!(page.status, 303, "replying: {}", page.text());
-    page.location().expect("a redirect").to_owned()
-}
-
-async fn member_as(
-    app: &TestApp,
-    coordinator: &Browser,
-    email: &str,
-    role: &str,
-    relation: &str,
-    name: &str,
-) -> Browser {
-    let link = invite(app, coordinator, email, role, relation).await;
-    join(app, &link, name).await
-}
-
-async fn category_id(app: &TestApp, name: &str) -> i64 {
-    app.scalar(&format!("SELECT id FROM categories WHERE name = '{name}'"))
-        .await
-}
+use crate::common::TestApp;
+use crate::journeys::{category_id, first_coordinator, member_as, reply, start_topic};
 
 async fn restricted_categories_do_not_exist_for_others(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;

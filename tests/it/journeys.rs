@@ -109,3 +109,45 @@ pub async fn is_logged_in(browser: &Browser) -> bool {
         other => panic!("unexpected status {other} for the home page"),
     }
 }
+
+/// A member invited with `role` and `relation`, joined as `name`.
+pub async fn member_as(
+    app: &TestApp,
+    coordinator: &Browser,
+    email: &str,
+    role: &str,
+    relation: &str,
+    name: &str,
+) -> Browser {
+    let link = invite(app, coordinator, email, role, relation).await;
+    join(app, &link, name).await
+}
+
+/// The id of a category by its name.
+pub async fn category_id(app: &TestApp, name: &str) -> i64 {
+    app.scalar(&format!("SELECT id FROM categories WHERE name = '{name}'"))
+        .await
+}
+
+/// Starts a topic from the category's form; returns the topic's path.
+pub async fn start_topic(browser: &Browser, category: i64, title: &str, body: &str) -> String {
+    browser.get(&format!("/c/{category}/new")).await;
+    let page = browser
+        .post_form(
+            &format!("/c/{category}/new"),
+            &[("title", title), ("body", body), ("action", "post")],
+        )
+        .await;
+    assert_eq!(page.status, 303, "starting a topic: {}", page.text());
+    page.redirect_path()
+}
+
+/// Replies from the topic's page; returns where the reply landed (`/t/…#post-N`).
+pub async fn reply(browser: &Browser, topic: &str, body: &str) -> String {
+    browser.get(topic).await;
+    let page = browser
+        .post_form(topic, &[("body", body), ("action", "post")])
+        .await;
+    assert_eq!(page.status, 303, "replying: {}", page.text());
+    page.location().expect("a redirect").to_owned()
+}

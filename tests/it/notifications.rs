@@ -3,46 +3,31 @@
 
 use std::time::Duration;
 
-use crate::common::{Backend, Browser, TestApp, spawn_app_with};
-use crate::journeys::{first_coordinator, invite, join};
+use crate::common::{Backend, TestApp, spawn_app_with};
+use crate::journeys::{first_coordinator, member_as, reply, start_topic};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-async fn start_topic(browser: &Browser, category: i64, title: &str, body: &str) -> String {
-    browser.get(&format!("/c/{category}/new")).await;
-    let page = browser
-        .post_form(
-            &format!("/c/{category}/new"),
-            &[("title", title), ("body", body), ("action", "post")],
-        )
-        .await;
-    assert_eq!(page.status, 303, "{}", page.text());
-    page.redirect_path()
-}
-
-async fn reply(browser: &Browser, topic: &str, body: &str) {
-    browser.get(topic).await;
-    let page = browser
-        .post_form(topic, &[("body", body), ("action", "post")])
-        .await;
-    assert_eq!(page.status, 303, "{}", page.text());
-}
-
-async fn person(
-    app: &TestApp,
-    coordinator: &Browser,
-    email: &str,
-    relation: &str,
-    name: &str,
-) -> Browser {
-    let link = invite(app, coordinator, email, "member", relation).await;
-    join(app, &link, name).await
-}
-
 async fn new_posts_are_mailed_in_one_batch_and_can_be_stopped(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = person(&app, &coordinator, "hana@example.org", "patient", "はな").await;
-    let taro = person(&app, &coordinator, "taro@example.org", "patient", "たろう").await;
+    let hana = member_as(
+        &app,
+        &coordinator,
+        "hana@example.org",
+        "member",
+        "patient",
+        "はな",
+    )
+    .await;
+    let taro = member_as(
+        &app,
+        &coordinator,
+        "taro@example.org",
+        "member",
+        "patient",
+        "たろう",
+    )
+    .await;
     let work = app
         .scalar("SELECT id FROM categories WHERE name = '仕事とお金'")
         .await;
@@ -111,8 +96,24 @@ async fn new_posts_are_mailed_in_one_batch_and_can_be_stopped(app: TestApp) {
 
 async fn category_followers_hear_of_new_topics_they_may_see(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = person(&app, &coordinator, "hana@example.org", "patient", "はな").await;
-    let mother = person(&app, &coordinator, "mother@example.org", "family", "はは").await;
+    let hana = member_as(
+        &app,
+        &coordinator,
+        "hana@example.org",
+        "member",
+        "patient",
+        "はな",
+    )
+    .await;
+    let mother = member_as(
+        &app,
+        &coordinator,
+        "mother@example.org",
+        "member",
+        "family",
+        "はは",
+    )
+    .await;
     let family_room = app
         .scalar("SELECT id FROM categories WHERE name = '家族の部屋'")
         .await;
@@ -206,10 +207,42 @@ async fn category_followers_postgres() {
 
 async fn mentions_link_and_notify_unless_blocked_or_hidden(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = person(&app, &coordinator, "hana@example.org", "patient", "はな").await;
-    person(&app, &coordinator, "taro@example.org", "patient", "たろう").await;
-    person(&app, &coordinator, "jiro@example.org", "patient", "じろう").await;
-    let mother = person(&app, &coordinator, "mother@example.org", "family", "はは").await;
+    let hana = member_as(
+        &app,
+        &coordinator,
+        "hana@example.org",
+        "member",
+        "patient",
+        "はな",
+    )
+    .await;
+    member_as(
+        &app,
+        &coordinator,
+        "taro@example.org",
+        "member",
+        "patient",
+        "たろう",
+    )
+    .await;
+    member_as(
+        &app,
+        &coordinator,
+        "jiro@example.org",
+        "member",
+        "patient",
+        "じろう",
+    )
+    .await;
+    let mother = member_as(
+        &app,
+        &coordinator,
+        "mother@example.org",
+        "member",
+        "family",
+        "はは",
+    )
+    .await;
     let taro = app
         .scalar("SELECT id FROM users WHERE display_name = 'たろう'")
         .await;

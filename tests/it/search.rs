@@ -3,32 +3,7 @@
 //! terms coordinators keep.
 
 use crate::common::{Browser, Page, TestApp};
-use crate::journeys::{first_coordinator, invite, join, member};
-
-async fn start_topic(browser: &Browser, category: i64, title: &str, body: &str) -> String {
-    browser.get(&format!("/c/{category}/new")).await;
-    let page = browser
-        .post_form(
-            &format!("/c/{category}/new"),
-            &[("title", title), ("body", body), ("action", "post")],
-        )
-        .await;
-    assert_eq!(page.status, 303, "starting a topic: {}", page.text());
-    page.redirect_path()
-}
-
-async fn reply(browser: &Browser, topic: &str, body: &str) {
-    browser.get(topic).await;
-    let page = browser
-        .post_form(topic, &[("body", body), ("action", "post")])
-        .await;
-    assert_eq!(page.status, 303, "replying: {}", page.text());
-}
-
-async fn category_id(app: &TestApp, name: &str) -> i64 {
-    app.scalar(&format!("SELECT id FROM categories WHERE name = '{name}'"))
-        .await
-}
+use crate::journeys::{category_id, first_coordinator, invite, join, member, reply, start_topic};
 
 async fn post_id(app: &TestApp, body: &str) -> i64 {
     app.scalar(&format!(
