@@ -176,6 +176,18 @@ impl Composer {
             limits: limits_hint(t),
         }
     }
+
+    /// A reply has no title, so only the body's limit is stated.
+    pub fn for_reply(t: Tr) -> Composer {
+        Composer {
+            limits: reply_limits_hint(t),
+            ..Composer::empty(t)
+        }
+    }
+}
+
+fn reply_limits_hint(t: Tr) -> String {
+    t.f("forums.body_limit", &[("body", &MAX_BODY.to_string())])
 }
 
 fn limits_hint(t: Tr) -> String {
@@ -382,7 +394,7 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(query): Query<PageQuery>,
 ) -> AppResult<TopicView> {
-    let mut composer = Composer::empty(ctx.tr());
+    let mut composer = Composer::for_reply(ctx.tr());
     if let Some(draft) = drafts::load(&app, &user, Place::Reply(id)).await? {
         composer.body = draft.body;
     }
@@ -422,7 +434,7 @@ pub async fn reply(
             title: String::new(),
             body: form.body,
             errors,
-            limits: limits_hint(t),
+            limits: reply_limits_hint(t),
         };
         let status = if composer.errors.is_empty() {
             StatusCode::OK
