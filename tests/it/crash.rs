@@ -154,3 +154,69 @@ async fn acknowledged_writes_survive_sigkill_sqlite() {
 async fn acknowledged_writes_survive_sigkill_postgres() {
     acknowledged_writes_survive_sigkill(Backend::Postgres).await;
 }
+
+/// `hidamari backup PATH` copies the database while the server runs, and refuses to overwrite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_copies_a_running_sqlite_database() {
+    let setup = process_setup(Backend::Sqlite).await;
+    let server = setup.start_server(&[]).await;
+    let link = create_coordinator(
+        &setup.database_url,
+        setup.dir.path(),
+        &server.base_url(),
+        "coord@example.org",
+    );
+    let coordinator = server.client();
+    coordinator.get(&link).await;
+    let joined = coordinator
+        .post_form(
+            &link,
+            &[
+                ("display_name", "ひまわり"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(joined.status, 303);
+
+    let target = setup.dir.path().join("backup.db");
+    let backup = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hidamari"))
+            .arg("backup")
+            .arg(&target)
+            .env("DATABASE_URL", &setup.database_url)
+            .env("HIDAMARI_DATA_DIR", setup.dir.path())
+            .output()
+            .expect("running backup")
+    };
+    let first = backup();
+    assert!(
+        first.status.success(),
+        "backup: {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let copy = sqlx::SqlitePool::connect(&format!("sqlite://{}", target.display()))
+        .await
+        .expect("the copy opens");
+    let names: Vec<String> = sqlx::query_scalar("SELECT display_name FROM users")
+        .fetch_all(&copy)
+        .await
+        .expect("users");
+    assert_eq!(names, vec!["ひまわり".to_owned()]);
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&copy)
+        .await
+        .expect("check");
+    assert_eq!(check, "ok");
+    copy.close().await;
+    let second = backup();
+    assert!(
+        !second.status.success(),
+        "an existing file is not overwritten"
+    );
+    assert!(String::from_utf8_lossy(&second.stderr).contains("exists already"));
+
+    server.terminate().await;
+    setup.finish().await;
+}
