@@ -25,6 +25,7 @@ struct RawConfig {
     site_name: String,
     invitation_days: u32,
     notify_delay_seconds: u32,
+    trust_forwarded_for: bool,
 }
 
 impl Default for RawConfig {
@@ -40,6 +41,7 @@ impl Default for RawConfig {
             site_name: "陽だまり".into(),
             invitation_days: 7,
             notify_delay_seconds: 300,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -59,6 +61,9 @@ pub struct Config {
     pub invitation_days: u32,
     /// How long a new-post notification waits, so that several go out as one mail.
     pub notify_delay_seconds: u32,
+    /// Behind a reverse proxy every request comes from the proxy's address; with this set, the
+    /// client is the address the proxy appended to `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 /// Secrets (the SMTP URL may carry a password, the database URL too) never reach logs.
@@ -75,6 +80,7 @@ impl fmt::Debug for Config {
             .field("site_name", &self.site_name)
             .field("invitation_days", &self.invitation_days)
             .field("notify_delay_seconds", &self.notify_delay_seconds)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
 }
@@ -189,6 +195,7 @@ impl Config {
             site_name: raw.site_name,
             invitation_days: raw.invitation_days,
             notify_delay_seconds: raw.notify_delay_seconds,
+            trust_forwarded_for: raw.trust_forwarded_for,
         })
     }
 

@@ -48,6 +48,7 @@ pub async fn form(State(app): State<AppState>, ctx: RequestContext) -> Response 
 pub async fn submit(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<Response> {
@@ -65,7 +66,10 @@ pub async fn submit(
         .as_ref()
         .map(|e| e.as_str().to_owned())
         .unwrap_or_default();
-    if !app.limits.allow(&key, peer.ip()) {
+    if !app.limits.allow(
+        &key,
+        crate::auth::rate_limit::client_address(&headers, peer, app.config.trust_forwarded_for),
+    ) {
         return again(StatusCode::TOO_MANY_REQUESTS, "login.too_many");
     }
     let credentials = match &email {

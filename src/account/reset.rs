@@ -70,6 +70,7 @@ pub async fn request_form(State(app): State<AppState>, ctx: RequestContext) -> R
 pub async fn request_submit(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<RequestForm>,
 ) -> AppResult<Response> {
@@ -90,7 +91,10 @@ pub async fn request_submit(
             false,
         );
     };
-    if !app.limits.allow(email.as_str(), peer.ip()) {
+    if !app.limits.allow(
+        email.as_str(),
+        crate::auth::rate_limit::client_address(&headers, peer, app.config.trust_forwarded_for),
+    ) {
         return view(StatusCode::TOO_MANY_REQUESTS, Some("login.too_many"), false);
     }
     let now = db::now();

@@ -2,11 +2,34 @@
 //! (governor's keyed GCRA limiters). They live in each instance's memory: behind a load balancer
 //! each instance counts on its own, which still bounds guessing to a small multiple.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use governor::{DefaultKeyedRateLimiter, Quota};
+
+/// The client a request comes from: the connection's peer, or, behind a trusted reverse proxy,
+/// the last address in `X-Forwarded-For` (the one the proxy itself appended; earlier entries
+/// are whatever the client claimed).
+pub fn client_address(
+    headers: &axum::http::HeaderMap,
+    peer: SocketAddr,
+    trust_forwarded_for: bool,
+) -> IpAddr {
+    if trust_forwarded_for {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .next_back();
+        if let Some(address) = forwarded {
+            return address;
+        }
+    }
+    peer.ip()
+}
 
 #[derive(Clone)]
 pub struct RateLimits {
@@ -42,5 +65,29 @@ impl RateLimits {
     pub fn forget_idle(&self) {
         self.per_address.retain_recent();
         self.per_client.retain_recent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_proxy_appended_address_counts_only_when_trusted() {
+        let peer: SocketAddr = "127.0.0.1:5000".parse().expect("address");
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().expect("value"),
+        );
+        assert_eq!(client_address(&headers, peer, false), peer.ip());
+        assert_eq!(
+            client_address(&headers, peer, true),
+            "198.51.100.7".parse::<IpAddr>().expect("address")
+        );
+        assert_eq!(
+            client_address(&axum::http::HeaderMap::new(), peer, true),
+            peer.ip()
+        );
     }
 }
