@@ -12,6 +12,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
 use sha2::Sha256;
 use tokio::sync::watch;
 
@@ -195,12 +196,24 @@ async fn set_following(
     Ok(Redirect::to(&back).into_response())
 }
 
+/// The follow button: `follow=no` stops following, anything else follows.
+#[derive(Deserialize)]
+pub struct FollowForm {
+    follow: Option<String>,
+}
+
+impl FollowForm {
+    fn follows(&self) -> bool {
+        self.follow.as_deref() != Some("no")
+    }
+}
+
 pub async fn follow_topic(
     State(app): State<AppState>,
     ctx: RequestContext,
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<NoFields>,
+    CsrfForm(form): CsrfForm<FollowForm>,
 ) -> AppResult<Response> {
     topic_visible(&app, &user, id).await?;
     set_following(
@@ -208,26 +221,7 @@ pub async fn follow_topic(
         &ctx,
         user.id,
         Followed::Topic(id),
-        true,
-        format!("/t/{id}"),
-    )
-    .await
-}
-
-pub async fn unfollow_topic(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> AppResult<Response> {
-    topic_visible(&app, &user, id).await?;
-    set_following(
-        &app,
-        &ctx,
-        user.id,
-        Followed::Topic(id),
-        false,
+        form.follows(),
         format!("/t/{id}"),
     )
     .await
@@ -238,7 +232,7 @@ pub async fn follow_category(
     ctx: RequestContext,
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<NoFields>,
+    CsrfForm(form): CsrfForm<FollowForm>,
 ) -> AppResult<Response> {
     category_visible(&app, &user, id).await?;
     set_following(
@@ -246,26 +240,7 @@ pub async fn follow_category(
         &ctx,
         user.id,
         Followed::Category(id),
-        true,
-        format!("/c/{id}"),
-    )
-    .await
-}
-
-pub async fn unfollow_category(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> AppResult<Response> {
-    category_visible(&app, &user, id).await?;
-    set_following(
-        &app,
-        &ctx,
-        user.id,
-        Followed::Category(id),
-        false,
+        form.follows(),
         format!("/c/{id}"),
     )
     .await

@@ -110,7 +110,11 @@ fn table() -> Vec<Route> {
         post("/t/999999/close", &[], [303, 404, 404, 404, 404]),
         post("/t/999999/reopen", &[], [303, 404, 404, 404, 404]),
         post("/t/999999/follow", &[], [303, 404, 404, 404, 404]),
-        post("/c/999999/unfollow", &[], [303, 404, 404, 404, 404]),
+        post(
+            "/c/999999/follow",
+            &[("follow", "no")],
+            [303, 404, 404, 404, 404],
+        ),
         post(
             "/account/notifications",
             &[("email_replies", "on")],
