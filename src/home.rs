@@ -7,12 +7,12 @@ use axum::extract::State;
 use axum::routing::get;
 
 use crate::AppState;
-use crate::admin::invitations::local_time;
 use crate::auth::CurrentUser;
 use crate::auth::role::Role;
 use crate::auth::session::RequestContext;
 use crate::error::{AppError, AppResult};
 use crate::web::layout::Layout;
+use crate::web::layout::local_time;
 
 /// One thing the member can do, as a large link with a line of explanation.
 pub struct Action {

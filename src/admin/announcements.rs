@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::admin::invitations::local_time;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
 use crate::db::{self, notifications::Announcement};
@@ -22,6 +21,7 @@ use crate::i18n::Locale;
 use crate::mail::{self, Mail};
 use crate::markdown;
 use crate::web::layout::Layout;
+use crate::web::layout::local_time;
 
 /// An announcement as pages show it.
 pub struct AnnouncementItem {

@@ -20,7 +20,7 @@ use crate::db::{self, Db};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Locale, Tr};
 use crate::mail::{self, Mail};
-use crate::web::layout::Layout;
+use crate::web::layout::{Layout, Pager, local_time, pages_for};
 
 /// More than this in one go is more likely a mistake than a plan.
 pub const MAX_BATCH: usize = 200;
@@ -74,9 +74,7 @@ pub struct InvitationsView {
     locale: Locale,
     errors: Vec<String>,
     outcomes: Vec<OutcomeRow>,
-    page: i64,
-    pages: i64,
-    pager_position: String,
+    pager: Pager,
     emails_hint: String,
     roles: &'static [Role],
     relations: &'static [Relation],
@@ -93,17 +91,6 @@ fn invitation_state(inv: &Invitation, now: i64) -> &'static str {
     } else {
         "pending"
     }
-}
-
-/// A time as the site's readers see it (Asia/Tokyo unless configured otherwise).
-pub fn local_time(config: &Config, unix_seconds: i64) -> String {
-    jiff::Timestamp::from_second(unix_seconds)
-        .map(|ts| {
-            ts.to_zoned(config.time_zone.clone())
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
 }
 
 fn row(config: &Config, t: Tr, inv: Invitation, now: i64) -> InvitationRow {
@@ -151,7 +138,7 @@ async fn view(
     let now = db::now();
     let mut tx = app.db.begin().await?;
     let total = db::invitations::count(tx.exec()).await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let pages = pages_for(total, PAGE_SIZE);
     let page = page.clamp(1, pages);
     let list = db::invitations::list(tx.exec(), PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     // Real addresses are shown to coordinators alone, and each showing is written down.
@@ -177,12 +164,7 @@ async fn view(
         locale: draft.choice.locale,
         errors: draft.errors,
         outcomes: draft.outcomes,
-        page,
-        pages,
-        pager_position: t.f(
-            "pager.position",
-            &[("page", &page.to_string()), ("pages", &pages.to_string())],
-        ),
+        pager: Pager::new(t, "/admin/invitations", page, pages),
         emails_hint: t.f(
             "invitations.emails_hint",
             &[("max", &MAX_BATCH.to_string())],

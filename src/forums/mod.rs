@@ -71,11 +71,6 @@ pub fn page_of(position: i64) -> i64 {
     (position.max(1) - 1) / POSTS_PER_PAGE + 1
 }
 
-/// Pages needed for `count` items, at least one.
-pub fn pages_for(count: i64, per_page: i64) -> i64 {
-    ((count + per_page - 1) / per_page).max(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,7 +80,7 @@ mod tests {
         assert_eq!(page_of(1), 1);
         assert_eq!(page_of(20), 1);
         assert_eq!(page_of(21), 2);
-        assert_eq!(pages_for(0, POSTS_PER_PAGE), 1);
-        assert_eq!(pages_for(41, POSTS_PER_PAGE), 3);
+        assert_eq!(crate::web::layout::pages_for(0, POSTS_PER_PAGE), 1);
+        assert_eq!(crate::web::layout::pages_for(41, POSTS_PER_PAGE), 3);
     }
 }

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::admin::invitations::local_time;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{RequestContext, SessionData};
@@ -19,6 +18,7 @@ use crate::forums::rules::{self, MAX_BODY};
 use crate::forums::{page_of, viewer};
 use crate::markdown;
 use crate::web::layout::Layout;
+use crate::web::layout::local_time;
 
 /// A post the reader may see; otherwise 404.
 async fn visible_post(app: &AppState, user: &SessionUser, id: i64) -> AppResult<PostRef> {

@@ -6,13 +6,13 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 
 use crate::AppState;
-use crate::admin::invitations::local_time;
 use crate::auth::CurrentUser;
 use crate::auth::session::RequestContext;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::forums::viewer;
 use crate::web::layout::Layout;
+use crate::web::layout::local_time;
 
 pub struct RecentItem {
     pub href: String,

@@ -20,7 +20,6 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::admin::invitations::local_time;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{RequestContext, SessionData};
@@ -31,6 +30,7 @@ use crate::error::{AppError, AppResult};
 use crate::forums::{page_of, viewer};
 use crate::i18n::Tr;
 use crate::web::layout::Layout;
+use crate::web::layout::local_time;
 
 /// The kinds of reaction, in the order they are shown: stored key and locale key.
 pub const REACTIONS: [(&str, &str); 3] = [

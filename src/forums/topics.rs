@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::admin::invitations::local_time;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::RequestContext;
@@ -20,9 +19,11 @@ use crate::forums::mentions;
 use crate::forums::notify::{self, NewPost};
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
 use crate::forums::social::{self, PostFacts, PostSocial};
-use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, page_of, pages_for, viewer};
+use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, page_of, viewer};
 use crate::i18n::Tr;
 use crate::markdown;
+use crate::web::layout::local_time;
+use crate::web::layout::pages_for;
 use crate::web::layout::{Layout, Pager};
 
 #[derive(Deserialize)]

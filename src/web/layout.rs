@@ -88,3 +88,19 @@ impl Pager {
         }
     }
 }
+
+/// Pages needed for `count` items, at least one.
+pub fn pages_for(count: i64, per_page: i64) -> i64 {
+    ((count + per_page - 1) / per_page).max(1)
+}
+
+/// A time as the site's readers see it (Asia/Tokyo unless configured otherwise).
+pub fn local_time(config: &crate::config::Config, unix_seconds: i64) -> String {
+    jiff::Timestamp::from_second(unix_seconds)
+        .map(|ts| {
+            ts.to_zoned(config.time_zone.clone())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}

@@ -12,13 +12,14 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::admin::invitations::local_time;
 use crate::auth::CurrentUser;
 use crate::auth::role::Role;
 use crate::auth::session::RequestContext;
 use crate::db::{self, search::Hit};
 use crate::error::AppResult;
-use crate::forums::{pages_for, viewer};
+use crate::forums::viewer;
+use crate::web::layout::local_time;
+use crate::web::layout::pages_for;
 use crate::web::layout::{Layout, Pager};
 
 /// Longer queries are refused with a message.
