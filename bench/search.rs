@@ -11,9 +11,10 @@
 use std::time::{Duration, Instant};
 
 use hidamari::db::forums::Viewer;
+use hidamari::db::search::{Outcome, PageOf};
 use hidamari::db::{self, Db};
 use hidamari::forums::search::normalize;
-use hidamari::forums::search::{Checked, RESULTS_PER_PAGE, check_query};
+use hidamari::forums::search::{Checked, POSTS_PER_TOPIC, RESULTS_PER_PAGE, check_query};
 use hidamari::on;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -32,6 +33,12 @@ const BATCH: usize = 1_000;
 const WARM_UP: usize = 20;
 const RUNS: usize = 300;
 const GOAL: Duration = Duration::from_millis(50);
+/// The first page of results, as the search page asks for it.
+const FIRST_PAGE: PageOf = PageOf {
+    topics: RESULTS_PER_PAGE,
+    offset: 0,
+    posts_per_topic: POSTS_PER_TOPIC,
+};
 
 const TREATMENT: &[&str] = &[
     "抗がん剤",
@@ -299,13 +306,15 @@ async fn time_query(db: &Db, viewer: Viewer, user: i64, query: &str) -> Res<(Vec
             return Err(format!("the query {query} has no terms").into());
         };
         let blocked = db::blocks::blocked_ids(conn.exec(), user).await?;
-        let hits =
-            db::search::search(conn.exec(), viewer, &blocked, &terms, RESULTS_PER_PAGE, 0).await?;
+        let outcome = db::search::search(conn.exec(), viewer, &blocked, &terms, FIRST_PAGE).await?;
         drop(conn);
         if i >= WARM_UP {
             times.push(start.elapsed());
         }
-        total = hits.first().map_or(0, |h| h.total);
+        total = match outcome {
+            Outcome::Found(found) => found.post_total,
+            Outcome::TooSlow => return Err(format!("the query {query} ran out of time").into()),
+        };
     }
     times.sort();
     Ok((times, total))
@@ -383,7 +392,7 @@ async fn generate(db: &Db) -> Res<i64> {
                     } else {
                         String::new()
                     };
-                    let search = normalize::normalize(&body, &synonyms);
+                    let search = db::search::searchable_body(&body, &synonyms);
                     posts.push((*topic, *category, body, at, title, search));
                 }
             }

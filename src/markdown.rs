@@ -94,6 +94,29 @@ pub fn render(markdown: &str) -> String {
 /// The first `max_chars` characters of a post as plain text, whitespace collapsed, ending in
 /// "…" when there was more. Plain text, not HTML: it must be escaped where it is shown.
 pub fn excerpt(markdown: &str, max_chars: usize) -> String {
+    let collapsed = plain_text(markdown);
+    let Some((cut, _)) = collapsed.char_indices().nth(max_chars) else {
+        return collapsed;
+    };
+    let mut kept = &collapsed[..cut];
+    // Do not split a character from the marks, joiners or modifiers that belong to it.
+    let mut next = collapsed[cut..].chars().next();
+    while let Some(last) = kept.chars().next_back() {
+        if !(last == '\u{200D}' || next.is_some_and(continues_character)) {
+            break;
+        }
+        kept = &kept[..kept.len() - last.len_utf8()];
+        next = Some(last);
+    }
+    let mut out = kept.trim_end().to_string();
+    out.push('…');
+    out
+}
+
+/// A post as a reader sees it, as plain text: the words without the Markdown syntax (no `**`,
+/// no list marks, a link's text without its address, an image's alt text), raw HTML as the text
+/// that was typed, blocks and lines separated by one space. Not HTML: escape it where shown.
+pub fn plain_text(markdown: &str) -> String {
     let mut text = String::with_capacity(markdown.len());
     for event in Parser::new_ext(markdown, markdown_options()) {
         match event {
@@ -120,23 +143,7 @@ pub fn excerpt(markdown: &str, max_chars: usize) -> String {
         }
     }
     let words: Vec<&str> = text.split_whitespace().collect();
-    let collapsed = words.join(" ");
-    let Some((cut, _)) = collapsed.char_indices().nth(max_chars) else {
-        return collapsed;
-    };
-    let mut kept = &collapsed[..cut];
-    // Do not split a character from the marks, joiners or modifiers that belong to it.
-    let mut next = collapsed[cut..].chars().next();
-    while let Some(last) = kept.chars().next_back() {
-        if !(last == '\u{200D}' || next.is_some_and(continues_character)) {
-            break;
-        }
-        kept = &kept[..kept.len() - last.len_utf8()];
-        next = Some(last);
-    }
-    let mut out = kept.trim_end().to_string();
-    out.push('…');
-    out
+    words.join(" ")
 }
 
 /// Whether `c` belongs to the character before it: combining marks, zero-width joiners,

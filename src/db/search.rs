@@ -8,6 +8,10 @@
 //! 2-character pieces, "grams" (SQLite: a contentless FTS5 table written here; PostgreSQL: a GIN
 //! expression index over `search_grams(…)`). Both are exact: no false matches, none missed.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 use futures_util::TryStreamExt;
 use sqlx::FromRow;
 
@@ -115,6 +119,11 @@ async fn write_grams(
     Ok(())
 }
 
+/// A post's body as the search stores it: the text a reader sees (no Markdown syntax), normalized.
+pub fn searchable_body(markdown: &str, synonyms: &Synonyms) -> String {
+    normalize::normalize(&crate::markdown::plain_text(markdown), synonyms)
+}
+
 /// Brings a post's search text up to date after it was written, edited or deleted: call it in
 /// the same transaction as the change. A deleted post leaves the index; a topic's first post
 /// carries the topic's title.
@@ -134,7 +143,7 @@ pub async fn index_post(mut exec: Exec<'_>, post_id: i64) -> Result<(), sqlx::Er
             } else {
                 String::new()
             };
-            let body = normalize::normalize(&post.body_markdown, &synonyms);
+            let body = searchable_body(&post.body_markdown, &synonyms);
             let upsert = "INSERT INTO post_search (post_id, category_id, created_at, title, body) \
                           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (post_id) DO UPDATE \
                           SET category_id = excluded.category_id, title = excluded.title, body = excluded.body";
@@ -176,7 +185,7 @@ pub async fn reindex_all(mut exec: Exec<'_>) -> Result<u64, sqlx::Error> {
         } else {
             String::new()
         };
-        let body = normalize::normalize(&markdown, &synonyms);
+        let body = searchable_body(&markdown, &synonyms);
         if title != old_title || body != old_body {
             changed.push((id, title, body));
         }
@@ -221,19 +230,68 @@ pub async fn backfill(db: &Db) -> Result<u64, sqlx::Error> {
     Ok(missing.len() as u64)
 }
 
-/// One post found, with what a result shows.
+/// Candidate posts a search looks at, at most: the newest ones the index gives. Beyond this the
+/// page says so and asks for another word; it bounds the text read whatever the query.
+pub const MAX_CANDIDATES: i64 = 1_000;
+/// Trigrams of a term looked up in the SQLite index, at most: more narrow little, and each one
+/// read costs its whole list of posts.
+const TRIGRAMS_PER_TERM: usize = 8;
+/// A search still running after this is stopped, and the reader asked to narrow it: the last
+/// safety net, for costs that the caps above do not foresee.
+pub const TIME_LIMIT: Duration = Duration::from_secs(1);
+
+/// One matching post, with what its line in a result shows.
 #[derive(Debug, Clone, FromRow)]
-pub struct Hit {
+pub struct PostHit {
     pub post_id: i64,
-    pub topic_id: i64,
-    pub topic_title: String,
-    pub category_name: String,
     pub author_name: String,
     pub body_markdown: String,
     pub created_at: i64,
     pub score: i64,
-    /// All hits, on every page.
-    pub total: i64,
+}
+
+/// A topic with matching posts: its best ones, best first.
+#[derive(Debug, Clone)]
+pub struct TopicHit {
+    pub topic_id: i64,
+    pub topic_title: String,
+    pub category_name: String,
+    /// Matching posts in the topic, shown or not.
+    pub matches: i64,
+    pub posts: Vec<PostHit>,
+}
+
+/// One page of topics found, and the totals over every page.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub topics: Vec<TopicHit>,
+    pub topic_total: i64,
+    pub post_total: i64,
+    /// Whether the index gave [`MAX_CANDIDATES`] posts: then only the newest of the posts that
+    /// hold the words were looked at, and the totals count only those.
+    pub capped: bool,
+}
+
+/// What became of a search.
+#[derive(Debug)]
+pub enum Outcome {
+    Found(Found),
+    /// It ran past [`TIME_LIMIT`] and was stopped.
+    TooSlow,
+}
+
+/// One row of the query: a shown post with its topic's figures.
+#[derive(FromRow)]
+struct Row {
+    topic_id: i64,
+    topic_title: String,
+    category_name: String,
+    matches: i64,
+    topic_total: i64,
+    post_total: i64,
+    scanned: i64,
+    #[sqlx(flatten)]
+    post: PostHit,
 }
 
 /// A `LIKE` pattern that finds `term` anywhere (PostgreSQL's default escape is `\`).
@@ -255,17 +313,35 @@ fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
 }
 
-/// The query text and its text parameters (after $1 rank, $2 relation, $3 staff, $4 limit,
-/// $5 offset) for these normalized terms, leaving out posts by the `blocked` authors.
+/// At most `max` of `items`, spread evenly from the first to the last.
+fn spread<T: Clone>(items: &[T], max: usize) -> Vec<T> {
+    if items.len() <= max || max < 2 {
+        return items.iter().take(max.max(1)).cloned().collect();
+    }
+    (0..max)
+        .map(|i| items[i * (items.len() - 1) / (max - 1)].clone())
+        .collect()
+}
+
+/// The query text and its text parameters (after $1 rank, $2 relation, $3 staff, $4 topics per
+/// page, $5 offset, $6 posts per topic, $7 candidates) for these normalized terms, leaving out
+/// posts by the `blocked` authors.
+///
+/// Three steps, so that the cost is bounded whatever the text: the index gives at most
+/// [`MAX_CANDIDATES`] of the newest visible posts that may hold every term (an exact gram
+/// lookup for short terms; for longer ones, PostgreSQL's trigram `LIKE`, or on SQLite a few of
+/// the term's distinct trigrams, never FTS5's phrase match, whose cost grows with repeated
+/// text); only those are checked for the exact terms and scored; then they are grouped by topic.
 fn search_sql(dialect: Dialect, terms: &[String], blocked: &[i64]) -> (String, Vec<String>) {
     let mut params: Vec<String> = Vec::new();
     let mut param = |value: String| {
         params.push(value);
-        format!("${}", params.len() + 5)
+        format!("${}", params.len() + 7)
     };
-    let mut conditions = Vec::new();
+    let mut candidate = Vec::new();
+    let mut exact = vec!["p.deleted_at IS NULL".to_owned()];
     let mut score = Vec::new();
-    let mut fts = Vec::new();
+    let mut trigrams = Vec::new();
     let mut grams = Vec::new();
     for term in terms {
         let raw = param(term.clone());
@@ -278,11 +354,21 @@ fn search_sql(dialect: Dialect, terms: &[String], blocked: &[i64]) -> (String, V
         let short = term.chars().count() < TRIGRAM;
         match (dialect, short) {
             (Dialect::Sqlite, true) => grams.push(fts_phrase(&gram_token(term))),
-            (Dialect::Sqlite, false) => fts.push(fts_phrase(term)),
+            (Dialect::Sqlite, false) => {
+                let distinct = normalize::trigrams(term);
+                trigrams.extend(
+                    spread(&distinct, TRIGRAMS_PER_TERM)
+                        .iter()
+                        .map(|t| fts_phrase(t)),
+                );
+                exact.push(format!(
+                    "(instr(s.body, {raw}) > 0 OR instr(s.title, {raw}) > 0)"
+                ));
+            }
             (Dialect::Postgres, true) => grams.push(raw),
             (Dialect::Postgres, false) => {
                 let pattern = param(contains_pattern(term));
-                conditions.push(format!("(s.body LIKE {pattern} OR s.title LIKE {pattern})"));
+                candidate.push(format!("(s.body LIKE {pattern} OR s.title LIKE {pattern})"));
             }
         }
     }
@@ -290,83 +376,201 @@ fn search_sql(dialect: Dialect, terms: &[String], blocked: &[i64]) -> (String, V
         match dialect {
             Dialect::Sqlite => {
                 let matches = param(grams.join(" AND "));
-                conditions.push(format!(
+                candidate.push(format!(
                     "s.post_id IN (SELECT rowid FROM post_search_grams WHERE post_search_grams MATCH {matches})"
                 ));
             }
-            Dialect::Postgres => conditions.push(format!(
+            Dialect::Postgres => candidate.push(format!(
                 "search_grams(s.title || ' ' || s.body) @> ARRAY[{}]",
                 grams.join(", ")
             )),
         }
     }
-    if !fts.is_empty() {
-        let matches = param(fts.join(" AND "));
-        conditions.push(format!(
+    if !trigrams.is_empty() {
+        let matches = param(trigrams.join(" AND "));
+        candidate.push(format!(
             "s.post_id IN (SELECT rowid FROM post_search_fts WHERE post_search_fts MATCH {matches})"
         ));
     }
     if !blocked.is_empty() {
         // Ids from the database, written as numbers: nothing typed by anyone goes in here.
         let ids: Vec<String> = blocked.iter().map(i64::to_string).collect();
-        conditions.push(format!(
+        candidate.push(format!(
             "NOT EXISTS (SELECT 1 FROM posts b WHERE b.id = s.post_id AND b.author_id IN ({}))",
             ids.join(", ")
         ));
     }
-    // The hits are materialized narrow (id, time, score) before they are counted and sorted, so
-    // that the window does not carry the text along (on PostgreSQL it spilled to disk).
+    // Candidates and hits are materialized narrow (ids, time, score) before they are counted and
+    // sorted, so that no window carries the text along (on PostgreSQL it spilled to disk). The
+    // candidates are ordered by time, which no index serves: the planner then reads the search
+    // index rather than walking every post newest first.
     let sql = format!(
-        "WITH hits AS MATERIALIZED (\
-            SELECT s.post_id, s.created_at, CAST({score} AS BIGINT) AS score FROM post_search s \
-            WHERE s.category_id IN (SELECT c.id FROM categories c WHERE {VISIBLE}) AND {conditions}\
+        "WITH candidates AS MATERIALIZED (\
+            SELECT s.post_id FROM post_search s \
+            WHERE s.category_id IN (SELECT c.id FROM categories c WHERE {VISIBLE}) AND {candidate} \
+            ORDER BY s.created_at DESC, s.post_id DESC LIMIT $7\
+         ), hits AS MATERIALIZED (\
+            SELECT s.post_id, p.topic_id, s.created_at, CAST({score} AS BIGINT) AS score \
+            FROM candidates k JOIN post_search s ON s.post_id = k.post_id JOIN posts p ON p.id = s.post_id \
+            WHERE {exact}\
+         ), found AS (\
+            SELECT topic_id, MAX(score) AS best, MAX(created_at) AS latest, COUNT(*) AS matches \
+            FROM hits GROUP BY topic_id\
          ), page AS (\
-            SELECT post_id, created_at, score, COUNT(*) OVER () AS total FROM hits \
-            ORDER BY score DESC, created_at DESC, post_id DESC LIMIT $4 OFFSET $5\
+            SELECT topic_id, best, latest, matches, COUNT(*) OVER () AS topic_total, \
+               CAST(SUM(matches) OVER () AS BIGINT) AS post_total FROM found \
+            ORDER BY best DESC, latest DESC, topic_id DESC LIMIT $4 OFFSET $5\
+         ), shown AS (\
+            SELECT h.post_id, h.topic_id, h.created_at, h.score, ROW_NUMBER() OVER (\
+               PARTITION BY h.topic_id ORDER BY h.score DESC, h.created_at DESC, h.post_id DESC) AS n \
+            FROM hits h WHERE h.topic_id IN (SELECT topic_id FROM page)\
          ) \
-         SELECT h.post_id, p.topic_id, t.title AS topic_title, c.name AS category_name, \
-            u.display_name AS author_name, p.body_markdown, h.created_at, h.score, h.total \
-         FROM page h JOIN posts p ON p.id = h.post_id JOIN topics t ON t.id = p.topic_id \
-            JOIN categories c ON c.id = t.category_id JOIN users u ON u.id = p.author_id \
-         WHERE p.deleted_at IS NULL \
-         ORDER BY h.score DESC, h.created_at DESC, h.post_id DESC",
+         SELECT g.topic_id, t.title AS topic_title, c.name AS category_name, g.matches, \
+            g.topic_total, g.post_total, (SELECT COUNT(*) FROM candidates) AS scanned, \
+            h.post_id, u.display_name AS author_name, p.body_markdown, h.created_at, h.score \
+         FROM shown h JOIN page g ON g.topic_id = h.topic_id JOIN posts p ON p.id = h.post_id \
+            JOIN topics t ON t.id = g.topic_id JOIN categories c ON c.id = t.category_id \
+            JOIN users u ON u.id = p.author_id \
+         WHERE h.n <= $6 \
+         ORDER BY g.best DESC, g.latest DESC, g.topic_id DESC, h.n",
+        candidate = candidate.join(" AND "),
         score = score.join(" + "),
-        conditions = conditions.join(" AND "),
+        exact = exact.join(" AND "),
     );
     (sql, params)
 }
 
-/// Posts in categories the viewer may see whose text holds every term (already normalized, none
-/// empty), except posts by members the reader blocks (`blocked`, see `db::blocks::blocked_ids`):
-/// most matches and title matches first, then the newest.
+/// Rows in order (topic by topic, best first) as topics.
+fn group(rows: Vec<Row>) -> Found {
+    let mut found = Found::default();
+    for row in rows {
+        found.topic_total = row.topic_total;
+        found.post_total = row.post_total;
+        found.capped = row.scanned >= MAX_CANDIDATES;
+        match found.topics.last_mut() {
+            Some(topic) if topic.topic_id == row.topic_id => topic.posts.push(row.post),
+            _ => found.topics.push(TopicHit {
+                topic_id: row.topic_id,
+                topic_title: row.topic_title,
+                category_name: row.category_name,
+                matches: row.matches,
+                posts: vec![row.post],
+            }),
+        }
+    }
+    found
+}
+
+/// Which page of topics, and how many of each topic's posts to show.
+#[derive(Debug, Clone, Copy)]
+pub struct PageOf {
+    pub topics: i64,
+    pub offset: i64,
+    pub posts_per_topic: i64,
+}
+
+/// Topics in categories the viewer may see with posts whose text holds every term (already
+/// normalized, none empty), except posts by members the reader blocks (`blocked`, see
+/// `db::blocks::blocked_ids`): the topics with the best post first (most matches and title
+/// matches, then the newest), each with its best posts. Stopped after [`TIME_LIMIT`].
 pub async fn search(
     exec: Exec<'_>,
     viewer: Viewer,
     blocked: &[i64],
     terms: &[String],
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Hit>, sqlx::Error> {
+    page: PageOf,
+) -> Result<Outcome, sqlx::Error> {
     if terms.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Outcome::Found(Found::default()));
     }
     let dialect = match exec {
         Exec::Sqlite(_) => Dialect::Sqlite,
         Exec::Postgres(_) => Dialect::Postgres,
     };
     let (sql, params) = search_sql(dialect, terms, blocked);
-    on!(exec, |c| {
-        let mut query = sqlx::query_as(&sql)
-            .bind(viewer.rank)
-            .bind(viewer.relation)
-            .bind(i64::from(viewer.staff))
-            .bind(limit)
-            .bind(offset);
-        for value in &params {
-            query = query.bind(value.as_str());
+    // A macro rather than a closure: the query is built once for each driver's types.
+    macro_rules! query {
+        () => {{
+            let mut query = sqlx::query_as::<_, Row>(&sql)
+                .bind(viewer.rank)
+                .bind(viewer.relation)
+                .bind(i64::from(viewer.staff))
+                .bind(page.topics)
+                .bind(page.offset)
+                .bind(page.posts_per_topic)
+                .bind(MAX_CANDIDATES);
+            for value in &params {
+                query = query.bind(value.as_str());
+            }
+            query
+        }};
+    }
+    let rows = match exec {
+        Exec::Sqlite(c) => {
+            let deadline = SqliteDeadline::arm(c, TIME_LIMIT).await?;
+            let rows = query!().fetch_all(&mut *c).await;
+            deadline.disarm(c).await?;
+            rows
         }
-        query.fetch_all(c).await
-    })
+        Exec::Postgres(c) => {
+            // SET LOCAL ends with the transaction, however the request ends.
+            let mut tx = sqlx::Connection::begin(&mut *c).await?;
+            let timeout = format!("SET LOCAL statement_timeout = {}", TIME_LIMIT.as_millis());
+            sqlx::query(&timeout).execute(&mut *tx).await?;
+            let rows = query!().fetch_all(&mut *tx).await;
+            if rows.is_ok() {
+                tx.commit().await?;
+            }
+            rows
+        }
+    };
+    match rows {
+        Ok(rows) => Ok(Outcome::Found(group(rows))),
+        Err(e) if stopped_by_time_limit(&e) => Ok(Outcome::TooSlow),
+        Err(e) => Err(e),
+    }
+}
+
+/// SQLite's interruption (SQLITE_INTERRUPT) or PostgreSQL's statement timeout (57014).
+fn stopped_by_time_limit(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "9" || code == "57014")
+}
+
+/// A progress handler that interrupts SQLite's statements once a deadline has passed. If the
+/// request is dropped before [`SqliteDeadline::disarm`], the guard's drop still turns the
+/// handler into a no-op, so the pooled connection never interrupts someone else's query.
+struct SqliteDeadline {
+    armed: Arc<AtomicBool>,
+}
+
+impl SqliteDeadline {
+    /// Virtual machine steps between two looks at the clock.
+    const STEPS: i32 = 1_000;
+
+    async fn arm(c: &mut sqlx::SqliteConnection, limit: Duration) -> Result<Self, sqlx::Error> {
+        let armed = Arc::new(AtomicBool::new(true));
+        let deadline = Instant::now() + limit;
+        let live = Arc::clone(&armed);
+        c.lock_handle()
+            .await?
+            .set_progress_handler(Self::STEPS, move || {
+                !live.load(Ordering::Relaxed) || Instant::now() < deadline
+            });
+        Ok(SqliteDeadline { armed })
+    }
+
+    async fn disarm(self, c: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+        c.lock_handle().await?.remove_progress_handler();
+        Ok(())
+    }
+}
+
+impl Drop for SqliteDeadline {
+    fn drop(&mut self) {
+        self.armed.store(false, Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]
@@ -380,23 +584,44 @@ mod tests {
     }
 
     #[test]
+    fn a_few_trigrams_are_spread_over_the_term() {
+        let items: Vec<usize> = (0..20).collect();
+        assert_eq!(spread(&items, 4), [0, 6, 12, 19]);
+        assert_eq!(spread(&items[..3], 4), [0, 1, 2]);
+    }
+
+    #[test]
     fn short_terms_use_grams_and_long_ones_trigrams() {
         let terms = vec!["仕事".to_owned(), "抗がん剤".to_owned()];
         let (sql, params) = search_sql(Dialect::Sqlite, &terms, &[]);
         assert!(
-            sql.contains("post_search_grams MATCH $8") && sql.contains("post_search_fts MATCH $9"),
+            sql.contains("post_search_grams MATCH $10")
+                && sql.contains("post_search_fts MATCH $11")
+                && sql.contains("instr(s.body, $9) > 0"),
             "{sql}"
         );
         assert_eq!(
             params,
-            ["仕事", "抗がん剤", "\"ge4bb95e4ba8b\"", "\"抗がん剤\""]
+            [
+                "仕事",
+                "抗がん剤",
+                "\"ge4bb95e4ba8b\"",
+                "\"抗がん\" AND \"がん剤\""
+            ]
         );
         let (sql, params) = search_sql(Dialect::Postgres, &terms, &[7, 9]);
         assert!(
-            sql.contains("@> ARRAY[$6]") && sql.contains("LIKE $8"),
+            sql.contains("@> ARRAY[$8]") && sql.contains("LIKE $10"),
             "{sql}"
         );
         assert_eq!(params, ["仕事", "抗がん剤", "%抗がん剤%"]);
         assert!(sql.contains("b.author_id IN (7, 9)"), "{sql}");
+    }
+
+    #[test]
+    fn a_repeated_letter_is_one_trigram() {
+        let terms = vec!["a".repeat(99)];
+        let (_, params) = search_sql(Dialect::Sqlite, &terms, &[]);
+        assert_eq!(params[1], "\"aaa\"");
     }
 }

@@ -23,8 +23,13 @@ async fn search(browser: &Browser, query: &str) -> Page {
     page
 }
 
-/// The links of the results, in order (each a post's stable address).
+/// The links of the matching posts shown, in order (each a post's stable address).
 fn result_links(page: &Page) -> Vec<String> {
+    page.attrs(".search-results a.search-hit", "href")
+}
+
+/// The links of the topics found, in order.
+fn topic_links(page: &Page) -> Vec<String> {
     page.attrs(".search-results a.topic-title", "href")
 }
 
@@ -157,13 +162,49 @@ async fn excerpts_are_escaped_and_results_come_in_pages(app: TestApp) {
     assert!(!page.body.contains("<script>alert"), "{}", page.body);
     assert!(!page.body.contains("<b>太字"), "{}", page.body);
 
-    for n in 0..21 {
+    // One result per topic, its best matching posts under it: the newest five of seven here.
+    for n in 0..7 {
         reply(&hana, &diary, &format!("今日の通院日記 その{n}")).await;
     }
-    let first = search(&hana, "日記").await;
-    assert_eq!(result_links(&first).len(), 20);
+    let mut diary_posts = Vec::new();
+    for n in 0..7 {
+        diary_posts.push(format!(
+            "/p/{}",
+            post_id(&app, &format!("今日の通院日記 その{n}")).await
+        ));
+    }
+    let grouped = search(&hana, "日記").await;
+    assert_eq!(
+        topic_links(&grouped),
+        std::slice::from_ref(&diary),
+        "{}",
+        grouped.text()
+    );
+    let newest: Vec<String> = diary_posts.iter().rev().take(5).cloned().collect();
+    assert_eq!(result_links(&grouped), newest);
     assert!(
-        first.text().contains("21件の投稿が見つかりました"),
+        grouped.text().contains("7件の投稿が見つかりました")
+            && grouped
+                .text()
+                .contains("このトピックには、ほかに2件あてはまる投稿があります"),
+        "{}",
+        grouped.text()
+    );
+    // Pages are pages of topics, and the total still counts every post.
+    for n in 0..20 {
+        start_topic(
+            &hana,
+            life,
+            &format!("ひとこと{n}"),
+            &format!("日記を書きました{n}"),
+        )
+        .await;
+    }
+    let first = search(&hana, "日記").await;
+    assert_eq!(topic_links(&first).len(), 20, "{}", first.text());
+    assert!(!topic_links(&first).contains(&diary), "{}", first.text());
+    assert!(
+        first.text().contains("27件の投稿が見つかりました"),
         "{}",
         first.text()
     );
@@ -172,10 +213,14 @@ async fn excerpts_are_escaped_and_results_come_in_pages(app: TestApp) {
         .expect("a link to the next page");
     assert!(next.contains("page=2") && next.contains("q="), "{next}");
     let second = hana.get(&next).await;
-    assert_eq!(result_links(&second).len(), 1, "{}", second.text());
-    // The oldest of equal matches comes last.
-    let oldest = post_id(&app, "今日の通院日記 その0").await;
-    assert_eq!(result_links(&second), [format!("/p/{oldest}")]);
+    // The topic whose matches are oldest comes last.
+    assert_eq!(
+        topic_links(&second),
+        std::slice::from_ref(&diary),
+        "{}",
+        second.text()
+    );
+    assert_eq!(result_links(&second), newest);
     // The title counts for the topic's first post: 「記録」 is only in the title.
     let titled = search(&hana, "記録").await;
     assert_eq!(result_links(&titled).len(), 1, "{}", titled.text());
@@ -396,3 +441,126 @@ async fn a_coordinator_adds_and_removes_equivalent_terms(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(a_coordinator_adds_and_removes_equivalent_terms);
+
+async fn repeated_letters_cannot_make_search_slow(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let troll = member(&app, &coordinator, "troll@example.org", "あらし").await;
+    let work = category_id(&app, "仕事とお金").await;
+    let chat = category_id(&app, "雑談").await;
+    start_topic(
+        &hana,
+        work,
+        "仕事と治療の両立",
+        "仕事の両立について相談させてください。",
+    )
+    .await;
+    let balance = post_id(&app, "仕事の両立について相談させてください。").await;
+    start_topic(&hana, work, "職場のこと", "仕事を休む日が増えました。").await;
+    let days_off = post_id(&app, "仕事を休む日が増えました。").await;
+
+    // A few hundred replies of one letter repeated: the text that made FTS5's phrase match
+    // take seconds a search.
+    let letters = "あ".repeat(3_000);
+    let flood = start_topic(&troll, chat, "ああああ", &letters).await;
+    troll.get(&flood).await;
+    for _ in 0..299 {
+        let posted = troll
+            .post_form(&flood, &[("body", &letters), ("action", "post")])
+            .await;
+        assert_eq!(posted.status, 303, "{}", posted.text());
+    }
+
+    // 99 of the letter: a clear page, at once, rather than a stall.
+    for query in [
+        "あ".repeat(99),
+        "ア".repeat(99),
+        format!("{}い", "あ".repeat(60)),
+    ] {
+        let started = std::time::Instant::now();
+        let page = search(&hana, &query).await;
+        let took = started.elapsed();
+        assert!(
+            page.text().contains("探す範囲が広すぎます"),
+            "{}",
+            page.text()
+        );
+        assert!(result_links(&page).is_empty());
+        assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+        let english = hana
+            .get_with_headers(&query_path(&query), &[("Accept-Language", "en")])
+            .await;
+        assert!(
+            english.text().contains("This search is too broad")
+                || english.text().contains("探す範囲が広すぎます"),
+            "{}",
+            english.text()
+        );
+    }
+    // Shorter runs of the letter still search, and find the flood as one topic, promptly.
+    for query in ["ああ", "あああ", "ああああああ"] {
+        let started = std::time::Instant::now();
+        let page = search(&hana, query).await;
+        let took = started.elapsed();
+        assert_eq!(
+            topic_links(&page),
+            std::slice::from_ref(&flood),
+            "{}",
+            page.text()
+        );
+        assert_eq!(result_links(&page).len(), 5);
+        assert!(
+            page.text().contains("300件の投稿が見つかりました"),
+            "{}",
+            page.text()
+        );
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "{query} took {took:?}"
+        );
+    }
+    // Ordinary searches find what they did.
+    finds(&hana, "仕事", &[balance, days_off]).await;
+    finds(&hana, "仕事の両立", &[balance]).await;
+    finds(&hana, "仕事 相談", &[balance]).await;
+    app.shutdown().await;
+}
+both_databases!(repeated_letters_cannot_make_search_slow);
+
+async fn excerpts_show_the_text_as_a_reader_sees_it(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let life = category_id(&app, "暮らし").await;
+    start_topic(
+        &hana,
+        life,
+        "散歩の記録",
+        "**朝の散歩**と[公園の案内](https://example.org/park)\n\n- 水分をとる\n- 帽子",
+    )
+    .await;
+    let walk = app
+        .scalar("SELECT MAX(id) FROM posts WHERE body_markdown LIKE '%朝の散歩%'")
+        .await;
+    let page = search(&hana, "散歩").await;
+    assert_eq!(result_links(&page), [format!("/p/{walk}")]);
+    let excerpt = page.select(".search-results a.search-hit").join("");
+    assert_eq!(excerpt, "朝の散歩と公園の案内 水分をとる 帽子");
+    assert!(
+        page.body.contains("朝の<mark>散歩</mark>と公園"),
+        "{}",
+        page.body
+    );
+    // Words that meet across emphasis are found; the syntax and the link's address are not.
+    finds(&hana, "散歩と公園", &[walk]).await;
+    finds(&hana, "水分をとる 帽子", &[walk]).await;
+    finds(&hana, "example", &[]).await;
+    finds(&hana, "**", &[]).await;
+    // Posts indexed before get the same text at startup (the migration empties the index).
+    app.execute("DELETE FROM post_search").await;
+    hidamari::db::search::backfill(app.db())
+        .await
+        .expect("backfill");
+    finds(&hana, "散歩と公園", &[walk]).await;
+    app.shutdown().await;
+}
+both_databases!(excerpts_show_the_text_as_a_reader_sees_it);

@@ -2,6 +2,11 @@
 //! text alike. Stored text and queries go through the same normalization ([`normalize`]); the
 //! database finds the posts (see `db::search`), and each result shows the original text with the
 //! matches marked ([`highlight`]). Results obey the same category visibility as every other read.
+//! Results come one per topic, with the topic's matching posts under it.
+//!
+//! A search's cost is bounded whatever the text: terms that are mostly repetition are refused
+//! here as too broad, and the database looks at a bounded number of posts within a time limit
+//! (see `db::search`); past it, the reader is asked to narrow the search.
 
 pub mod highlight;
 pub mod normalize;
@@ -15,9 +20,10 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::role::Role;
 use crate::auth::session::RequestContext;
-use crate::db::{self, search::Hit};
+use crate::db::{self, search::Outcome, search::PageOf, search::TopicHit};
 use crate::error::AppResult;
 use crate::forums::viewer;
+use crate::markdown;
 use crate::web::layout::local_time;
 use crate::web::layout::pages_for;
 use crate::web::layout::{Layout, Pager};
@@ -26,9 +32,15 @@ use crate::web::layout::{Layout, Pager};
 pub const MAX_QUERY: usize = 100;
 /// Terms of a query that count; further ones are ignored.
 pub const MAX_TERMS: usize = 10;
+/// Topics on a page of results.
 pub const RESULTS_PER_PAGE: i64 = 20;
+/// Matching posts shown under each topic; the others are counted.
+pub const POSTS_PER_TOPIC: i64 = 5;
 /// Characters of a post shown around its first match.
 const EXCERPT: usize = 120;
+/// A term this long (in trigrams) or longer that is mostly repetition ("ああああ…", "abab…") is
+/// refused as too broad: it says little more than its few distinct trigrams do.
+const REPETITION_MIN_TRIGRAMS: usize = 6;
 
 #[derive(Deserialize)]
 pub struct SearchQuery {
@@ -36,10 +48,21 @@ pub struct SearchQuery {
     page: Option<i64>,
 }
 
+/// One topic found, with its matching posts under it.
 pub struct ResultItem {
     pub link: String,
     /// Escaped, with `<mark>`: safe to show as HTML.
     pub title_html: String,
+    pub meta: String,
+    pub posts: Vec<PostItem>,
+    /// How many more matching posts the topic has, when not all are shown.
+    pub more: Option<String>,
+}
+
+/// One matching post under its topic.
+pub struct PostItem {
+    pub link: String,
+    /// Escaped, with `<mark>`: safe to show as HTML.
     pub excerpt_html: String,
     pub meta: String,
 }
@@ -53,6 +76,8 @@ pub struct SearchView {
     problem: Option<String>,
     /// "N posts found" or "nothing found", once a query ran.
     summary: Option<String>,
+    /// That only the newest matching posts were looked at, when so.
+    capped: Option<String>,
     results: Vec<ResultItem>,
     pager: Pager,
     is_coordinator: bool,
@@ -66,7 +91,15 @@ pub enum Checked {
     Absent,
     Empty,
     TooLong,
+    /// A term is mostly one piece repeated: it would match everything that repeats it.
+    TooBroad,
     Terms(Vec<String>),
+}
+
+/// Whether a normalized term is mostly repetition: long, with few distinct trigrams.
+fn repetitive(term: &str) -> bool {
+    let trigrams = term.chars().count().saturating_sub(2);
+    trigrams >= REPETITION_MIN_TRIGRAMS && normalize::trigrams(term).len() * 2 < trigrams
 }
 
 /// Checks a raw query and turns it into normalized terms.
@@ -80,6 +113,8 @@ pub fn check_query(raw: Option<&str>, synonyms: &normalize::Synonyms) -> Checked
     let terms = normalize::query_terms(raw, synonyms, MAX_TERMS);
     if terms.is_empty() {
         Checked::Empty
+    } else if terms.iter().any(|term| repetitive(term)) {
+        Checked::TooBroad
     } else {
         Checked::Terms(terms)
     }
@@ -124,6 +159,7 @@ pub async fn page(
         query: shown_query.clone(),
         problem: None,
         summary: None,
+        capped: None,
         results: Vec::new(),
         pager: pager(t, &shown_query, 1, 1),
         is_coordinator: user.role == Role::Coordinator,
@@ -139,6 +175,10 @@ pub async fn page(
             view.problem = Some(t.f("search.too_long", &[("max", &MAX_QUERY.to_string())]));
             return Ok(view);
         }
+        Checked::TooBroad => {
+            view.problem = Some(t.s("search.too_broad").into_owned());
+            return Ok(view);
+        }
         Checked::Terms(terms) => terms,
     };
     let who = viewer(&user);
@@ -146,31 +186,47 @@ pub async fn page(
     // topics.
     let blocked = db::blocks::blocked_ids(conn.exec(), user.id).await?;
     let mut page = query.page.unwrap_or(1).max(1);
-    let mut hits = db::search::search(
-        conn.exec(),
-        who,
-        &blocked,
-        &terms,
-        RESULTS_PER_PAGE,
-        (page - 1).saturating_mul(RESULTS_PER_PAGE),
-    )
-    .await?;
-    if hits.is_empty() && page > 1 {
+    let of = |page: i64| PageOf {
+        topics: RESULTS_PER_PAGE,
+        offset: (page - 1).saturating_mul(RESULTS_PER_PAGE),
+        posts_per_topic: POSTS_PER_TOPIC,
+    };
+    let mut outcome = db::search::search(conn.exec(), who, &blocked, &terms, of(page)).await?;
+    if page > 1 && matches!(&outcome, Outcome::Found(found) if found.topics.is_empty()) {
         // Past the last page (the results changed, or a hand-made address): the first page.
         page = 1;
-        hits = db::search::search(conn.exec(), who, &blocked, &terms, RESULTS_PER_PAGE, 0).await?;
+        outcome = db::search::search(conn.exec(), who, &blocked, &terms, of(page)).await?;
     }
     drop(conn);
-    let total = hits.first().map_or(0, |h| h.total);
-    view.summary = Some(if total == 0 {
-        t.f("search.nothing", &[("query", &shown_query)])
-    } else {
-        t.f("search.found", &[("count", &total.to_string())])
+    let found = match outcome {
+        Outcome::Found(found) => found,
+        Outcome::TooSlow => {
+            view.problem = Some(t.s("search.too_broad").into_owned());
+            return Ok(view);
+        }
+    };
+    let count = found.post_total.to_string();
+    view.summary = Some(match (found.post_total, found.capped) {
+        (0, _) => t.f("search.nothing", &[("query", &shown_query)]),
+        (_, false) => t.f("search.found", &[("count", &count)]),
+        (_, true) => t.f("search.found_at_least", &[("count", &count)]),
     });
-    view.pager = pager(t, &shown_query, page, pages_for(total, RESULTS_PER_PAGE));
-    view.results = hits
+    view.capped = found.capped.then(|| {
+        t.f(
+            "search.capped",
+            &[("count", &db::search::MAX_CANDIDATES.to_string())],
+        )
+    });
+    view.pager = pager(
+        t,
+        &shown_query,
+        page,
+        pages_for(found.topic_total, RESULTS_PER_PAGE),
+    );
+    view.results = found
+        .topics
         .iter()
-        .map(|hit| result_item(&app, t, hit, &terms, &synonyms))
+        .map(|topic| result_item(&app, t, topic, &terms, &synonyms))
         .collect();
     Ok(view)
 }
@@ -178,23 +234,44 @@ pub async fn page(
 fn result_item(
     app: &AppState,
     t: crate::i18n::Tr,
-    hit: &Hit,
+    topic: &TopicHit,
     terms: &[String],
     synonyms: &normalize::Synonyms,
 ) -> ResultItem {
+    let hidden = topic.matches - topic.posts.len() as i64;
     ResultItem {
-        // The post's stable address, which finds its page in the topic.
-        link: format!("/p/{}", hit.post_id),
-        title_html: highlight::highlight_all(&hit.topic_title, terms, synonyms),
-        excerpt_html: highlight::excerpt(&hit.body_markdown, terms, synonyms, EXCERPT),
+        link: format!("/t/{}", topic.topic_id),
+        title_html: highlight::highlight_all(&topic.topic_title, terms, synonyms),
         meta: t.f(
-            "search.meta",
+            "search.topic_meta",
             &[
-                ("category", &hit.category_name),
-                ("name", &hit.author_name),
-                ("time", &local_time(&app.config, hit.created_at)),
+                ("category", &topic.category_name),
+                ("count", &topic.matches.to_string()),
             ],
         ),
+        posts: topic
+            .posts
+            .iter()
+            .map(|post| PostItem {
+                // The post's stable address, which finds its page in the topic.
+                link: format!("/p/{}", post.post_id),
+                // The text as a reader sees it, not its Markdown.
+                excerpt_html: highlight::excerpt(
+                    &markdown::plain_text(&post.body_markdown),
+                    terms,
+                    synonyms,
+                    EXCERPT,
+                ),
+                meta: t.f(
+                    "search.meta",
+                    &[
+                        ("name", &post.author_name),
+                        ("time", &local_time(&app.config, post.created_at)),
+                    ],
+                ),
+            })
+            .collect(),
+        more: (hidden > 0).then(|| t.f("search.more", &[("count", &hidden.to_string())])),
     }
 }
 
@@ -208,14 +285,39 @@ mod tests {
         assert_eq!(check_query(None, &s), Checked::Absent);
         assert_eq!(check_query(Some("  　 "), &s), Checked::Empty);
         assert_eq!(check_query(Some(&"あ".repeat(101)), &s), Checked::TooLong);
+        let longest: String = ('一'..).take(100).collect();
         assert_eq!(
-            check_query(Some(&"あ".repeat(100)), &s),
-            Checked::Terms(vec!["あ".repeat(100)])
+            check_query(Some(&longest), &s),
+            Checked::Terms(vec![longest.clone()])
         );
         assert_eq!(
             check_query(Some("癌 Work"), &s),
             Checked::Terms(vec!["がん".into(), "work".into()])
         );
+    }
+
+    #[test]
+    fn repetitive_terms_are_too_broad() {
+        let s = normalize::Synonyms::default();
+        for query in [
+            "あ".repeat(99),
+            "あい".repeat(20),
+            format!("{}い", "あ".repeat(30)),
+        ] {
+            assert_eq!(check_query(Some(&query), &s), Checked::TooBroad, "{query}");
+        }
+        for query in [
+            "仕事の両立",
+            "ありがとうありがとう",
+            "わーーーーい",
+            "ははは",
+            "仕事 仕事",
+        ] {
+            assert!(
+                matches!(check_query(Some(query), &s), Checked::Terms(_)),
+                "{query}"
+            );
+        }
     }
 
     #[test]

@@ -181,6 +181,19 @@ pub fn grams(normalized: &str) -> Vec<String> {
     grams
 }
 
+/// The distinct 3-character pieces of a term, in the order they first appear.
+pub fn trigrams(term: &str) -> Vec<String> {
+    let chars: Vec<char> = term.chars().collect();
+    let mut trigrams: Vec<String> = Vec::new();
+    for window in chars.windows(3) {
+        let trigram: String = window.iter().collect();
+        if !trigrams.contains(&trigram) {
+            trigrams.push(trigram);
+        }
+    }
+    trigrams
+}
+
 /// A query as terms: normalized, split on whitespace, each term once, at most `max` of them.
 pub fn query_terms(query: &str, synonyms: &Synonyms, max: usize) -> Vec<String> {
     let normalized = normalize(query, synonyms);
@@ -242,6 +255,14 @@ mod tests {
     fn grams_are_the_pieces_of_one_and_two_characters() {
         assert_eq!(grams("仕事 仕事の"), ["の", "事", "事の", "仕", "仕事"]);
         assert!(grams(" ").is_empty());
+    }
+
+    #[test]
+    fn trigrams_are_distinct() {
+        assert_eq!(trigrams("仕事の両立"), ["仕事の", "事の両", "の両立"]);
+        assert_eq!(trigrams(&"あ".repeat(99)), ["あああ"]);
+        assert_eq!(trigrams("abab"), ["aba", "bab"]);
+        assert!(trigrams("ab").is_empty());
     }
 
     #[test]
