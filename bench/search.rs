@@ -1,5 +1,7 @@
 //! Search over 100,000 posts of generated Japanese text, on SQLite and on PostgreSQL: the p95 of a
-//! 2-character query (「仕事」) and of a longer one (「抗がん剤」), each through the function the
+//! 2-character query (「仕事」) and of a longer one (「抗がん剤」); then over 100,000 posts of which
+//! one in five is adversarial (a character repeated, a near-repeated pattern), the p95 of
+//! degenerate queries and of the same everyday ones. Each query goes through the function the
 //! search page uses (`db::search::search`, after loading the equivalent terms and normalizing the
 //! query as the page does), one query at a time on an otherwise idle database.
 //!
@@ -153,6 +155,38 @@ fn post_text(rng: &mut StdRng, theme: &[&str]) -> String {
     text
 }
 
+/// Which posts a database is filled with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Corpus {
+    /// Everyday Japanese posts.
+    Ordinary,
+    /// The same, with many posts of repeated characters and near-repeated patterns among them.
+    Adversarial,
+}
+
+/// In the adversarial corpus, one post in this many is repetition.
+const ADVERSARIAL_EVERY: usize = 5;
+const ADVERSARIAL_MIN: usize = 200;
+const ADVERSARIAL_MAX: usize = 4_000;
+
+/// One character repeated, or a near-repeated pattern: what a hostile member posts to make
+/// searches expensive.
+fn adversarial_text(rng: &mut StdRng) -> String {
+    let len = rng.random_range(ADVERSARIAL_MIN..=ADVERSARIAL_MAX);
+    let letter = pick(rng, &["あ", "ー", "a", "w", "草"]);
+    let unit = match rng.random_range(0..5) {
+        0 | 1 => letter.to_owned(),
+        2 => format!("{letter}い"),
+        3 => format!("{}い", letter.repeat(rng.random_range(2..40))),
+        _ => format!(
+            "{}{}",
+            letter.repeat(rng.random_range(1..20)),
+            pick(rng, WORK)
+        ),
+    };
+    unit.chars().cycle().take(len).collect()
+}
+
 /// The bench's rows for both databases; a database that cannot be had is "not measured".
 pub fn rows(notes: &mut Vec<String>) -> Vec<Row> {
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -164,42 +198,47 @@ pub fn rows(notes: &mut Vec<String>) -> Vec<Row> {
         Err(e) => return not_measured("both", &e.to_string()),
     };
     let mut rows = Vec::new();
-    eprintln!("bench: search, SQLite: generating {POSTS} posts…");
-    let dir = tempfile::tempdir();
-    let sqlite = rt.block_on(async {
-        let dir = dir.as_ref().map_err(|e| e.to_string())?;
-        let url = format!("sqlite://{}/search.db", dir.path().display());
-        measure_on(&url, "SQLite", notes)
-            .await
-            .map_err(|e| e.to_string())
-    });
-    if std::env::var_os("HIDAMARI_BENCH_KEEP").is_some()
-        && let Ok(dir) = dir
-    {
-        // For looking into the plans afterwards.
-        notes.push(format!(
-            "search: SQLite database kept in {}",
-            dir.keep().display()
-        ));
-    }
-    match sqlite {
-        Ok(mut r) => rows.append(&mut r),
-        Err(e) => rows.append(&mut not_measured("SQLite", &e)),
-    }
-    match postgres_url(&rt) {
-        Err(reason) => rows.append(&mut not_measured("PostgreSQL", &reason)),
-        Ok(url) => {
-            eprintln!("bench: search, PostgreSQL: generating {POSTS} posts…");
-            match rt.block_on(measure_on(&url, "PostgreSQL", notes)) {
-                Ok(mut r) => rows.append(&mut r),
-                Err(e) => rows.append(&mut not_measured("PostgreSQL", &e.to_string())),
+    for corpus in [Corpus::Ordinary, Corpus::Adversarial] {
+        eprintln!("bench: search, SQLite: generating {POSTS} posts ({corpus:?})…");
+        let dir = tempfile::tempdir();
+        let sqlite = rt.block_on(async {
+            let dir = dir.as_ref().map_err(|e| e.to_string())?;
+            let url = format!("sqlite://{}/search.db", dir.path().display());
+            measure_on(&url, "SQLite", corpus, notes)
+                .await
+                .map_err(|e| e.to_string())
+        });
+        if std::env::var_os("HIDAMARI_BENCH_KEEP").is_some()
+            && let Ok(dir) = dir
+        {
+            // For looking into the plans afterwards.
+            notes.push(format!(
+                "search: SQLite database ({corpus:?}) kept in {}",
+                dir.keep().display()
+            ));
+        }
+        match sqlite {
+            Ok(mut r) => rows.append(&mut r),
+            Err(e) => rows.append(&mut not_measured("SQLite", &e)),
+        }
+        match postgres_url(&rt) {
+            Err(reason) => rows.append(&mut not_measured("PostgreSQL", &reason)),
+            Ok(url) => {
+                eprintln!("bench: search, PostgreSQL: generating {POSTS} posts ({corpus:?})…");
+                match rt.block_on(measure_on(&url, "PostgreSQL", corpus, notes)) {
+                    Ok(mut r) => rows.append(&mut r),
+                    Err(e) => rows.append(&mut not_measured("PostgreSQL", &e.to_string())),
+                }
             }
         }
     }
     notes.push(format!(
         "search: {POSTS} generated posts (2–5 sentences from a vocabulary of treatment, work and \
          daily-life words) in topics over every category; a member searches; {RUNS} runs per \
-         query after {WARM_UP} warm-up, one at a time, first page of {RESULTS_PER_PAGE}."
+         query after {WARM_UP} warm-up, one at a time, first page of {RESULTS_PER_PAGE} topics. \
+         Adversarial: the same, but one post in {ADVERSARIAL_EVERY} is instead one character \
+         repeated, or a near-repeated pattern, {ADVERSARIAL_MIN}–{ADVERSARIAL_MAX} characters long, \
+         and the queries are degenerate ones."
     ));
     rows
 }
@@ -239,11 +278,16 @@ fn postgres_url(rt: &tokio::runtime::Runtime) -> Result<String, String> {
         .map_err(|e| format!("PostgreSQL could not be started: {e}"))
 }
 
-async fn measure_on(url: &str, database: &str, notes: &mut Vec<String>) -> Res<Vec<Row>> {
+async fn measure_on(
+    url: &str,
+    database: &str,
+    corpus: Corpus,
+    notes: &mut Vec<String>,
+) -> Res<Vec<Row>> {
     let db = Db::connect(url).await?;
     db.migrate().await?;
     let started = Instant::now();
-    let user = generate(&db).await?;
+    let user = generate(&db, corpus).await?;
     let generated = started.elapsed();
     if let Db::Postgres(pool) = &db {
         // As autovacuum would soon after a load like this one.
@@ -255,20 +299,57 @@ async fn measure_on(url: &str, database: &str, notes: &mut Vec<String>) -> Res<V
         staff: false,
     };
     let mut rows = Vec::new();
-    for (label, query, goal) in [
-        ("2-character", "仕事", true),
-        ("3+-character", "抗がん剤", true),
-        ("1-character", "薬", false),
-        ("two words", "仕事 両立", false),
-    ] {
-        let (times, total) = time_query(&db, viewer, user, query).await?;
+    let queries: Vec<(&str, String, bool)> = match corpus {
+        Corpus::Ordinary => vec![
+            ("2-character", "仕事".into(), true),
+            ("3+-character", "抗がん剤".into(), true),
+            ("1-character", "薬".into(), false),
+            ("two words", "仕事 両立".into(), false),
+        ],
+        Corpus::Adversarial => vec![
+            ("adversarial, 99 of one letter", "あ".repeat(99), true),
+            (
+                "adversarial, near-repeat",
+                format!("{}い", "あ".repeat(40)),
+                true,
+            ),
+            ("adversarial, 6 of one letter", "ああああああ".into(), true),
+            ("adversarial, 3 of one letter", "あああ".into(), true),
+            ("adversarial, 2 of one letter", "ああ".into(), true),
+            ("adversarial, pattern", "あいあい".into(), true),
+            ("adversarial, letters and a word", "ああ仕事".into(), true),
+            (
+                "adversarial, many words",
+                "あ い う え お か き く け こ".into(),
+                true,
+            ),
+            ("adversarial corpus, 2-character", "仕事".into(), true),
+            ("adversarial corpus, 3+-character", "抗がん剤".into(), true),
+        ],
+    };
+    for (label, query, goal) in queries {
+        let (times, answer) = time_query(&db, viewer, user, &query).await?;
         let p95 = percentile(&times, 0.95);
+        let shown: String = query.chars().take(12).collect();
+        let shown = if shown.len() < query.len() {
+            format!("{shown}…({} characters)", query.chars().count())
+        } else {
+            shown
+        };
         rows.push(row(
-            format!("search {label} 「{query}」 on {database}: p50 / p95 ({total} hits)"),
+            format!("search {label} 「{shown}」 on {database}: p50 / p95 ({answer})"),
             format!("{} / {}", ms(percentile(&times, 0.50)), ms(p95)),
             if goal { "p95 < 50 ms" } else { "" },
             goal.then_some(p95 < GOAL),
         ));
+    }
+    if corpus == Corpus::Adversarial {
+        notes.push(format!(
+            "search on {database}: {POSTS} posts ({corpus:?}) generated and indexed in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ));
+        db.close().await;
+        return Ok(rows);
     }
     // A coordinator adds a group of equivalent terms: every post is re-normalized in the same
     // transaction (the writers of a SQLite database wait meanwhile).
@@ -294,34 +375,44 @@ async fn measure_on(url: &str, database: &str, notes: &mut Vec<String>) -> Res<V
 }
 
 /// What the search page does for one query: the equivalent terms, the query's terms, the
-/// reader's blocks, a page.
-async fn time_query(db: &Db, viewer: Viewer, user: i64, query: &str) -> Res<(Vec<Duration>, i64)> {
+/// reader's blocks, a page. Returns the times and what the reader was answered.
+async fn time_query(
+    db: &Db,
+    viewer: Viewer,
+    user: i64,
+    query: &str,
+) -> Res<(Vec<Duration>, String)> {
     let mut times = Vec::with_capacity(RUNS);
-    let mut total = 0;
+    let mut answer = String::new();
     for i in 0..WARM_UP + RUNS {
         let start = Instant::now();
         let mut conn = db.conn().await?;
         let synonyms = db::search::synonyms(conn.exec()).await?;
-        let Checked::Terms(terms) = check_query(Some(query), &synonyms) else {
-            return Err(format!("the query {query} has no terms").into());
+        answer = match check_query(Some(query), &synonyms) {
+            Checked::Terms(terms) => {
+                let blocked = db::blocks::blocked_ids(conn.exec(), user).await?;
+                match db::search::search(conn.exec(), viewer, &blocked, &terms, FIRST_PAGE).await? {
+                    Outcome::Found(found) if found.capped => {
+                        format!("capped: {} hits among the newest", found.post_total)
+                    }
+                    Outcome::Found(found) => format!("{} hits", found.post_total),
+                    Outcome::TooSlow => "stopped by the time limit".to_owned(),
+                }
+            }
+            Checked::TooBroad => "refused as too broad".to_owned(),
+            other => return Err(format!("the query {query} was refused: {other:?}").into()),
         };
-        let blocked = db::blocks::blocked_ids(conn.exec(), user).await?;
-        let outcome = db::search::search(conn.exec(), viewer, &blocked, &terms, FIRST_PAGE).await?;
         drop(conn);
         if i >= WARM_UP {
             times.push(start.elapsed());
         }
-        total = match outcome {
-            Outcome::Found(found) => found.post_total,
-            Outcome::TooSlow => return Err(format!("the query {query} ran out of time").into()),
-        };
     }
     times.sort();
-    Ok((times, total))
+    Ok((times, answer))
 }
 
 /// Makes one author, topics over every category, and [`POSTS`] posts with their search rows.
-async fn generate(db: &Db) -> Res<i64> {
+async fn generate(db: &Db, corpus: Corpus) -> Res<i64> {
     let mut rng = StdRng::seed_from_u64(20261125);
     let now = db::now();
     let mut conn = db.conn().await?;
@@ -386,7 +477,12 @@ async fn generate(db: &Db) -> Res<i64> {
             for ((category, theme, title, count), topic) in topics.iter().zip(&topic_ids) {
                 for n in 0..*count {
                     at += 1;
-                    let body = post_text(&mut rng, theme);
+                    let body = match corpus {
+                        Corpus::Adversarial if rng.random_range(0..ADVERSARIAL_EVERY) == 0 => {
+                            adversarial_text(&mut rng)
+                        }
+                        _ => post_text(&mut rng, theme),
+                    };
                     let title = if n == 0 {
                         normalize::normalize(title, &synonyms)
                     } else {

@@ -618,6 +618,49 @@ mod tests {
         assert!(sql.contains("b.author_id IN (7, 9)"), "{sql}");
     }
 
+    /// A statement that runs for minutes unless stopped.
+    const ENDLESS: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                           WHERE i < 1000000000) SELECT COUNT(*) FROM n";
+
+    #[tokio::test]
+    async fn the_sqlite_deadline_stops_a_statement_and_then_stays_out_of_the_way() {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .expect("connect");
+        let deadline = SqliteDeadline::arm(&mut c, Duration::from_millis(50))
+            .await
+            .expect("arm");
+        let started = Instant::now();
+        let stopped = sqlx::query_scalar::<_, i64>(ENDLESS)
+            .fetch_one(&mut c)
+            .await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let e = stopped.expect_err("stopped");
+        assert!(stopped_by_time_limit(&e), "{e}");
+        // The deadline has passed (it stopped the statement): once disarmed, it stops nothing.
+        deadline.disarm(&mut c).await.expect("disarm");
+        let quick = "SELECT COUNT(*) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL \
+                     SELECT i + 1 FROM n WHERE i < 300000) SELECT i FROM n)";
+        let n: i64 = sqlx::query_scalar(quick)
+            .fetch_one(&mut c)
+            .await
+            .expect("runs");
+        assert_eq!(n, 300_000);
+        // Dropped without being disarmed (a request that went away): the handler stays on the
+        // connection but no longer stops anything.
+        drop(
+            SqliteDeadline::arm(&mut c, Duration::ZERO)
+                .await
+                .expect("arm"),
+        );
+        let n: i64 = sqlx::query_scalar(quick)
+            .fetch_one(&mut c)
+            .await
+            .expect("runs");
+        assert_eq!(n, 300_000);
+    }
+
     #[test]
     fn a_repeated_letter_is_one_trigram() {
         let terms = vec!["a".repeat(99)];
