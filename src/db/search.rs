@@ -232,7 +232,7 @@ pub async fn backfill(db: &Db) -> Result<u64, sqlx::Error> {
 
 /// Candidate posts a search looks at, at most: the newest ones the index gives. Beyond this the
 /// page says so and asks for another word; it bounds the text read whatever the query.
-pub const MAX_CANDIDATES: i64 = 1_000;
+pub const MAX_CANDIDATES: i64 = 500;
 /// Trigrams of a term looked up in the SQLite index, at most: more narrow little, and each one
 /// read costs its whole list of posts.
 const TRIGRAMS_PER_TERM: usize = 8;
