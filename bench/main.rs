@@ -20,6 +20,7 @@
 //! Search: see `search.rs` (`HIDAMARI_BENCH=search` runs those rows alone).
 
 mod search;
+mod topic;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -171,7 +172,7 @@ fn run() -> Res<()> {
         WARM_UP.as_secs_f64()
     );
     println!(
-        "GET / is the logged-in home page, standing in for the topic page until topics exist."
+        "GET / is the logged-in home page (a coordinator's); the topic page rows are read by members."
     );
     Ok(())
 }
@@ -216,11 +217,13 @@ fn print_table(rows: &[Row]) {
     }
 }
 
-/// Where the load goes: a loopback address, its Host header and the session cookie, if any.
+/// Where the load goes: a loopback address, its Host header, the path and the session cookie,
+/// if any.
 #[derive(Clone)]
 struct Target {
     addr: SocketAddr,
     host: HeaderValue,
+    path: String,
     cookie: Option<HeaderValue>,
 }
 
@@ -229,8 +232,16 @@ impl Target {
         Ok(Target {
             addr,
             host: HeaderValue::from_str(&addr.to_string())?,
+            path: "/".to_owned(),
             cookie,
         })
+    }
+
+    fn at(&self, path: &str) -> Target {
+        Target {
+            path: path.to_owned(),
+            ..self.clone()
+        }
     }
 }
 
@@ -244,14 +255,15 @@ async fn connect(addr: SocketAddr) -> Res<SendRequest<Empty<Bytes>>> {
     Ok(sender)
 }
 
-/// One GET of `/` on an open connection: its status and body.
-async fn get_home(
+/// One GET of the target's page on an open connection: its status and body.
+async fn get_page(
     sender: &mut SendRequest<Empty<Bytes>>,
     target: &Target,
 ) -> Res<(StatusCode, Bytes)> {
     let exchange = async {
         sender.ready().await?;
-        let mut request = hyper::Request::get("/").header(header::HOST, target.host.clone());
+        let mut request =
+            hyper::Request::get(target.path.as_str()).header(header::HOST, target.host.clone());
         if let Some(cookie) = &target.cookie {
             request = request.header(header::COOKIE, cookie.clone());
         }
@@ -291,21 +303,20 @@ async fn measure(
             join(&origin, &link, &format!("ベンチ {i}")).await
         }));
     }
-    let mut cookie = None;
-    for (i, joined) in joins.into_iter().enumerate() {
+    let url = url::Url::parse(&origin)?;
+    let mut members = Vec::with_capacity(ACCOUNTS);
+    for joined in joins {
         let jar = joined.await??;
-        if i == 0 {
-            let url = url::Url::parse(&origin)?;
-            let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &url)
-                .ok_or("no session cookie after joining")?;
-            cookie = Some(HeaderValue::from_bytes(cookies.as_bytes())?);
-        }
+        let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &url)
+            .ok_or("no session cookie after joining")?;
+        let cookie = HeaderValue::from_bytes(cookies.as_bytes())?;
+        members.push(topic::Member { jar, cookie });
     }
-    let real = Target::new(addr, cookie)?;
+    let real = Target::new(addr, Some(members[0].cookie.clone()))?;
 
     // The page, once, and a bare handler that serves exactly its bytes.
     let mut sender = connect(addr).await?;
-    let (status, body) = get_home(&mut sender, &real).await?;
+    let (status, body) = get_page(&mut sender, &real).await?;
     drop(sender);
     if status != StatusCode::OK {
         return Err(format!("GET / logged in answered {status}").into());
@@ -327,7 +338,7 @@ async fn measure(
     });
     let bare = Target::new(bare_addr, None)?;
     let mut sender = connect(bare_addr).await?;
-    let (bare_status, bare_body) = get_home(&mut sender, &bare).await?;
+    let (bare_status, bare_body) = get_page(&mut sender, &bare).await?;
     drop(sender);
     if bare_status != StatusCode::OK || bare_body != body {
         return Err("the bare handler does not serve the same bytes".into());
@@ -532,6 +543,8 @@ async fn measure(
         shown.dedup();
         notes.push(format!("other login answers: {}", shown.join(", ")));
     }
+
+    rows.extend(topic::rows(&server, addr, &members, notes).await?);
     Ok(rows)
 }
 
@@ -680,7 +693,7 @@ async fn closed_loop(
             let (mut ok, mut failed) = (0u64, 0u64);
             let mut sender = connect(target.addr).await?;
             while Instant::now() < until {
-                let answer = get_home(&mut sender, &target).await;
+                let answer = get_page(&mut sender, &target).await;
                 let done = Instant::now();
                 let counts = done >= from && done < until;
                 match answer {
@@ -728,7 +741,7 @@ fn start_viewers(
                 let mut due = start + VIEW_INTERVAL * i as u32 / VIEWERS as u32;
                 while !stop.load(Ordering::SeqCst) {
                     tokio::time::sleep_until(due.into()).await;
-                    let answer = get_home(&mut sender, &target).await;
+                    let answer = get_page(&mut sender, &target).await;
                     let latency = due.elapsed();
                     let ok = matches!(answer, Ok((StatusCode::OK, _)));
                     if answer.is_err() {

@@ -59,9 +59,10 @@ async fn home(
         actions.push(action("/admin/announcements", "announcements"));
         actions.push(action("/admin/categories", "categories"));
     }
+    let mut reader = app.db.reader();
     let new_topics = app
         .new_topics
-        .get(&app.db, &user)
+        .get(&mut reader, &app.read_marks, &user)
         .await?
         .iter()
         .map(|n| NewTopicItem {
@@ -80,7 +81,7 @@ async fn home(
         greeting: t.f("home.greeting", &[("name", &user.display_name)]),
         actions,
         new_topics,
-        announcements: crate::admin::announcements::current(&app, t).await?,
+        announcements: crate::admin::announcements::current(&app, &mut reader, t).await?,
     })
 }
 

@@ -48,12 +48,16 @@ rust_i18n::i18n!("locales");
 pub struct App {
     pub config: Config,
     pub db: Db,
+    /// `/healthz`'s own connection.
+    pub probe: db::Probe,
     pub passwords: Passwords,
     pub limits: RateLimits,
     pub mail: MailSignal,
     pub users: UserCache,
     /// What is new for each member since their last visit (see `forums::social`).
     pub new_topics: forums::social::NewTopicsCache,
+    /// Read markers noted by page views, written in batches (see `forums::reads`).
+    pub read_marks: forums::reads::ReadMarks,
     pub announcements: admin::announcements::AnnouncementCache,
     /// Signs the links in mails that work without logging in.
     pub links: forums::notify::LinkSigner,
@@ -105,11 +109,16 @@ impl Running {
         if let Err(e) = self.server.await {
             tracing::error!(error = %e, "server task");
         }
-        // Only after the last request finished: its mail is in the outbox and goes out now.
+        // Only after the last request finished: what it read is written, its mail is in the
+        // outbox and goes out now.
+        if let Err(e) = self.app.read_marks.flush(&self.app.db).await {
+            tracing::error!(error = %e, "shutdown: read markers not written");
+        }
         let _ = self.stop_worker.send(true);
         if let Err(e) = self.worker.await {
             tracing::error!(error = %e, "mail worker task");
         }
+        self.app.probe.close().await;
         self.app.db.close().await;
     }
 }
@@ -122,12 +131,16 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         .map_err(|e| StartError::Other(e.to_string()))?;
     if db.dialect() == db::Dialect::Sqlite {
         // One process owns a SQLite database: claims left by a killed process are stale.
-        let mut conn = db.conn().await?;
-        db::outbox::release_claims(conn.exec()).await?;
+        let mut tx = db.begin().await?;
+        db::outbox::release_claims(tx.exec()).await?;
+        tx.commit().await?;
     }
     let link_key = {
-        let mut conn = db.conn().await?;
-        db::notifications::site_secret(conn.exec(), "link_key", &auth::csrf::new_token()).await?
+        let mut tx = db.begin().await?;
+        let key =
+            db::notifications::site_secret(tx.exec(), "link_key", &auth::csrf::new_token()).await?;
+        tx.commit().await?;
+        key
     };
     let store = AnySessionStore::new(&db);
     store.migrate().await?;
@@ -139,6 +152,8 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         limits: RateLimits::default(),
         users: UserCache::for_db(&db),
         new_topics: forums::social::NewTopicsCache::for_db(&db),
+        read_marks: forums::reads::ReadMarks::default(),
+        probe: db::Probe::new(&config.database_url)?,
         announcements: admin::announcements::AnnouncementCache::for_db(&db),
         links: forums::notify::LinkSigner::new(&link_key),
         mail: MailSignal::default(),
@@ -152,6 +167,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         .map_err(StartError::Other)?;
     let worker = tokio::spawn(worker.run(stop_worker_rx));
     tokio::spawn(forums::notify::run_mailer(app.clone(), shutdown_rx.clone()));
+    tokio::spawn(forums::reads::run_writer(app.clone(), shutdown_rx.clone()));
     tokio::spawn(housekeeping(
         app.clone(),
         store.clone(),
@@ -236,11 +252,12 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .with_state(app)
 }
 
-/// 200 when the database answers, 503 when it does not.
+/// 200 when the database answers, 503 when it does not; through its own connection, so a probe
+/// never waits behind busy pages.
 async fn healthz(
     axum::extract::State(app): axum::extract::State<AppState>,
 ) -> (StatusCode, &'static str) {
-    match app.db.ping().await {
+    match app.probe.ping().await {
         Ok(()) => (StatusCode::OK, "ok\n"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database does not answer");

@@ -24,8 +24,9 @@ pub enum AnySessionStore {
 impl AnySessionStore {
     pub fn new(db: &Db) -> AnySessionStore {
         match db {
-            Db::Sqlite(pool) => {
-                let store = SqliteStore::new(pool.clone());
+            // Loads are mostly answered from memory; saves are writes.
+            Db::Sqlite { writer, .. } => {
+                let store = SqliteStore::new(writer.clone());
                 let cache = MokaStore::new(Some(CACHED_SESSIONS));
                 AnySessionStore::Sqlite(CachingSessionStore::new(cache, store.clone()), store)
             }

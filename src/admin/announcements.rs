@@ -50,12 +50,11 @@ impl AnnouncementCache {
         }
     }
 
-    async fn get(&self, app: &AppState) -> AppResult<Arc<Vec<Announcement>>> {
+    async fn get(&self, reader: &mut db::Reader<'_>) -> AppResult<Arc<Vec<Announcement>>> {
         if let Some(list) = self.0.as_ref().and_then(|cache| cache.get(&())) {
             return Ok(list);
         }
-        let mut conn = app.db.conn().await?;
-        let list = Arc::new(db::notifications::current_announcements(conn.exec()).await?);
+        let list = Arc::new(db::notifications::current_announcements(reader.exec().await?).await?);
         if let Some(cache) = &self.0 {
             cache.insert((), list.clone());
         }
@@ -71,8 +70,12 @@ impl AnnouncementCache {
 }
 
 /// The announcements pinned now, for the home page and the coordinators' page.
-pub async fn current(app: &AppState, t: crate::i18n::Tr) -> AppResult<Vec<AnnouncementItem>> {
-    let list = app.announcements.get(app).await?;
+pub async fn current(
+    app: &AppState,
+    reader: &mut db::Reader<'_>,
+    t: crate::i18n::Tr,
+) -> AppResult<Vec<AnnouncementItem>> {
+    let list = app.announcements.get(reader).await?;
     Ok(list
         .iter()
         .map(|a| AnnouncementItem {
@@ -108,7 +111,7 @@ pub async fn page(
 ) -> AppResult<AnnouncementsView> {
     Ok(AnnouncementsView {
         layout: Layout::titled(&app, &ctx, "announcements.title"),
-        announcements: current(&app, ctx.tr()).await?,
+        announcements: current(&app, &mut app.db.reader(), ctx.tr()).await?,
         title: String::new(),
         body: String::new(),
         email: false,
@@ -144,7 +147,7 @@ pub async fn post(
                 .collect();
             let view = AnnouncementsView {
                 layout: Layout::titled(&app, &ctx, "announcements.title"),
-                announcements: current(&app, t).await?,
+                announcements: current(&app, &mut app.db.reader(), t).await?,
                 title: form.title,
                 body: form.body,
                 email,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::db::users::SessionUser;
-use crate::db::{self, Db};
+use crate::db::{self, Db, Reader};
 
 #[derive(Clone)]
 pub struct UserCache(Option<moka::sync::Cache<i64, Arc<SessionUser>>>);
@@ -25,12 +25,15 @@ impl UserCache {
         }
     }
 
-    pub async fn get(&self, db: &Db, id: i64) -> Result<Option<Arc<SessionUser>>, sqlx::Error> {
+    pub async fn get(
+        &self,
+        reader: &mut Reader<'_>,
+        id: i64,
+    ) -> Result<Option<Arc<SessionUser>>, sqlx::Error> {
         if let Some(user) = self.0.as_ref().and_then(|cache| cache.get(&id)) {
             return Ok(Some(user));
         }
-        let mut conn = db.conn().await?;
-        let user = db::users::session_user(conn.exec(), id)
+        let user = db::users::session_user(reader.exec().await?, id)
             .await?
             .map(Arc::new);
         if let (Some(cache), Some(user)) = (&self.0, &user) {

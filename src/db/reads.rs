@@ -9,13 +9,33 @@ use super::forums::{VISIBLE, Viewer};
 use crate::on;
 
 /// The unread posts `p` of topic `t.id` for the member bound as `member` (a placeholder such as
-/// `$4`), given `r`, their `topic_reads` row if any.
-fn unread(member: &str) -> String {
-    format!(
+/// `$4`), given `r`, their `topic_reads` row if any, and `noted`, markers not written yet
+/// (see [`bind_noted`]), bound from placeholder `$first` on.
+fn unread(member: &str, noted: &[(i64, i64)], first: usize) -> String {
+    let mut sql = format!(
         "p.topic_id = t.id AND p.id > COALESCE(r.last_read_post_id, 0) \
          AND p.author_id <> {member} AND p.deleted_at IS NULL \
          AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = {member} AND b.blocked_id = p.author_id)"
-    )
+    );
+    for i in 0..noted.len() {
+        let topic = first + 2 * i;
+        let post = topic + 1;
+        sql.push_str(&format!(
+            " AND NOT (p.topic_id = ${topic} AND p.id <= ${post})"
+        ));
+    }
+    sql
+}
+
+/// Binds the (topic, highest post seen) pairs of [`unread`]'s `noted`, in order.
+macro_rules! bind_noted {
+    ($query:expr, $noted:expr) => {{
+        let mut query = $query;
+        for (topic, post) in $noted {
+            query = query.bind(*topic).bind(*post);
+        }
+        query
+    }};
 }
 
 /// A topic with posts the member has not read.
@@ -39,7 +59,8 @@ pub async fn last_read(exec: Exec<'_>, user: i64, topic: i64) -> Result<Option<i
         .await)
 }
 
-/// Remembers that `user` has seen `topic` up to `post_id`; never moves the mark back.
+/// Remembers that `user` has seen `topic` up to `post_id`; never moves the mark back. Written
+/// after the page view, so the member or the topic may be gone by then: nothing is written then.
 pub async fn mark_read(
     exec: Exec<'_>,
     user: i64,
@@ -47,7 +68,9 @@ pub async fn mark_read(
     post_id: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let sql = "INSERT INTO topic_reads (user_id, topic_id, last_read_post_id, read_at) VALUES ($1, $2, $3, $4) \
+    let sql = "INSERT INTO topic_reads (user_id, topic_id, last_read_post_id, read_at) \
+               SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM users WHERE id = $1) \
+               AND EXISTS (SELECT 1 FROM topics WHERE id = $2) \
                ON CONFLICT (user_id, topic_id) DO UPDATE \
                SET last_read_post_id = excluded.last_read_post_id, read_at = excluded.read_at \
                WHERE topic_reads.last_read_post_id < excluded.last_read_post_id";
@@ -61,11 +84,13 @@ pub async fn mark_read(
         .map(|_| ()))
 }
 
-/// How many new posts each of `topic_ids` has for `user`; topics with none are left out.
+/// How many new posts each of `topic_ids` has for `user`, who has also seen `noted` (topic,
+/// post) pairs not written yet; topics with none are left out.
 pub async fn unread_counts(
     exec: Exec<'_>,
     user: i64,
     topic_ids: &[i64],
+    noted: &[(i64, i64)],
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     if topic_ids.is_empty() {
         return Ok(Vec::new());
@@ -75,7 +100,7 @@ pub async fn unread_counts(
          LEFT JOIN topic_reads r ON r.topic_id = t.id AND r.user_id = $1 \
          JOIN posts p ON {} \
          WHERE t.id IN ({}) GROUP BY t.id",
-        unread("$1"),
+        unread("$1", noted, 2 + topic_ids.len()),
         super::placeholders(2, topic_ids.len())
     );
     on!(exec, |c| {
@@ -83,19 +108,20 @@ pub async fn unread_counts(
         for id in topic_ids {
             query = query.bind(*id);
         }
-        query.fetch_all(c).await
+        bind_noted!(query, noted).fetch_all(c).await
     })
 }
 
 /// The most recently active topics, in categories `viewer` may see, with posts `user` has not
-/// read: how many, and the first of them.
+/// read (counting `noted` (topic, post) pairs not written yet): how many, and the first of them.
 pub async fn new_topics(
     exec: Exec<'_>,
     viewer: Viewer,
     user: i64,
     limit: i64,
+    noted: &[(i64, i64)],
 ) -> Result<Vec<NewTopic>, sqlx::Error> {
-    let unread = unread("$4");
+    let unread = unread("$4", noted, 6);
     let sql = format!(
         "SELECT t.id, t.title, c.name AS category_name, t.last_posted_at, \
          (SELECT COUNT(*) FROM posts p WHERE {unread}) AS unread, \
@@ -105,12 +131,13 @@ pub async fn new_topics(
          WHERE {VISIBLE} AND EXISTS (SELECT 1 FROM posts p WHERE {unread}) \
          ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5"
     );
-    on!(exec, |c| sqlx::query_as(&sql)
-        .bind(viewer.rank)
-        .bind(viewer.relation)
-        .bind(i64::from(viewer.staff))
-        .bind(user)
-        .bind(limit)
-        .fetch_all(c)
-        .await)
+    on!(exec, |c| {
+        let query = sqlx::query_as(&sql)
+            .bind(viewer.rank)
+            .bind(viewer.relation)
+            .bind(i64::from(viewer.staff))
+            .bind(user)
+            .bind(limit);
+        bind_noted!(query, noted).fetch_all(c).await
+    })
 }

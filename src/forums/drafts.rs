@@ -53,9 +53,12 @@ impl Place {
     }
 }
 
-pub async fn load(app: &AppState, user: &SessionUser, place: Place) -> AppResult<Option<Draft>> {
-    let mut conn = app.db.conn().await?;
-    Ok(db::drafts::load(conn.exec(), user.id, &place.key()).await?)
+pub async fn load(
+    exec: db::Exec<'_>,
+    user: &SessionUser,
+    place: Place,
+) -> AppResult<Option<Draft>> {
+    Ok(db::drafts::load(exec, user.id, &place.key()).await?)
 }
 
 pub async fn save(

@@ -6,6 +6,7 @@ pub mod mentions;
 pub mod notify;
 pub mod posts;
 pub mod profile;
+pub mod reads;
 pub mod rules;
 pub mod search;
 pub mod social;

@@ -263,9 +263,8 @@ async fn category_visible(app: &AppState, user: &db::users::SessionUser, id: i64
 }
 
 /// Whether the member follows a topic, and the same for its category, for the pages' buttons.
-pub async fn following(app: &AppState, user_id: i64, what: Followed) -> AppResult<bool> {
-    let mut conn = app.db.conn().await?;
-    Ok(queries::follows(conn.exec(), user_id, what).await?)
+pub async fn following(exec: db::Exec<'_>, user_id: i64, what: Followed) -> AppResult<bool> {
+    Ok(queries::follows(exec, user_id, what).await?)
 }
 
 #[derive(Template, WebTemplate)]

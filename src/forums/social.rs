@@ -27,6 +27,7 @@ use crate::db::reads::NewTopic;
 use crate::db::users::SessionUser;
 use crate::db::{self, Db, Exec, forums::PostRef};
 use crate::error::{AppError, AppResult};
+use crate::forums::reads::ReadMarks;
 use crate::forums::{page_of, viewer};
 use crate::i18n::Tr;
 use crate::web::layout::Layout;
@@ -104,7 +105,12 @@ impl NewTopicsCache {
     }
 
     /// The topics with posts `user` has not read, newest first.
-    pub async fn get(&self, db: &Db, user: &SessionUser) -> AppResult<Arc<Vec<NewTopic>>> {
+    pub async fn get(
+        &self,
+        reader: &mut db::Reader<'_>,
+        marks: &ReadMarks,
+        user: &SessionUser,
+    ) -> AppResult<Arc<Vec<NewTopic>>> {
         // The generation is read before the query: a change committed meanwhile retires the
         // entry this stores.
         let generation = self
@@ -117,9 +123,16 @@ impl NewTopicsCache {
         {
             return Ok(topics);
         }
-        let mut conn = db.conn().await?;
-        let topics =
-            Arc::new(db::reads::new_topics(conn.exec(), viewer(user), user.id, NEW_TOPICS).await?);
+        let noted = marks.noted(user.id);
+        let topics = db::reads::new_topics(
+            reader.exec().await?,
+            viewer(user),
+            user.id,
+            NEW_TOPICS,
+            &noted,
+        )
+        .await?;
+        let topics = Arc::new(topics);
         if let (Some(inner), Some(generation)) = (&self.0, generation) {
             inner.entries.insert(user.id, (generation, topics.clone()));
         }
@@ -142,7 +155,8 @@ pub struct PostFacts {
 }
 
 /// Reactions, blocking and unread markers for the posts of one topic page, and the reader's
-/// place in the topic moved to the last of them (never back).
+/// place in the topic moved to the last of them (never back; noted now, written soon after, so
+/// the page does not wait for the write lock).
 pub async fn decorate(
     app: &AppState,
     conn: &mut db::Conn,
@@ -154,11 +168,14 @@ pub async fn decorate(
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let reactions = db::reactions::on_posts(conn.exec(), &ids).await?;
     let blocked = db::blocks::blocked_ids(conn.exec(), user.id).await?;
-    let last_read = db::reads::last_read(conn.exec(), user.id, topic_id).await?;
+    // Noted before the written marker is read: one written meanwhile is then seen there.
+    let noted = app.read_marks.noted_in(user.id, topic_id);
+    let written = db::reads::last_read(conn.exec(), user.id, topic_id).await?;
+    let last_read = written.max(noted);
     if let Some(&newest) = ids.iter().max()
         && last_read.is_none_or(|seen| seen < newest)
     {
-        db::reads::mark_read(conn.exec(), user.id, topic_id, newest, db::now()).await?;
+        app.read_marks.note(user.id, topic_id, newest, db::now());
         app.new_topics.changed();
     }
     let mut by_post: HashMap<i64, Vec<&db::reactions::ReactionRow>> = HashMap::new();
@@ -205,10 +222,12 @@ pub async fn decorate(
 /// How many new posts each topic has for the reader (topics with none are absent).
 pub async fn unread_counts(
     exec: Exec<'_>,
+    marks: &ReadMarks,
     user: &SessionUser,
     topic_ids: &[i64],
 ) -> AppResult<HashMap<i64, i64>> {
-    Ok(db::reads::unread_counts(exec, user.id, topic_ids)
+    let noted = marks.noted(user.id);
+    Ok(db::reads::unread_counts(exec, user.id, topic_ids, &noted)
         .await?
         .into_iter()
         .collect())

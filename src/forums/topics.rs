@@ -100,12 +100,11 @@ pub struct CategoryView {
 }
 
 async fn visible_category(
-    app: &AppState,
+    exec: db::Exec<'_>,
     user: &crate::db::users::SessionUser,
     id: i64,
 ) -> AppResult<Category> {
-    let mut conn = app.db.conn().await?;
-    db::forums::category(conn.exec(), viewer(user), id)
+    db::forums::category(exec, viewer(user), id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -118,8 +117,8 @@ pub async fn category(
     Query(query): Query<PageQuery>,
 ) -> AppResult<CategoryView> {
     let t = ctx.tr();
-    let category = visible_category(&app, &user, id).await?;
     let mut conn = app.db.conn().await?;
+    let category = visible_category(conn.exec(), &user, id).await?;
     let pages = pages_for(
         db::forums::count_topics(conn.exec(), id).await?,
         TOPICS_PER_PAGE,
@@ -133,7 +132,8 @@ pub async fn category(
     )
     .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let unread = social::unread_counts(conn.exec(), &user, &ids).await?;
+    let unread = social::unread_counts(conn.exec(), &app.read_marks, &user, &ids).await?;
+    let following = notify::following(conn.exec(), user.id, Followed::Category(id)).await?;
     let topics = rows
         .into_iter()
         .map(|r| TopicItem {
@@ -152,7 +152,7 @@ pub async fn category(
     Ok(CategoryView {
         layout: Layout::new(&app, &ctx, category.name.clone()),
         pager: Pager::new(t, &format!("/c/{id}"), page, pages),
-        following: notify::following(&app, user.id, Followed::Category(id)).await?,
+        following,
         category,
         topics,
     })
@@ -215,9 +215,10 @@ pub async fn new_topic_form(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<NewTopicView> {
-    let category = visible_category(&app, &user, id).await?;
+    let mut conn = app.db.conn().await?;
+    let category = visible_category(conn.exec(), &user, id).await?;
     let mut composer = Composer::empty(ctx.tr());
-    if let Some(draft) = drafts::load(&app, &user, Place::NewTopic(id)).await? {
+    if let Some(draft) = drafts::load(conn.exec(), &user, Place::NewTopic(id)).await? {
         composer.title = draft.title;
         composer.body = draft.body;
     }
@@ -247,7 +248,7 @@ pub async fn create_topic(
     CsrfForm(form): CsrfForm<DraftForm>,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let category = visible_category(&app, &user, id).await?;
+    let category = visible_category(app.db.conn().await?.exec(), &user, id).await?;
     let title = rules::title(&form.title);
     let body = rules::body(&form.body);
     let errors: Vec<String> = [title.as_ref().err(), body.as_ref().err()]
@@ -334,8 +335,10 @@ pub struct TopicView {
     following: bool,
 }
 
+/// A page of a topic, read through `conn`, the request's one connection.
 async fn topic_view(
     app: &AppState,
+    conn: &mut db::Conn,
     ctx: &RequestContext,
     user: &crate::db::users::SessionUser,
     id: i64,
@@ -343,7 +346,6 @@ async fn topic_view(
     composer: Composer,
 ) -> AppResult<TopicView> {
     let t = ctx.tr();
-    let mut conn = app.db.conn().await?;
     let topic = db::forums::topic(conn.exec(), viewer(user), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -362,7 +364,8 @@ async fn topic_view(
             deleted: p.deleted_at.is_some(),
         })
         .collect();
-    let social = social::decorate(app, &mut conn, t, user, id, &facts).await?;
+    let social = social::decorate(app, conn, t, user, id, &facts).await?;
+    let following = notify::following(conn.exec(), user.id, Followed::Topic(id)).await?;
     let posts = rows
         .into_iter()
         .zip(social)
@@ -384,7 +387,7 @@ async fn topic_view(
         posts,
         composer,
         is_staff: user.role.is_staff(),
-        following: notify::following(app, user.id, Followed::Topic(id)).await?,
+        following,
     })
 }
 
@@ -395,11 +398,12 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(query): Query<PageQuery>,
 ) -> AppResult<TopicView> {
+    let mut conn = app.db.conn().await?;
     let mut composer = Composer::for_reply(ctx.tr());
-    if let Some(draft) = drafts::load(&app, &user, Place::Reply(id)).await? {
+    if let Some(draft) = drafts::load(conn.exec(), &user, Place::Reply(id)).await? {
         composer.body = draft.body;
     }
-    topic_view(&app, &ctx, &user, id, query.page, composer).await
+    topic_view(&app, &mut conn, &ctx, &user, id, query.page, composer).await
 }
 
 pub async fn reply(
@@ -443,7 +447,8 @@ pub async fn reply(
             StatusCode::UNPROCESSABLE_ENTITY
         };
         // The composer sits under the last page, where a reply lands.
-        let view = topic_view(&app, &ctx, &user, id, Some(i64::MAX), composer).await?;
+        let mut conn = app.db.conn().await?;
+        let view = topic_view(&app, &mut conn, &ctx, &user, id, Some(i64::MAX), composer).await?;
         return Ok((status, view).into_response());
     }
     let Ok(body) = body else {

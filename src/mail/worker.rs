@@ -158,21 +158,23 @@ impl MailWorker {
             .collect()
             .await;
         let now = db::now();
-        let mut conn = self.db.conn().await?;
+        // One transaction for the batch's outcomes: one sync of the database file, not one each.
+        let mut tx = self.db.begin().await?;
         for (mail, outcome) in results {
             match outcome {
-                Outcome::Sent => outbox::mark_sent(conn.exec(), mail.id, now).await?,
+                Outcome::Sent => outbox::mark_sent(tx.exec(), mail.id, now).await?,
                 Outcome::Retry(error) => {
                     tracing::warn!(id = mail.id, attempts = mail.attempts + 1, error = %error, "mail not sent; will retry");
-                    outbox::mark_retry(conn.exec(), mail.id, now + backoff(mail.attempts), &error)
+                    outbox::mark_retry(tx.exec(), mail.id, now + backoff(mail.attempts), &error)
                         .await?;
                 }
                 Outcome::Refused(error) => {
                     tracing::error!(id = mail.id, error = %error, "mail refused permanently; kept in the outbox");
-                    outbox::mark_failed(conn.exec(), mail.id, now, &error).await?;
+                    outbox::mark_failed(tx.exec(), mail.id, now, &error).await?;
                 }
             }
         }
+        tx.commit().await?;
         Ok(count)
     }
 

@@ -71,7 +71,7 @@ async fn resolve_context(
     let data = SessionData(&session);
     let mut user = None;
     if let Some((id, version)) = data.user().await? {
-        let found = app.users.get(&app.db, id).await?;
+        let found = app.users.get(&mut app.db.reader(), id).await?;
         // A changed password, a deactivation or a suspension moved the version on: log out here.
         match found.filter(|u| u.auth_version == version && u.status == "active") {
             Some(u) => user = Some(u),
@@ -145,13 +145,14 @@ const SECURITY_HEADERS: [(header::HeaderName, header::HeaderValue); 5] = [
 ];
 
 /// The outermost check, for every request: an unsafe request from another site (or with no
-/// Origin or Referer) changes nothing, and every response gets [`SECURITY_HEADERS`].
+/// Origin or Referer) changes nothing, every response gets [`SECURITY_HEADERS`], and the
+/// request holds at most one pooled connection at a time ([`crate::db::one_at_a_time`]).
 pub async fn guard(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = if crate::auth::csrf::is_cross_site_write(&request, &app.config.base_url) {
         tracing::info!(path = %request.uri().path(), "cross-site or origin-less unsafe request refused");
         AppError::StaleForm.into_response()
     } else {
-        next.run(request).await
+        crate::db::one_at_a_time(next.run(request)).await
     };
     let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {

@@ -13,6 +13,7 @@ mod announcements;
 mod browser;
 mod categories;
 mod crash;
+mod crowds;
 mod drafts;
 mod forums;
 mod forums_social;

@@ -135,7 +135,7 @@ impl TestApp {
     pub async fn scalar(&self, sql: &str) -> i64 {
         use sqlx::Row;
         let value = match self.db() {
-            Db::Sqlite(pool) => match sqlx::query(sql).fetch_one(pool).await {
+            Db::Sqlite { writer: pool, .. } => match sqlx::query(sql).fetch_one(pool).await {
                 Ok(row) => row.try_get::<i64, _>(0),
                 Err(e) => Err(e),
             },
@@ -154,7 +154,7 @@ impl TestApp {
     /// Runs a statement directly (e.g. to make something expire); returns the rows affected.
     pub async fn execute(&self, sql: &str) -> u64 {
         let done = match self.db() {
-            Db::Sqlite(pool) => sqlx::query(sql)
+            Db::Sqlite { writer: pool, .. } => sqlx::query(sql)
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected()),
