@@ -131,7 +131,7 @@ both_databases!(
     configure = real_limits
 );
 
-async fn previews_and_draft_saves_are_limited(app: TestApp) {
+async fn previews_drafts_and_edits_are_limited(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
     let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
     let life = category_id(&app, "暮らし").await;
@@ -184,10 +184,35 @@ async fn previews_and_draft_saves_are_limited(app: TestApp) {
         count(&app, "SELECT COUNT(*) FROM drafts WHERE title = '二十一'").await,
         0
     );
+
+    // Edits: ten in a row, then a pause that leaves the post as the tenth made it.
+    let topic = start_topic(&hana, life, "直したい話題", "最初の本文").await;
+    let post = count(&app, "SELECT MAX(id) FROM posts").await;
+    let edit = format!("/p/{post}/edit");
+    hana.get(&edit).await;
+    for n in 1..=10 {
+        let body = format!("直した本文{n}");
+        let done = hana
+            .post_form(&edit, &[("body", &body), ("action", "save")])
+            .await;
+        assert_eq!(done.status, 303, "{}", done.text());
+    }
+    let refused = hana
+        .post_form(&edit, &[("body", "直した本文11"), ("action", "save")])
+        .await;
+    assert_paused(&refused, "投稿の編集");
+    assert_eq!(
+        refused.select("form.kept textarea[name=body]").join(""),
+        "直した本文11"
+    );
+    let edited =
+        format!("SELECT COUNT(*) FROM posts WHERE id = {post} AND body_markdown = '直した本文10'");
+    assert_eq!(count(&app, &edited).await, 1);
+    assert!(hana.get(&topic).await.text().contains("直した本文10"));
     app.shutdown().await;
 }
 both_databases!(
-    previews_and_draft_saves_are_limited,
+    previews_drafts_and_edits_are_limited,
     configure = real_limits
 );
 
