@@ -240,3 +240,28 @@ impl Config {
         self.data_dir.join("mail")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_write_limit_scale_is_bounded_and_named_when_wrong() {
+        for (scale, accepted) in [(0, false), (1, true), (1000, true), (1001, false)] {
+            let raw = RawConfig {
+                write_limit_scale: scale,
+                ..RawConfig::default()
+            };
+            match Config::resolve(raw) {
+                Ok(config) => {
+                    assert!(accepted, "{scale}");
+                    assert_eq!(config.write_limit_scale, scale);
+                }
+                Err(err) => {
+                    assert!(!accepted, "{scale}: {err}");
+                    assert!(err.to_string().contains("HIDAMARI_WRITE_LIMIT_SCALE"));
+                }
+            }
+        }
+    }
+}
