@@ -26,6 +26,7 @@ struct RawConfig {
     invitation_days: u32,
     notify_delay_seconds: u32,
     trust_forwarded_for: bool,
+    write_limit_scale: u32,
 }
 
 impl Default for RawConfig {
@@ -42,6 +43,7 @@ impl Default for RawConfig {
             invitation_days: 7,
             notify_delay_seconds: 300,
             trust_forwarded_for: false,
+            write_limit_scale: 1,
         }
     }
 }
@@ -64,6 +66,9 @@ pub struct Config {
     /// Behind a reverse proxy every request comes from the proxy's address; with this set, the
     /// client is the address the proxy appended to `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// Every write limit (see `auth::write_limit`) multiplied by this: more room for a busy
+    /// site or an import, without a setting for each kind of write.
+    pub write_limit_scale: u32,
 }
 
 /// Secrets (the SMTP URL may carry a password, the database URL too) never reach logs.
@@ -81,6 +86,7 @@ impl fmt::Debug for Config {
             .field("invitation_days", &self.invitation_days)
             .field("notify_delay_seconds", &self.notify_delay_seconds)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("write_limit_scale", &self.write_limit_scale)
             .finish()
     }
 }
@@ -184,6 +190,12 @@ impl Config {
                 "must be between 1 and 90",
             ));
         }
+        if raw.write_limit_scale == 0 || raw.write_limit_scale > 1000 {
+            return Err(invalid(
+                "HIDAMARI_WRITE_LIMIT_SCALE",
+                "must be between 1 and 1000",
+            ));
+        }
         Ok(Config {
             listen: raw.listen,
             data_dir: raw.data_dir,
@@ -196,6 +208,7 @@ impl Config {
             invitation_days: raw.invitation_days,
             notify_delay_seconds: raw.notify_delay_seconds,
             trust_forwarded_for: raw.trust_forwarded_for,
+            write_limit_scale: raw.write_limit_scale,
         })
     }
 
@@ -225,5 +238,30 @@ impl Config {
 
     pub fn mail_dir(&self) -> PathBuf {
         self.data_dir.join("mail")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_write_limit_scale_is_bounded_and_named_when_wrong() {
+        for (scale, accepted) in [(0, false), (1, true), (1000, true), (1001, false)] {
+            let raw = RawConfig {
+                write_limit_scale: scale,
+                ..RawConfig::default()
+            };
+            match Config::resolve(raw) {
+                Ok(config) => {
+                    assert!(accepted, "{scale}");
+                    assert_eq!(config.write_limit_scale, scale);
+                }
+                Err(err) => {
+                    assert!(!accepted, "{scale}: {err}");
+                    assert!(err.to_string().contains("HIDAMARI_WRITE_LIMIT_SCALE"));
+                }
+            }
+        }
     }
 }

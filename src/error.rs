@@ -5,6 +5,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::auth::write_limit::WriteKind;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// No such page, or one the reader may not know exists (the same answer for both).
@@ -25,6 +27,16 @@ pub enum AppError {
     /// A rate limit was reached.
     #[error("too many requests")]
     TooManyRequests,
+    /// A member wrote more of one kind than the write limits allow for now; they may write it
+    /// again after `wait`.
+    #[error("write limit reached: {kind:?}")]
+    TooManyWrites {
+        kind: WriteKind,
+        wait: std::time::Duration,
+    },
+    /// A form field or query parameter (its name given) holds a control character.
+    #[error("control character in {0:?}")]
+    ControlCharacter(String),
     /// Password hashing is saturated; the reader may try again in a moment.
     #[error("busy")]
     Busy,
@@ -35,37 +47,48 @@ pub enum AppError {
 }
 
 /// The kind of error page to render; put in the response's extensions by [`AppError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorPage {
     NotFound,
     Forbidden,
     StaleForm,
     BadRequest,
     TooManyRequests,
+    /// Writing `kind` again is possible after `wait`; the page offers back what was written.
+    TooManyWrites {
+        kind: WriteKind,
+        wait: std::time::Duration,
+    },
+    /// The form field (its name) that held a control character.
+    ControlCharacter(String),
     Busy,
     Internal,
 }
 
 impl ErrorPage {
-    pub fn status(self) -> StatusCode {
+    pub fn status(&self) -> StatusCode {
         match self {
             ErrorPage::NotFound => StatusCode::NOT_FOUND,
             ErrorPage::Forbidden | ErrorPage::StaleForm => StatusCode::FORBIDDEN,
-            ErrorPage::BadRequest => StatusCode::BAD_REQUEST,
-            ErrorPage::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorPage::BadRequest | ErrorPage::ControlCharacter(_) => StatusCode::BAD_REQUEST,
+            ErrorPage::TooManyRequests | ErrorPage::TooManyWrites { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ErrorPage::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ErrorPage::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// The locale key prefix for the page's title and text.
-    pub fn key(self) -> &'static str {
+    pub fn key(&self) -> &'static str {
         match self {
             ErrorPage::NotFound => "error.not_found",
             ErrorPage::Forbidden => "error.forbidden",
             ErrorPage::StaleForm => "error.stale_form",
             ErrorPage::BadRequest => "error.bad_request",
             ErrorPage::TooManyRequests => "error.too_many",
+            ErrorPage::TooManyWrites { .. } => "write_limit",
+            ErrorPage::ControlCharacter(_) => "input.control",
             ErrorPage::Busy => "error.busy",
             ErrorPage::Internal => "error.internal",
         }
@@ -84,6 +107,8 @@ impl IntoResponse for AppError {
                 ErrorPage::BadRequest
             }
             AppError::TooManyRequests => ErrorPage::TooManyRequests,
+            AppError::TooManyWrites { kind, wait } => ErrorPage::TooManyWrites { kind, wait },
+            AppError::ControlCharacter(field) => ErrorPage::ControlCharacter(field),
             AppError::Busy => ErrorPage::Busy,
             AppError::Database(err) => {
                 tracing::error!(error = %err, "database error");

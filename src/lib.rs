@@ -36,6 +36,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimits;
 use crate::auth::user_cache::UserCache;
+use crate::auth::write_limit::WriteLimits;
 use crate::config::Config;
 use crate::db::Db;
 use crate::mail::MailSignal;
@@ -52,6 +53,8 @@ pub struct App {
     pub probe: db::Probe,
     pub passwords: Passwords,
     pub limits: RateLimits,
+    /// How much each member may write in a short time.
+    pub writes: WriteLimits,
     pub mail: MailSignal,
     pub users: UserCache,
     /// What is new for each member since their last visit (see `forums::social`).
@@ -150,6 +153,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
     let app = Arc::new(App {
         passwords: Passwords::new(slots).map_err(|e| StartError::Other(e.to_string()))?,
         limits: RateLimits::default(),
+        writes: WriteLimits::new(config.write_limit_scale),
         users: UserCache::for_db(&db),
         new_topics: forums::social::NewTopicsCache::for_db(&db),
         read_marks: forums::reads::ReadMarks::default(),
@@ -198,7 +202,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
     })
 }
 
-/// Expired sessions and idle rate-limit keys are cleared now and then.
+/// Expired sessions and idle rate-limit and write-limit keys are cleared now and then.
 async fn housekeeping(app: AppState, store: AnySessionStore, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
@@ -209,6 +213,7 @@ async fn housekeeping(app: AppState, store: AnySessionStore, mut shutdown: watch
             tracing::warn!(error = %e, "deleting expired sessions");
         }
         app.limits.forget_idle();
+        app.writes.forget_idle();
     }
 }
 

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -20,7 +20,9 @@ use crate::db::{self, Db};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Locale, Tr};
 use crate::mail::{self, Mail};
+use crate::web::input::{self, Query};
 use crate::web::layout::{Layout, Pager, local_time, pages_for};
+use crate::web::limits;
 
 /// More than this in one go is more likely a mistake than a plan.
 pub const MAX_BATCH: usize = 200;
@@ -389,6 +391,10 @@ fn parse_csv(
 ) -> Result<Vec<(String, InviteAs)>, Vec<String>> {
     let Ok(text) = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) else {
         return Err(vec![t.s("invitations.csv_encoding").into_owned()]);
+    };
+    // An upload is text sent like any form's, and held to the same rule.
+    let Ok(text) = input::clean_text("file", text) else {
+        return Err(vec![limits::control_character_message(t, "file")]);
     };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::session::RequestContext;
 use crate::error::AppError;
+use crate::web::input::{self, Submitted};
 
 /// Forms are small; a CSV of invitations is the largest thing posted.
 pub const MAX_FORM_BYTES: usize = 1024 * 1024;
@@ -64,18 +65,12 @@ pub fn is_cross_site_write(request: &Request, base_url: &url::Url) -> bool {
     !safe && !same_origin(request.headers(), base_url)
 }
 
-#[derive(Deserialize)]
-struct TokenField {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// A form with nothing but its CSRF token (logout, resend, revoke).
 #[derive(Deserialize)]
 pub struct NoFields {}
 
-/// A urlencoded form whose CSRF token matched the session's. The token field is `csrf`; `T` need
-/// not declare it.
+/// A urlencoded form whose CSRF token matched the session's, its text checked by
+/// [`input::clean_pairs`]. The token field is `csrf`; `T` need not declare it.
 pub struct CsrfForm<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
@@ -98,18 +93,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         let bytes = to_bytes(body, MAX_FORM_BYTES)
             .await
             .map_err(|_| AppError::BadRequest("form too large"))?;
-        let token: TokenField = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| AppError::BadRequest("unreadable form"))?;
-        if !tokens_match(&ctx.csrf, &token.csrf) {
+        // The token first: a forged form is refused as forged, whatever else it holds.
+        let token = url::form_urlencoded::parse(&bytes)
+            .find(|(name, _)| name == "csrf")
+            .map(|(_, token)| token);
+        if !token.is_some_and(|token| tokens_match(&ctx.csrf, &token)) {
             return Err(AppError::StaleForm);
         }
-        if url::form_urlencoded::parse(&bytes)
-            .any(|(k, v)| k.contains('\u{FFFD}') || v.contains('\u{FFFD}'))
-        {
-            return Err(AppError::BadRequest("form is not valid UTF-8"));
+        let pairs = input::clean_pairs(&bytes)?;
+        // Kept for a page that refuses the write for a while, to offer it back.
+        if let Some(submitted) = parts.extensions.get::<Submitted>() {
+            submitted.keep(&pairs);
         }
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| AppError::BadRequest("unexpected form fields"))?;
+        let form = input::deserialize(&pairs)?;
         Ok(CsrfForm(form))
     }
 }

@@ -1,5 +1,5 @@
 //! Authentication and authorization: password hashing, sessions, the current member and role
-//! extractors, CSRF and Origin checks, rate limits and one-time tokens.
+//! extractors, CSRF and Origin checks, rate limits for logins and for writing and one-time tokens.
 
 pub mod csrf;
 pub mod password;
@@ -8,5 +8,6 @@ pub mod role;
 pub mod session;
 pub mod token;
 pub mod user_cache;
+pub mod write_limit;
 
 pub use session::{CurrentUser, Require};

@@ -1,19 +1,23 @@
 //! Drafts kept on the server while a topic or reply is written: saved on every preview and, by
 //! the page's small script, a few seconds after typing stops; restored when the member comes
 //! back; removed when the post is made. A locked phone or a lost connection loses nothing.
+//! A draft holds at most what a post may: longer text is refused, never stored.
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
+use crate::auth::session::RequestContext;
+use crate::auth::write_limit::WriteKind;
 use crate::db::drafts::Draft;
 use crate::db::users::SessionUser;
 use crate::db::{self, forums::Viewer};
 use crate::error::{AppError, AppResult};
-use crate::forums::rules::{MAX_BODY, MAX_TITLE};
+use crate::forums::rules::{self, DraftProblem};
 use crate::forums::viewer;
 
 /// Where a draft belongs.
@@ -61,17 +65,31 @@ pub async fn load(
     Ok(db::drafts::load(exec, user.id, &place.key()).await?)
 }
 
+/// What became of a draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    Kept,
+    /// Longer than a post may be: nothing was stored (an earlier draft stays as it was).
+    TooLong(DraftProblem),
+}
+
+/// Saves what is written at `place`, unless a post could not hold it: every way a draft is
+/// saved (a preview, the composer refusing a post, the composer's script) comes here, so a draft
+/// never holds more than a post's limits, which are [`rules::too_long`]'s.
 pub async fn save(
     app: &AppState,
     user: &SessionUser,
     place: Place,
     title: &str,
     body: &str,
-) -> AppResult<()> {
+) -> AppResult<Saved> {
+    if let Some(problem) = rules::too_long(title, body) {
+        return Ok(Saved::TooLong(problem));
+    }
     let mut tx = app.db.begin().await?;
     db::drafts::save(tx.exec(), user.id, &place.key(), title, body, db::now()).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(Saved::Kept)
 }
 
 #[derive(Deserialize)]
@@ -84,21 +102,30 @@ pub struct DraftForm {
     body: String,
 }
 
-/// `POST /drafts`, from the composer's script: 204 when saved.
+/// `POST /drafts`, from the composer's script: 204 when saved; 422 with the reason, in the
+/// reader's language, when too long to keep.
 pub async fn autosave(
     State(app): State<AppState>,
+    ctx: RequestContext,
     CurrentUser(user): CurrentUser,
     CsrfForm(form): CsrfForm<DraftForm>,
-) -> AppResult<StatusCode> {
+) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Draft)?;
     let place = Place::parse(&form.place).ok_or(AppError::BadRequest("unknown draft place"))?;
-    if form.title.chars().count() > MAX_TITLE * 2 || form.body.chars().count() > MAX_BODY * 2 {
-        return Err(AppError::BadRequest("draft too long"));
-    }
     if !place.visible(&app, viewer(&user)).await? {
         return Err(AppError::NotFound);
     }
-    save(&app, &user, place, &form.title, &form.body).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(
+        match save(&app, &user, place, &form.title, &form.body).await? {
+            Saved::Kept => StatusCode::NO_CONTENT.into_response(),
+            // HTML, so the error pages leave it as it is: a sentence from the locale, no user text.
+            Saved::TooLong(problem) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Html(ctx.tr().s(problem.key()).into_owned()),
+            )
+                .into_response(),
+        },
+    )
 }
 
 #[cfg(test)]

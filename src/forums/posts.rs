@@ -11,11 +11,12 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{RequestContext, SessionData};
+use crate::auth::write_limit::WriteKind;
 use crate::db::users::SessionUser;
 use crate::db::{self, forums::PostRef};
 use crate::error::{AppError, AppResult};
 use crate::forums::rules::{self, MAX_BODY};
-use crate::forums::{page_of, viewer};
+use crate::forums::{page_of, topics, viewer};
 use crate::markdown;
 use crate::web::layout::Layout;
 use crate::web::layout::local_time;
@@ -104,6 +105,8 @@ pub async fn edit(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<EditForm>,
 ) -> AppResult<Response> {
+    app.writes
+        .check(&user, WriteKind::Edit.or_preview(&form.action))?;
     let t = ctx.tr();
     let post = own_post(&app, &user, id).await?;
     let body = rules::body(&form.body);
@@ -122,8 +125,7 @@ pub async fn edit(
         let view = EditView {
             layout: Layout::titled(&app, &ctx, "forums.edit_title"),
             post_id: id,
-            preview: (form.action == "preview" && !form.body.trim().is_empty())
-                .then(|| markdown::render(&form.body)),
+            preview: topics::preview(&form.action, &body),
             body: form.body,
             errors,
             limits: t.f("forums.body_limit", &[("body", &MAX_BODY.to_string())]),

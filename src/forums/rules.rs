@@ -45,6 +45,20 @@ pub fn body(raw: &str) -> Result<String, DraftProblem> {
     Ok(body)
 }
 
+/// Whether a title or a body is longer than a post may be, as [`title`] and [`body`] measure it:
+/// the one limit for drafts too, whatever saves them.
+pub fn too_long(raw_title: &str, raw_body: &str) -> Option<DraftProblem> {
+    [title(raw_title).err(), body(raw_body).err()]
+        .into_iter()
+        .flatten()
+        .find(|problem| {
+            matches!(
+                problem,
+                DraftProblem::TitleTooLong | DraftProblem::BodyTooLong
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +74,15 @@ mod tests {
         assert_eq!(body("一行目\r\n二行目\n\n"), Ok("一行目\n二行目".into()));
         assert_eq!(body("   \n"), Err(DraftProblem::BodyMissing));
         assert_eq!(body(&"あ".repeat(20_001)), Err(DraftProblem::BodyTooLong));
+        assert_eq!(too_long("", ""), None);
+        assert_eq!(too_long("", &"あ".repeat(20_000)), None);
+        assert_eq!(
+            too_long(&"題".repeat(121), "本文"),
+            Some(DraftProblem::TitleTooLong)
+        );
+        assert_eq!(
+            too_long("題", &"a".repeat(1_000_000)),
+            Some(DraftProblem::BodyTooLong)
+        );
     }
 }

@@ -23,6 +23,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{RequestContext, SessionData};
+use crate::auth::write_limit::WriteKind;
 use crate::db::reads::NewTopic;
 use crate::db::users::SessionUser;
 use crate::db::{self, Db, Exec, forums::PostRef};
@@ -263,6 +264,7 @@ pub async fn react(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<ReactForm>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Reaction)?;
     let post = visible_post(&app, &user, id).await?;
     if post.deleted_at.is_some() {
         return Err(AppError::NotFound);

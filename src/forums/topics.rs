@@ -2,7 +2,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::RequestContext;
+use crate::auth::write_limit::WriteKind;
 use crate::db::notifications::Followed;
 use crate::db::{self, forums::Category};
 use crate::error::{AppError, AppResult};
@@ -22,6 +23,7 @@ use crate::forums::social::{self, PostFacts, PostSocial};
 use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, page_of, viewer};
 use crate::i18n::Tr;
 use crate::markdown;
+use crate::web::input::Query;
 use crate::web::layout::local_time;
 use crate::web::layout::pages_for;
 use crate::web::layout::{Layout, Pager};
@@ -201,6 +203,14 @@ fn limits_hint(t: Tr) -> String {
     )
 }
 
+/// The rendered body when the composer asked for a preview of a body that could be posted.
+pub fn preview(action: &str, body: &Result<String, rules::DraftProblem>) -> Option<String> {
+    match body {
+        Ok(body) if action == "preview" => Some(markdown::render(body)),
+        _ => None,
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "forums/new_topic.html")]
 pub struct NewTopicView {
@@ -247,6 +257,8 @@ pub async fn create_topic(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<DraftForm>,
 ) -> AppResult<Response> {
+    app.writes
+        .check(&user, WriteKind::Topic.or_preview(&form.action))?;
     let t = ctx.tr();
     let category = visible_category(app.db.conn().await?.exec(), &user, id).await?;
     let title = rules::title(&form.title);
@@ -257,10 +269,10 @@ pub async fn create_topic(
         .map(|p| t.s(p.key()).into_owned())
         .collect();
     if form.action == "preview" || !errors.is_empty() {
+        // Text too long to post is not kept as a draft either; the errors say so.
         drafts::save(&app, &user, Place::NewTopic(id), &form.title, &form.body).await?;
         let composer = Composer {
-            preview: (form.action == "preview" && !form.body.trim().is_empty())
-                .then(|| markdown::render(&form.body)),
+            preview: preview(&form.action, &body),
             title: form.title,
             body: form.body,
             errors: if errors.is_empty() {
@@ -413,6 +425,8 @@ pub async fn reply(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<DraftForm>,
 ) -> AppResult<Response> {
+    app.writes
+        .check(&user, WriteKind::Reply.or_preview(&form.action))?;
     let t = ctx.tr();
     let topic = {
         let mut conn = app.db.conn().await?;
@@ -434,8 +448,7 @@ pub async fn reply(
             errors.push(t.s("forums.closed").into_owned());
         }
         let composer = Composer {
-            preview: (form.action == "preview" && !form.body.trim().is_empty())
-                .then(|| markdown::render(&form.body)),
+            preview: preview(&form.action, &body),
             title: String::new(),
             body: form.body,
             errors,

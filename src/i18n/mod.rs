@@ -81,8 +81,12 @@ pub struct Tr(pub Locale);
 
 impl Tr {
     pub fn s(&self, key: &str) -> Cow<'static, str> {
+        self.get(key).unwrap_or_else(|| Cow::Owned(key.to_owned()))
+    }
+
+    /// The string for `key`, if there is one (for keys made from names, such as a form field's).
+    pub fn get(&self, key: &str) -> Option<Cow<'static, str>> {
         crate::_rust_i18n_try_translate(self.0.as_str(), key)
-            .unwrap_or_else(|| Cow::Owned(key.to_owned()))
     }
 
     /// A string with `%{name}` placeholders filled in.

@@ -2,7 +2,9 @@
 //! headers and the static files built into the binary.
 
 pub mod assets;
+pub mod input;
 pub mod layout;
+pub mod limits;
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -14,6 +16,7 @@ use crate::AppState;
 use crate::auth::session::{RequestContext, SessionData, TextSize};
 use crate::error::{AppError, ErrorPage};
 use crate::i18n::Locale;
+use input::Submitted;
 use layout::{ErrorView, Layout};
 
 /// Resolves who is asking, in which language and text size, and the CSRF token, once per request;
@@ -34,8 +37,14 @@ pub async fn page_context(
         Err(err) => return err.into_response(),
     };
     request.extensions_mut().insert(ctx.clone());
+    let submitted = Submitted::default();
+    request.extensions_mut().insert(submitted.clone());
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     match error_page_for(&response) {
+        Some(ErrorPage::TooManyWrites { kind, wait }) => {
+            limits::write_limited(&app, &ctx, &uri, &submitted, kind, wait)
+        }
         Some(page) => render_error(&app, &ctx, page),
         None => response,
     }
@@ -45,7 +54,7 @@ pub async fn page_context(
 /// rejections (a path segment of the wrong type, an unreadable body), the page for its status.
 fn error_page_for(response: &Response) -> Option<ErrorPage> {
     if let Some(page) = response.extensions().get::<ErrorPage>() {
-        return Some(*page);
+        return Some(page.clone());
     }
     let is_html = response
         .headers()
@@ -106,9 +115,13 @@ async fn resolve_context(
 
 fn render_error(app: &AppState, ctx: &RequestContext, page: ErrorPage) -> Response {
     let t = ctx.tr();
+    let message = match &page {
+        ErrorPage::ControlCharacter(field) => limits::control_character_message(t, field),
+        _ => t.s(&format!("{}.text", page.key())).into_owned(),
+    };
     let view = ErrorView {
         layout: Layout::new(app, ctx, t.s(&format!("{}.title", page.key())).into_owned()),
-        message: t.s(&format!("{}.text", page.key())).into_owned(),
+        message,
     };
     (page.status(), view).into_response()
 }

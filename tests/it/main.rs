@@ -18,6 +18,7 @@ mod drafts;
 mod forums;
 mod forums_social;
 mod invitations;
+mod limits;
 mod mail_outage;
 mod notifications;
 mod search;

@@ -13,7 +13,7 @@ pub mod normalize;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -24,6 +24,7 @@ use crate::db::{self, search::Outcome, search::PageOf, search::TopicHit};
 use crate::error::AppResult;
 use crate::forums::viewer;
 use crate::markdown;
+use crate::web::input::Query;
 use crate::web::layout::local_time;
 use crate::web::layout::pages_for;
 use crate::web::layout::{Layout, Pager};

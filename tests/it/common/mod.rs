@@ -76,6 +76,8 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
         .expect("binding 127.0.0.1:0");
     let addr = listener.local_addr().expect("the listener's address");
     config.base_url = url::Url::parse(&format!("http://{addr}")).expect("the base URL");
+    // Stories write quickly to set the scene; the stories about the limits set them back.
+    config.write_limit_scale = 1000;
     configure(&mut config);
     let running = hidamari::start(config, listener)
         .await
@@ -182,7 +184,16 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let app = spawn_app(backend).await;
+    run_story_with(backend, |_| {}, story).await;
+}
+
+/// As [`run_story`], on an application whose configuration `configure` changed first.
+pub async fn run_story_with<F, Fut>(backend: Backend, configure: impl FnOnce(&mut Config), story: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let app = spawn_app_with(backend, configure).await;
     if tokio::time::timeout(STORY_LIMIT, story(app)).await.is_err() {
         panic!("the story did not finish within {STORY_LIMIT:?} on {backend:?}");
     }
@@ -201,11 +212,35 @@ fn init_logging() {
 
 /// `both_databases!(name, story)` makes the tests `name::sqlite` and `name::postgres`, each
 /// running `story(spawn_app(…).await)` (`story` is an `async fn(TestApp)` in the same module).
-/// `both_databases!(story)` names the tests after the story. Run one database only with
+/// `both_databases!(story)` names the tests after the story; `both_databases!(story, configure =
+/// f)` first passes the configuration to `f(&mut Config)`. Run one database only with
 /// `cargo test --test it sqlite` (or `postgres`).
 macro_rules! both_databases {
     ($story:ident) => {
         both_databases!($story, $story);
+    };
+    ($story:ident, configure = $configure:ident) => {
+        mod $story {
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::common::run_story_with(
+                    $crate::common::Backend::Sqlite,
+                    super::$configure,
+                    super::$story,
+                )
+                .await;
+            }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::common::run_story_with(
+                    $crate::common::Backend::Postgres,
+                    super::$configure,
+                    super::$story,
+                )
+                .await;
+            }
+        }
     };
     ($name:ident, $story:ident) => {
         mod $name {

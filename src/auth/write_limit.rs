@@ -1,0 +1,193 @@
+//! How much each member may write in a short time, one limit per kind of write: governor's keyed
+//! GCRA limiters keyed on the member's id, in each instance's memory like the login limits
+//! ([`super::rate_limit`]). The limits sit far above what a person writes, even in a lively topic;
+//! they stop a member, or a script holding a member's session, from writing hundreds of posts a
+//! minute. Staff get more room, never unlimited.
+//!
+//! Every write path calls [`WriteLimits::check`] once with its kind, after its form is read; a
+//! refusal becomes the "please wait" page (`web::limits`), which says what was limited, when
+//! writing works again, and offers back what was written.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::db::users::SessionUser;
+use crate::error::AppError;
+
+/// The kinds of write, each with its own limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    Topic,
+    Reply,
+    Edit,
+    Reaction,
+    Preview,
+    Draft,
+}
+
+/// Staff (moderators and coordinators) may write this many times as much as a member.
+const STAFF_FACTOR: u32 = 3;
+
+impl WriteKind {
+    pub const ALL: [WriteKind; 6] = [
+        WriteKind::Topic,
+        WriteKind::Reply,
+        WriteKind::Edit,
+        WriteKind::Reaction,
+        WriteKind::Preview,
+        WriteKind::Draft,
+    ];
+
+    /// A composer's form posts with `action=preview` to look before posting: that is a preview,
+    /// whatever the form would post otherwise.
+    pub fn or_preview(self, action: &str) -> WriteKind {
+        if action == "preview" {
+            WriteKind::Preview
+        } else {
+            self
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteKind::Topic => "topic",
+            WriteKind::Reply => "reply",
+            WriteKind::Edit => "edit",
+            WriteKind::Reaction => "reaction",
+            WriteKind::Preview => "preview",
+            WriteKind::Draft => "draft",
+        }
+    }
+
+    /// A member's limit: `burst` writes at once, then `per_hour` more spread over each hour.
+    /// So at most about `burst + per_hour / 60` in a minute and `burst + per_hour` in an hour.
+    fn limit(self) -> (u32, u32) {
+        match self {
+            // Starting topics is rarer than anything else.
+            WriteKind::Topic => (5, 12),
+            // Nine replies in a minute, about seventy in an hour.
+            WriteKind::Reply => (8, 60),
+            // Correcting one post again and again.
+            WriteKind::Edit => (10, 120),
+            // Thanking every post of a long topic in a row.
+            WriteKind::Reaction => (30, 600),
+            WriteKind::Preview => (20, 180),
+            // The composer's script saves a few seconds after typing stops.
+            WriteKind::Draft => (30, 720),
+        }
+    }
+
+    fn quota(self, factor: u32) -> Quota {
+        let (burst, per_hour) = self.limit();
+        let nonzero = |n: u32| NonZeroU32::new(n.saturating_mul(factor)).unwrap_or(NonZeroU32::MIN);
+        Quota::per_hour(nonzero(per_hour)).allow_burst(nonzero(burst))
+    }
+}
+
+/// One kind's limiters: members and staff counted apart, with their own quotas.
+struct KindLimiters {
+    member: DefaultKeyedRateLimiter<i64>,
+    staff: DefaultKeyedRateLimiter<i64>,
+}
+
+#[derive(Clone)]
+pub struct WriteLimits(Arc<[KindLimiters; 6]>);
+
+impl WriteLimits {
+    /// The limits above, each multiplied by `scale` (the `write_limit_scale` setting).
+    pub fn new(scale: u32) -> WriteLimits {
+        WriteLimits(Arc::new(WriteKind::ALL.map(|kind| KindLimiters {
+            member: DefaultKeyedRateLimiter::keyed(kind.quota(scale)),
+            staff: DefaultKeyedRateLimiter::keyed(kind.quota(scale.saturating_mul(STAFF_FACTOR))),
+        })))
+    }
+
+    /// One write of `kind` by `user`; refused with how long to wait when over the limit.
+    pub fn check(&self, user: &SessionUser, kind: WriteKind) -> Result<(), AppError> {
+        let limiters = &self.0[kind as usize];
+        let limiter = if user.role.is_staff() {
+            &limiters.staff
+        } else {
+            &limiters.member
+        };
+        limiter.check_key(&user.id).map_err(|not_until| {
+            tracing::info!(user = user.id, kind = kind.as_str(), "write limit reached");
+            AppError::TooManyWrites {
+                kind,
+                wait: not_until.wait_time_from(limiter.clock().now()),
+            }
+        })
+    }
+
+    /// Drops members whose limits have recovered fully, so memory stays bounded.
+    pub fn forget_idle(&self) {
+        for limiters in self.0.iter() {
+            limiters.member.retain_recent();
+            limiters.staff.retain_recent();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::auth::role::{Relation, Role};
+
+    fn someone(id: i64, role: Role) -> SessionUser {
+        SessionUser {
+            id,
+            display_name: format!("member {id}"),
+            role,
+            relation: Relation::Patient,
+            status: "active".into(),
+            locale: "ja".into(),
+            text_size: "normal".into(),
+            auth_version: 1,
+        }
+    }
+
+    fn allowed_in_a_row(limits: &WriteLimits, user: &SessionUser, kind: WriteKind) -> usize {
+        (0..1000)
+            .take_while(|_| limits.check(user, kind).is_ok())
+            .count()
+    }
+
+    #[test]
+    fn kinds_index_their_own_limiters() {
+        for (index, kind) in WriteKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, index);
+        }
+    }
+
+    #[test]
+    fn a_burst_of_replies_is_cut_off_above_what_a_person_writes() {
+        let limits = WriteLimits::new(1);
+        let member = someone(1, Role::Member);
+        assert_eq!(allowed_in_a_row(&limits, &member, WriteKind::Reply), 8);
+        match limits.check(&member, WriteKind::Reply) {
+            Err(AppError::TooManyWrites { kind, wait }) => {
+                assert_eq!(kind, WriteKind::Reply);
+                assert!(
+                    wait > Duration::from_secs(50) && wait <= Duration::from_secs(60),
+                    "{wait:?}"
+                );
+            }
+            other => panic!("expected a refusal: {other:?}"),
+        }
+        // Other kinds and other members are counted apart.
+        assert!(limits.check(&member, WriteKind::Reaction).is_ok());
+        assert!(
+            limits
+                .check(&someone(2, Role::Member), WriteKind::Reply)
+                .is_ok()
+        );
+        // Staff get more room, but a limit all the same.
+        let moderator = someone(3, Role::Moderator);
+        assert_eq!(allowed_in_a_row(&limits, &moderator, WriteKind::Reply), 24);
+    }
+}
