@@ -246,6 +246,16 @@ async fn staff_and_experts_wear_a_badge_and_staff_cannot_be_blocked(app: TestApp
     assert_eq!(badge(mod_post), "モデレーター");
     assert_eq!(badge(expert_post), "専門家");
     assert_eq!(badge(hana_post), "");
+    // Read with the name: each post is named by its author and the badge.
+    let named_by = |id: i64| page.attr(&format!("#post-{id} article"), "aria-labelledby");
+    assert_eq!(
+        named_by(mod_post),
+        Some(format!("post-{mod_post}-author post-{mod_post}-badge"))
+    );
+    assert_eq!(
+        named_by(hana_post),
+        Some(format!("post-{hana_post}-author"))
+    );
     let block_link = |id: i64| page.select(&format!("#post-{id} a.block-link")).len();
     assert_eq!(block_link(coord_post), 0, "no block offered for staff");
     assert_eq!(block_link(mod_post), 0);
