@@ -92,6 +92,10 @@ pub async fn open_database(config: &Config) -> Result<Db, StartError> {
     if indexed > 0 {
         tracing::info!(posts = indexed, "search text filled in");
     }
+    let named = account::fill_name_skeletons(&db).await?;
+    if named > 0 {
+        tracing::info!(members = named, "display-name skeletons filled in");
+    }
     Ok(db)
 }
 

@@ -3,12 +3,11 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::FormErrors;
 use crate::account::rules::DisplayName;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::password::check_new_password;
@@ -18,6 +17,7 @@ use crate::db::invitations::Invitation;
 use crate::db::{self, users::NewUser};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
+use crate::web::form::FieldErrors;
 use crate::web::layout::Layout;
 
 #[derive(Template, WebTemplate)]
@@ -26,7 +26,22 @@ pub struct JoinView {
     layout: Layout,
     email: String,
     display_name: String,
-    errors: FormErrors,
+    /// The password as typed, given back only when it was acceptable and the form came back for
+    /// another reason (a name already in use), so it need not be typed twice more.
+    password: String,
+    errors: FieldErrors,
+}
+
+impl JoinView {
+    fn new(app: &AppState, ctx: &RequestContext, email: String) -> JoinView {
+        JoinView {
+            layout: Layout::titled(app, ctx, "join.title"),
+            email,
+            display_name: String::new(),
+            password: String::new(),
+            errors: FieldErrors::default(),
+        }
+    }
 }
 
 /// A link that cannot be used (unknown, used, revoked or expired): one page for all, which says
@@ -75,23 +90,17 @@ pub async fn form(
     let Some(invitation) = usable_invitation(&app, &secret).await? else {
         return Ok(link_invalid(&app, &ctx, "link.invalid.invitation"));
     };
-    let view = JoinView {
-        layout: Layout::titled(&app, &ctx, "join.title"),
-        email: invitation.email,
-        display_name: String::new(),
-        errors: Vec::new(),
-    };
-    Ok(view.into_response())
+    Ok(JoinView::new(&app, &ctx, invitation.email).into_response())
 }
 
-fn validate(t: Tr, form: &JoinForm, email: &str) -> Result<DisplayName, FormErrors> {
-    let mut errors = Vec::new();
-    let name =
-        DisplayName::parse(&form.display_name).map_err(|e| errors.push(t.s(e.key()).into_owned()));
+fn validate(t: Tr, form: &JoinForm, email: &str) -> Result<DisplayName, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let name = DisplayName::parse(&form.display_name)
+        .map_err(|e| errors.add("display_name", t.s(e.key()).into_owned()));
     if let Err(weak) = check_new_password(&form.password, &[email, form.display_name.as_str()]) {
-        errors.push(t.s(weak.key()).into_owned());
+        errors.add("password", t.s(weak.key()).into_owned());
     } else if form.password != form.password_confirm {
-        errors.push(t.s("password.mismatch").into_owned());
+        errors.add("password_confirm", t.s("password.mismatch").into_owned());
     }
     match name {
         Ok(name) if errors.is_empty() => Ok(name),
@@ -109,15 +118,23 @@ pub async fn submit(
     let Some(invitation) = usable_invitation(&app, &secret).await? else {
         return Ok(link_invalid(&app, &ctx, "link.invalid.invitation"));
     };
-    let again = |errors: FormErrors| {
+    let again = |errors: FieldErrors| {
+        let password_refused = errors.has("password") || errors.has("password_confirm");
         let view = JoinView {
-            layout: Layout::titled(&app, &ctx, "join.title"),
-            email: invitation.email.clone(),
             display_name: form.display_name.chars().take(100).collect(),
+            password: if password_refused {
+                String::new()
+            } else {
+                form.password.clone()
+            },
             errors,
+            ..JoinView::new(&app, &ctx, invitation.email.clone())
         };
-        Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
+        // The page may hold the password: no copy of it is kept anywhere.
+        let no_store = [(header::CACHE_CONTROL, "no-store")];
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, no_store, view).into_response())
     };
+    let taken = || FieldErrors::one("display_name", t.s("name.taken").into_owned());
     let name = match validate(t, &form, &invitation.email) {
         Ok(name) => name,
         Err(errors) => return again(errors),
@@ -126,16 +143,15 @@ pub async fn submit(
 
     let now = db::now();
     let mut tx = app.db.begin().await?;
-    if db::users::display_name_taken(tx.exec(), &name.key).await? {
-        return again(vec![t.s("name.taken").into_owned()]);
+    if db::users::display_name_taken(tx.exec(), &name.key, &name.skeleton, None).await? {
+        return again(taken());
     }
     if db::users::email_exists(tx.exec(), &invitation.email).await? {
         return Ok(link_invalid(&app, &ctx, "link.invalid.invitation"));
     }
     let new_user = NewUser {
         email: &invitation.email,
-        display_name: &name.name,
-        display_name_key: &name.key,
+        display_name: &name,
         password_hash: &hash,
         role: invitation.role,
         relation: invitation.relation,
@@ -147,7 +163,7 @@ pub async fn submit(
         Ok(id) => id,
         // Someone took the name between the check and the insert.
         Err(e) if db::is_unique_violation(&e) => {
-            return again(vec![t.s("name.taken").into_owned()]);
+            return again(taken());
         }
         Err(e) => return Err(e.into()),
     };

@@ -11,6 +11,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::AppState;
+use crate::db::{self, Db};
 
 /// Pages a visitor may open.
 pub fn public_routes() -> Router<AppState> {
@@ -40,5 +41,30 @@ pub fn member_routes() -> Router<AppState> {
         .route("/account/notifications", post(settings::notifications))
 }
 
-/// A view's list of problems with a submitted form, already in the reader's language.
-pub type FormErrors = Vec<String>;
+/// Gives the members who joined before look-alike names were refused the skeleton of their name
+/// (see [`rules::look_alike_key`]); run at start-up, returns how many got one. When two of those
+/// names look alike, the earlier member keeps the skeleton and the later one is logged for a
+/// coordinator to see to: both names still stand, and neither can be copied by a newcomer.
+pub async fn fill_name_skeletons(db: &Db) -> Result<u64, sqlx::Error> {
+    let missing = {
+        let mut conn = db.conn().await?;
+        db::users::without_skeleton(conn.exec()).await?
+    };
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let mut filled = 0;
+    for (id, name) in missing {
+        let skeleton = rules::look_alike_key(&name);
+        // Checked first rather than caught: a failed statement ends a PostgreSQL transaction.
+        if db::users::skeleton_taken(tx.exec(), &skeleton).await? {
+            tracing::warn!(user = id, "display name looks like another member's");
+        } else {
+            db::users::set_skeleton(tx.exec(), id, &skeleton).await?;
+            filled += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(filled)
+}

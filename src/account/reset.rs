@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::FormErrors;
 use crate::account::join::link_invalid;
 use crate::account::rules::{Email, MAX_EMAIL};
 use crate::auth::csrf::CsrfForm;
@@ -23,6 +22,7 @@ use crate::db::{self};
 use crate::error::AppResult;
 use crate::i18n::Locale;
 use crate::mail::{self, Mail};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Layout;
 
 const VALID_SECONDS: i64 = 3600;
@@ -32,7 +32,7 @@ const VALID_SECONDS: i64 = 3600;
 pub struct RequestView {
     layout: Layout,
     email: String,
-    error: Option<String>,
+    errors: FieldErrors,
     sent: bool,
 }
 
@@ -40,7 +40,7 @@ pub struct RequestView {
 #[template(path = "account/reset.html")]
 pub struct ResetView {
     layout: Layout,
-    errors: FormErrors,
+    errors: FieldErrors,
 }
 
 #[derive(Deserialize)]
@@ -61,7 +61,7 @@ pub async fn request_form(State(app): State<AppState>, ctx: RequestContext) -> R
     RequestView {
         layout: Layout::titled(&app, &ctx, "reset.title"),
         email: String::new(),
-        error: None,
+        errors: FieldErrors::default(),
         sent: false,
     }
     .into_response()
@@ -75,27 +75,26 @@ pub async fn request_submit(
     CsrfForm(form): CsrfForm<RequestForm>,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let view = |status: StatusCode, error: Option<&str>, sent: bool| {
+    let view = |status: StatusCode, errors: FieldErrors, sent: bool| {
         let view = RequestView {
             layout: Layout::titled(&app, &ctx, "reset.title"),
             email: form.email.chars().take(MAX_EMAIL).collect(),
-            error: error.map(|k| t.s(k).into_owned()),
+            errors,
             sent,
         };
         Ok((status, view).into_response())
     };
     let Some(email) = Email::parse(&form.email) else {
-        return view(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("reset.bad_email"),
-            false,
-        );
+        let errors = FieldErrors::one("email", t.s("reset.bad_email").into_owned());
+        return view(StatusCode::UNPROCESSABLE_ENTITY, errors, false);
     };
     if !app.limits.allow(
         email.as_str(),
         crate::auth::rate_limit::client_address(&headers, peer, app.config.trust_forwarded_for),
     ) {
-        return view(StatusCode::TOO_MANY_REQUESTS, Some("login.too_many"), false);
+        let mut errors = FieldErrors::default();
+        errors.add_for_form(t.s("login.too_many").into_owned());
+        return view(StatusCode::TOO_MANY_REQUESTS, errors, false);
     }
     let now = db::now();
     let mut tx = app.db.begin().await?;
@@ -126,7 +125,7 @@ pub async fn request_submit(
         app.mail.wake();
         tracing::info!(user = account.id, "password reset requested");
     }
-    view(StatusCode::OK, None, true)
+    view(StatusCode::OK, FieldErrors::default(), true)
 }
 
 async fn usable_token(app: &AppState, secret: &str) -> AppResult<Option<UserToken>> {
@@ -148,7 +147,7 @@ pub async fn form(
     }
     Ok(ResetView {
         layout: Layout::titled(&app, &ctx, "reset.new_title"),
-        errors: Vec::new(),
+        errors: FieldErrors::default(),
     }
     .into_response())
 }
@@ -170,14 +169,16 @@ pub async fn submit(
             .unwrap_or_default()
     };
     let problem = match check_new_password(&form.password, &[email.as_str()]) {
-        Err(weak) => Some(weak.key()),
-        Ok(()) if form.password != form.password_confirm => Some("password.mismatch"),
+        Err(weak) => Some(("password", weak.key())),
+        Ok(()) if form.password != form.password_confirm => {
+            Some(("password_confirm", "password.mismatch"))
+        }
         Ok(()) => None,
     };
-    if let Some(key) = problem {
+    if let Some((field, key)) = problem {
         let view = ResetView {
             layout: Layout::titled(&app, &ctx, "reset.new_title"),
-            errors: vec![t.s(key).into_owned()],
+            errors: FieldErrors::one(field, t.s(key).into_owned()),
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
     }

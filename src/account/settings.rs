@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::FormErrors;
 use crate::account::join::link_invalid;
 use crate::account::rules::{DisplayName, Email};
 use crate::auth::CurrentUser;
@@ -21,6 +20,7 @@ use crate::db::{self, users::SessionUser};
 use crate::error::AppResult;
 use crate::i18n::Locale;
 use crate::mail::{self, Mail};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Layout;
 
 /// How long the link that confirms a new address stays valid.
@@ -29,9 +29,9 @@ const EMAIL_CHANGE_SECONDS: i64 = 24 * 3600;
 /// Which of the page's forms a message belongs to.
 #[derive(Default)]
 pub struct SectionErrors {
-    name: FormErrors,
-    password: FormErrors,
-    email: FormErrors,
+    name: FieldErrors,
+    password: FieldErrors,
+    email: FieldErrors,
 }
 
 #[derive(Template, WebTemplate)]
@@ -122,39 +122,41 @@ pub async fn change_name(
 ) -> AppResult<Response> {
     let t = ctx.tr();
     let typed = Some(form.display_name.chars().take(100).collect());
+    let refused = |key: &str| SectionErrors {
+        name: FieldErrors::one("display_name", t.s(key).into_owned()),
+        ..Default::default()
+    };
     let name = match DisplayName::parse(&form.display_name) {
         Ok(name) => name,
         Err(e) => {
-            let errors = SectionErrors {
-                name: vec![t.s(e.key()).into_owned()],
-                ..Default::default()
-            };
-            return form_again(&app, &ctx, &user, typed, String::new(), errors).await;
+            return form_again(&app, &ctx, &user, typed, String::new(), refused(e.key())).await;
         }
     };
     let now = db::now();
     let mut tx = app.db.begin().await?;
-    let current_key = DisplayName::parse(&user.display_name)
-        .map(|n| n.key)
-        .unwrap_or_default();
-    if name.key != current_key && db::users::display_name_taken(tx.exec(), &name.key).await? {
-        drop(tx);
-        let errors = SectionErrors {
-            name: vec![t.s("name.taken").into_owned()],
-            ..Default::default()
-        };
-        return form_again(&app, &ctx, &user, typed, String::new(), errors).await;
-    }
-    match db::users::set_display_name(tx.exec(), user.id, &name.name, &name.key, now).await {
-        Err(e) if db::is_unique_violation(&e) => {
-            drop(tx);
-            let errors = SectionErrors {
-                name: vec![t.s("name.taken").into_owned()],
-                ..Default::default()
-            };
-            return form_again(&app, &ctx, &user, typed, String::new(), errors).await;
+    let taken =
+        db::users::display_name_taken(tx.exec(), &name.key, &name.skeleton, Some(user.id)).await?;
+    let saved = if taken {
+        false
+    } else {
+        match db::users::set_display_name(tx.exec(), user.id, &name, now).await {
+            Ok(()) => true,
+            // Someone took the name between the check and the update.
+            Err(e) if db::is_unique_violation(&e) => false,
+            Err(e) => return Err(e.into()),
         }
-        other => other?,
+    };
+    if !saved {
+        drop(tx);
+        return form_again(
+            &app,
+            &ctx,
+            &user,
+            typed,
+            String::new(),
+            refused("name.taken"),
+        )
+        .await;
     }
     db::audit::record(
         tx.exec(),
@@ -200,20 +202,22 @@ pub async fn change_password(
         .verify(&form.current_password, hash.as_deref())
         .await?
     {
-        Some("account.wrong_password")
+        Some(("current_password", "account.wrong_password"))
     } else {
         match check_new_password(
             &form.password,
             &[email.as_str(), user.display_name.as_str()],
         ) {
-            Err(weak) => Some(weak.key()),
-            Ok(()) if form.password != form.password_confirm => Some("password.mismatch"),
+            Err(weak) => Some(("password", weak.key())),
+            Ok(()) if form.password != form.password_confirm => {
+                Some(("password_confirm", "password.mismatch"))
+            }
             Ok(()) => None,
         }
     };
-    if let Some(key) = problem {
+    if let Some((field, key)) = problem {
         let errors = SectionErrors {
-            password: vec![t.s(key).into_owned()],
+            password: FieldErrors::one(field, t.s(key).into_owned()),
             ..Default::default()
         };
         return form_again(&app, &ctx, &user, None, String::new(), errors).await;
@@ -275,19 +279,20 @@ pub async fn change_email(
     };
     let email = Email::parse(&form.new_email);
     let problem = if email.is_none() {
-        Some("account.bad_email")
+        Some(("new_email", "account.bad_email"))
     } else if !app
         .passwords
         .verify(&form.current_password, hash.as_deref())
         .await?
     {
-        Some("account.wrong_password")
+        Some(("email_current_password", "account.wrong_password"))
     } else {
         None
     };
     let Some(email) = email.filter(|_| problem.is_none()) else {
+        let (field, key) = problem.unwrap_or(("new_email", "account.bad_email"));
         let errors = SectionErrors {
-            email: vec![t.s(problem.unwrap_or("account.bad_email")).into_owned()],
+            email: FieldErrors::one(field, t.s(key).into_owned()),
             ..Default::default()
         };
         return form_again(&app, &ctx, &user, None, typed, errors).await;

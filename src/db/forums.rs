@@ -4,6 +4,7 @@
 use sqlx::FromRow;
 
 use super::Exec;
+use crate::auth::role::Role;
 use crate::on;
 
 /// Who is reading, as the visibility rule needs it.
@@ -62,6 +63,8 @@ pub struct PostRow {
     pub id: i64,
     pub author_id: i64,
     pub author_name: String,
+    #[sqlx(try_from = "String")]
+    pub author_role: Role,
     pub body_html: String,
     pub created_at: i64,
     pub edited_at: Option<i64>,
@@ -221,7 +224,8 @@ pub async fn posts_in(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<PostRow>, sqlx::Error> {
-    let sql = "SELECT p.id, p.author_id, u.display_name AS author_name, p.body_html, p.created_at, p.edited_at, p.deleted_at \
+    let sql = "SELECT p.id, p.author_id, u.display_name AS author_name, u.role AS author_role, \
+               p.body_html, p.created_at, p.edited_at, p.deleted_at \
                FROM posts p JOIN users u ON u.id = p.author_id WHERE p.topic_id = $1 ORDER BY p.id LIMIT $2 OFFSET $3";
     on!(exec, |c| sqlx::query_as(sql)
         .bind(topic_id)

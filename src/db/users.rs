@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use super::Exec;
+use crate::account::rules::DisplayName;
 use crate::auth::role::{Relation, Role};
 use crate::on;
 
@@ -33,8 +34,7 @@ pub struct Credentials {
 
 pub struct NewUser<'a> {
     pub email: &'a str,
-    pub display_name: &'a str,
-    pub display_name_key: &'a str,
+    pub display_name: &'a DisplayName,
     pub password_hash: &'a str,
     pub role: Role,
     pub relation: Relation,
@@ -47,13 +47,14 @@ const SESSION_USER: &str =
     "SELECT id, display_name, role, relation, status, locale, text_size, auth_version FROM users";
 
 pub async fn insert(exec: Exec<'_>, user: &NewUser<'_>) -> Result<i64, sqlx::Error> {
-    let sql = "INSERT INTO users (email, display_name, display_name_key, password_hash, role, relation, \
-               locale, invited_by, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id";
+    let sql = "INSERT INTO users (email, display_name, display_name_key, display_name_skeleton, \
+               password_hash, role, relation, locale, invited_by, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
     on!(exec, |c| sqlx::query_scalar(sql)
         .bind(user.email)
-        .bind(user.display_name)
-        .bind(user.display_name_key)
+        .bind(&user.display_name.name)
+        .bind(&user.display_name.key)
+        .bind(&user.display_name.skeleton)
         .bind(user.password_hash)
         .bind(user.role.as_str())
         .bind(user.relation.as_str())
@@ -111,13 +112,49 @@ pub async fn email_exists(exec: Exec<'_>, email: &str) -> Result<bool, sqlx::Err
     Ok(n > 0)
 }
 
-pub async fn display_name_taken(exec: Exec<'_>, key: &str) -> Result<bool, sqlx::Error> {
-    let sql = "SELECT COUNT(*) FROM users WHERE display_name_key = $1";
+/// Whether a member other than `except` has a name with this key or this skeleton.
+pub async fn display_name_taken(
+    exec: Exec<'_>,
+    key: &str,
+    skeleton: &str,
+    except: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM users \
+               WHERE (display_name_key = $1 OR display_name_skeleton = $2) AND ($3 IS NULL OR id <> $3)";
     let n: i64 = on!(exec, |c| sqlx::query_scalar(sql)
         .bind(key)
+        .bind(skeleton)
+        .bind(except)
         .fetch_one(c)
         .await)?;
     Ok(n > 0)
+}
+
+/// Members whose name has no skeleton yet (those who joined before it was kept): (id, name).
+pub async fn without_skeleton(exec: Exec<'_>) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let sql = "SELECT id, display_name FROM users WHERE display_name_skeleton IS NULL ORDER BY id";
+    on!(exec, |c| sqlx::query_as(sql).fetch_all(c).await)
+}
+
+pub async fn skeleton_taken(exec: Exec<'_>, skeleton: &str) -> Result<bool, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM users WHERE display_name_skeleton = $1";
+    let n: i64 = on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(skeleton)
+        .fetch_one(c)
+        .await)?;
+    Ok(n > 0)
+}
+
+/// Fills in a member's skeleton if it is still missing.
+pub async fn set_skeleton(exec: Exec<'_>, id: i64, skeleton: &str) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE users SET display_name_skeleton = $1 WHERE id = $2 AND display_name_skeleton IS NULL";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(skeleton)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 pub async fn count_coordinators(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
@@ -158,15 +195,15 @@ pub async fn set_email(exec: Exec<'_>, id: i64, email: &str, now: i64) -> Result
 pub async fn set_display_name(
     exec: Exec<'_>,
     id: i64,
-    name: &str,
-    key: &str,
+    name: &DisplayName,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let sql =
-        "UPDATE users SET display_name = $1, display_name_key = $2, updated_at = $3 WHERE id = $4";
+    let sql = "UPDATE users SET display_name = $1, display_name_key = $2, display_name_skeleton = $3, \
+               updated_at = $4 WHERE id = $5";
     on!(exec, |c| sqlx::query(sql)
-        .bind(name)
-        .bind(key)
+        .bind(&name.name)
+        .bind(&name.key)
+        .bind(&name.skeleton)
         .bind(now)
         .bind(id)
         .execute(c)

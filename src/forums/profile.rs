@@ -11,6 +11,7 @@ use crate::auth::session::RequestContext;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::forums::viewer;
+use crate::web::badge::Badge;
 use crate::web::layout::Layout;
 use crate::web::layout::local_time;
 
@@ -25,6 +26,8 @@ pub struct RecentItem {
 pub struct ProfileView {
     layout: Layout,
     role: String,
+    /// In place of the role's name, for staff and experts.
+    badge: Option<Badge>,
     since: String,
     recent: Vec<RecentItem>,
 }
@@ -59,6 +62,7 @@ pub async fn show(
     Ok(ProfileView {
         layout: Layout::new(&app, &ctx, profile.display_name),
         role: t.s(&format!("role.{}", profile.role)).into_owned(),
+        badge: Badge::for_role(t, profile.role),
         since: t.f("profile.since", &[("month", &since)]),
         recent,
     })

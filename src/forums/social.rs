@@ -3,7 +3,8 @@
 //!
 //! Rules: a reaction is one of three kinds, one of each per member and post, never on a deleted
 //! post, one's own post or a post one may not see. Blocking folds the blocked member's posts away
-//! for the blocker only; the blocked member is not told. Pinning and closing are for moderators
+//! for the blocker only; the blocked member is not told. Staff cannot be blocked: members must
+//! be able to hear from them (the page says why). Pinning and closing are for moderators
 //! and coordinators (others get 404), each change written to the audit log in its transaction.
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -287,10 +289,13 @@ pub struct BlockConfirmView {
     layout: Layout,
     post_id: i64,
     post_link: String,
-    question: String,
+    /// The question, or why the author cannot be blocked.
+    message: String,
+    /// The author is staff: members must be able to hear from them, so no block is offered.
+    refused: bool,
 }
 
-/// The author of a post the reader may block: someone else, still a member.
+/// The author of a post the reader may ask to block: someone else, still a member.
 async fn blockable_author(
     app: &AppState,
     user: &SessionUser,
@@ -307,21 +312,42 @@ async fn blockable_author(
     Ok((post, author))
 }
 
+/// The confirmation, or for staff the refusal with its reason (403).
+fn block_page(
+    app: &AppState,
+    ctx: &RequestContext,
+    post: &PostRef,
+    author: &SessionUser,
+) -> Response {
+    let refused = author.role.is_staff();
+    let (title, message) = if refused {
+        ("social.block_staff_title", "social.block_staff_refused")
+    } else {
+        ("social.block_title", "social.block_question")
+    };
+    let view = BlockConfirmView {
+        layout: Layout::titled(app, ctx, title),
+        post_id: post.id,
+        post_link: address(post),
+        message: ctx.tr().f(message, &[("name", &author.display_name)]),
+        refused,
+    };
+    let status = if refused {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::OK
+    };
+    (status, view).into_response()
+}
+
 pub async fn block_form(
     State(app): State<AppState>,
     ctx: RequestContext,
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
-) -> AppResult<BlockConfirmView> {
+) -> AppResult<Response> {
     let (post, author) = blockable_author(&app, &user, id).await?;
-    Ok(BlockConfirmView {
-        layout: Layout::titled(&app, &ctx, "social.block_title"),
-        post_id: post.id,
-        post_link: address(&post),
-        question: ctx
-            .tr()
-            .f("social.block_question", &[("name", &author.display_name)]),
-    })
+    Ok(block_page(&app, &ctx, &post, &author))
 }
 
 pub async fn block(
@@ -332,6 +358,9 @@ pub async fn block(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     let (post, author) = blockable_author(&app, &user, id).await?;
+    if author.role.is_staff() {
+        return Ok(block_page(&app, &ctx, &post, &author));
+    }
     let mut tx = app.db.begin().await?;
     db::blocks::block(tx.exec(), user.id, author.id, db::now()).await?;
     tx.commit().await?;

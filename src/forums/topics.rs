@@ -23,6 +23,7 @@ use crate::forums::social::{self, PostFacts, PostSocial};
 use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, page_of, viewer};
 use crate::i18n::Tr;
 use crate::markdown;
+use crate::web::badge::Badge;
 use crate::web::input::Query;
 use crate::web::layout::local_time;
 use crate::web::layout::pages_for;
@@ -327,6 +328,9 @@ pub async fn create_topic(
 pub struct PostItem {
     pub id: i64,
     pub author: String,
+    pub author_badge: Option<Badge>,
+    /// The reader may block the author: someone else, not staff.
+    pub can_block: bool,
     pub time: String,
     pub edited: bool,
     pub deleted: bool,
@@ -384,6 +388,8 @@ async fn topic_view(
         .map(|(p, social)| PostItem {
             id: p.id,
             author: p.author_name,
+            author_badge: Badge::for_role(t, p.author_role),
+            can_block: p.author_id != user.id && !p.author_role.is_staff(),
             time: local_time(&app.config, p.created_at),
             edited: p.edited_at.is_some(),
             deleted: p.deleted_at.is_some(),

@@ -2,6 +2,8 @@
 //! headers and the static files built into the binary.
 
 pub mod assets;
+pub mod badge;
+pub mod form;
 pub mod input;
 pub mod layout;
 pub mod limits;

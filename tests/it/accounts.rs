@@ -306,7 +306,9 @@ async fn display_names_are_unique_and_forms_keep_what_was_typed(app: TestApp) {
         .await;
     assert_eq!(taken.status, 422);
     assert!(
-        taken.text().contains("この表示名はすでに使われています"),
+        taken
+            .text()
+            .contains("この表示名は、すでに使われている名前と同じか"),
         "{}",
         taken.text()
     );

@@ -20,6 +20,7 @@ mod forums_social;
 mod invitations;
 mod limits;
 mod mail_outage;
+mod names;
 mod notifications;
 mod search;
 mod security;
