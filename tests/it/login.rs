@@ -344,3 +344,102 @@ async fn an_invitation_opened_again_offers_the_login(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(an_invitation_opened_again_offers_the_login);
+
+/// `hidamari create-coordinator --email …` run in `folder`, with only `env` of the hidamari
+/// settings; returns whether it succeeded, and what it printed.
+async fn create_coordinator(
+    folder: &std::path::Path,
+    env: &[(&str, &str)],
+    extra: &[&str],
+) -> (bool, String) {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hidamari"));
+    command
+        .current_dir(folder)
+        .args(["create-coordinator", "--email", "coord@example.org"])
+        .args(extra);
+    for (name, _) in std::env::vars_os() {
+        if name
+            .to_str()
+            .is_some_and(|n| n.starts_with("HIDAMARI_") || n == "DATABASE_URL")
+        {
+            command.env_remove(&name);
+        }
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().await.expect("running hidamari");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), printed)
+}
+
+async fn create_coordinator_uses_only_an_existing_database(backend: Backend) {
+    let setup = crate::common::process_setup(backend).await;
+    // In a folder where no server runs, it says which database it would use and makes none.
+    let elsewhere = tempfile::tempdir().expect("a folder");
+    let (made, printed) = create_coordinator(elsewhere.path(), &[], &[]).await;
+    assert!(!made, "{printed}");
+    let default_file = elsewhere.path().join("data").join("hidamari.db");
+    assert!(
+        printed.contains(&default_file.display().to_string()),
+        "{printed}"
+    );
+    assert!(printed.contains("HIDAMARI_DATA_DIR"), "{printed}");
+    assert!(printed.contains("--create-database"), "{printed}");
+    assert!(!default_file.exists(), "no database was made");
+
+    // The first run as the README tells it: `serve` makes the database and says how to go on.
+    let data_dir = setup.dir.path().display().to_string();
+    let env = [
+        ("HIDAMARI_DATA_DIR", data_dir.as_str()),
+        ("DATABASE_URL", setup.database_url.as_str()),
+    ];
+    let server = setup.start_server(&[]).await;
+    // It prints the hint just after it starts answering.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server.log().contains("create-coordinator") {
+        assert!(std::time::Instant::now() < deadline, "{}", server.log());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Both name the database: the file's folder, or the PostgreSQL database.
+    let database = match backend {
+        Backend::Sqlite => data_dir.clone(),
+        Backend::Postgres => setup
+            .database_url
+            .rsplit('/')
+            .next()
+            .expect("a database name")
+            .to_owned(),
+    };
+    assert!(server.log().contains(&database), "{}", server.log());
+    let (made, printed) = create_coordinator(elsewhere.path(), &env, &[]).await;
+    assert!(made, "{printed}");
+    assert!(printed.contains(&database), "{printed}");
+    // The link names the default base URL; the token is what matters.
+    let token = printed
+        .split_whitespace()
+        .find_map(|word| word.split_once("/invite/"))
+        .map(|(_, token)| token.to_owned())
+        .expect("a link");
+    let link = format!("{}/invite/{token}", server.base_url());
+    assert_eq!(server.client().get(&link).await.status, 200, "{link}");
+    drop(server);
+
+    // Asked for, it makes a new database.
+    let (made, printed) = create_coordinator(elsewhere.path(), &[], &["--create-database"]).await;
+    assert!(made, "{printed}");
+    assert!(default_file.exists());
+    setup.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_coordinator_uses_only_an_existing_database_sqlite() {
+    create_coordinator_uses_only_an_existing_database(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_coordinator_uses_only_an_existing_database_postgres() {
+    create_coordinator_uses_only_an_existing_database(Backend::Postgres).await;
+}
