@@ -51,7 +51,7 @@ const FREE_FAILURES: u32 = 5;
 /// The delay after the first failure beyond the free ones; it doubles with each further one.
 const FIRST_DELAY: Duration = Duration::from_millis(250);
 /// The longest an attempt for one address waits, however many failures it had.
-pub const MAX_DELAY: Duration = Duration::from_secs(4);
+const MAX_DELAY: Duration = Duration::from_secs(4);
 /// Each failure is forgotten after this long without another.
 const FORGET_ONE_AFTER: Duration = Duration::from_secs(60);
 /// Addresses with failures kept in memory at most.
@@ -59,10 +59,9 @@ const TRACKED_ADDRESSES: u64 = 100_000;
 
 /// How long an attempt waits after `failures` recent failures for its address.
 fn delay_after(failures: u32) -> Duration {
-    let beyond = failures.saturating_sub(FREE_FAILURES);
-    if failures < FREE_FAILURES {
+    let Some(beyond) = failures.checked_sub(FREE_FAILURES) else {
         return Duration::ZERO;
-    }
+    };
     FIRST_DELAY
         .checked_mul(1u32.checked_shl(beyond).unwrap_or(u32::MAX))
         .map_or(MAX_DELAY, |d| d.min(MAX_DELAY))
@@ -135,7 +134,7 @@ impl RateLimits {
     }
 
     /// How long the next attempt of `kind` for `email` waits.
-    pub fn delay_for(&self, kind: Attempt, email: &str) -> Duration {
+    fn delay_for(&self, kind: Attempt, email: &str) -> Duration {
         let failures = self
             .failures
             .get(&(kind, email.to_owned()))
