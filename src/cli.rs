@@ -14,6 +14,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {} (HIDAMARI_LISTEN): {e}", config.listen))?;
     let base_url = config.base_url.clone();
+    let database = config.database_shown();
     let running = start(config, listener).await.map_err(|e| e.to_string())?;
     tracing::info!(address = %running.addr, database = ?running.app.db.dialect(), "hidamari is listening on {base_url}");
     let mut conn = running.app.db.conn().await.map_err(|e| e.to_string())?;
@@ -24,7 +25,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
     {
         println!();
         println!("  hidamari is running at {base_url}");
-        println!("  No coordinator exists yet. Create the first one in another terminal with:");
+        println!("  with the database {database}.");
+        println!("  No coordinator exists yet. Create the first one in another terminal, in this");
+        println!("  folder (and with the same HIDAMARI_DATA_DIR, DATABASE_URL or --config, if you");
+        println!("  set any):");
         println!();
         println!("      cargo run --release -- create-coordinator --email you@example.org");
         println!();
@@ -63,7 +67,25 @@ pub async fn migrate(config: Config) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn create_coordinator(config: Config, email: &str) -> Result<(), String> {
+/// Makes the first coordinator in the server's database. Run from another folder than the
+/// server's, the default SQLite file would be a new, empty database that no server uses: unless
+/// `create_database` says to make it, it refuses and says how to name the right one.
+pub async fn create_coordinator(
+    config: Config,
+    email: &str,
+    create_database: bool,
+) -> Result<(), String> {
+    let database = config.database_shown();
+    println!("Database: {database}");
+    let missing = config.sqlite_file().is_some_and(|file| !file.exists());
+    if missing && !create_database {
+        return Err(format!(
+            "there is no database at {database}, so no coordinator was made.\n\
+             Run create-coordinator in the folder where `serve` runs, or name the server's \
+             database as the server was given it: HIDAMARI_DATA_DIR, DATABASE_URL or --config.\n\
+             To make a new database here instead, add --create-database."
+        ));
+    }
     let db = open_database(&config).await.map_err(|e| e.to_string())?;
     let outcome = admin::invitations::invite_coordinator(&db, &config, email).await;
     db.close().await;

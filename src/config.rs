@@ -95,10 +95,11 @@ impl fmt::Debug for Config {
 fn redact(url: &str) -> String {
     match Url::parse(url) {
         Ok(u) => format!(
-            "{}://{}{}",
+            "{}://{}{}{}",
             u.scheme(),
             u.host_str().unwrap_or(""),
-            u.port().map(|p| format!(":{p}")).unwrap_or_default()
+            u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            u.path()
         ),
         Err(_) => "(unparsable)".into(),
     }
@@ -223,6 +224,26 @@ impl Config {
             database_url,
             ..RawConfig::default()
         })
+    }
+
+    /// The database as an operator recognizes it in messages: a SQLite file's full path, or the
+    /// PostgreSQL URL without its password.
+    pub fn database_shown(&self) -> String {
+        match self.sqlite_file() {
+            Some(file) => std::path::absolute(&file)
+                .unwrap_or(file)
+                .display()
+                .to_string(),
+            None => redact(&self.database_url),
+        }
+    }
+
+    /// The file a SQLite database lives in; `None` on PostgreSQL.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let path = self.database_url.strip_prefix("sqlite:")?;
+        let path = path.strip_prefix("//").unwrap_or(path);
+        let path = path.split_once('?').map_or(path, |(file, _)| file);
+        Some(PathBuf::from(path))
     }
 
     /// Whether cookies must carry `Secure`.

@@ -64,6 +64,8 @@ pub struct App {
     pub announcements: admin::announcements::AnnouncementCache,
     /// Signs the links in mails that work without logging in.
     pub links: forums::notify::LinkSigner,
+    /// Visitors' form tokens, in a signed cookie instead of a session.
+    pub visitor_tokens: auth::csrf::VisitorTokens,
 }
 
 pub type AppState = Arc<App>;
@@ -142,12 +144,15 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         db::outbox::release_claims(tx.exec()).await?;
         tx.commit().await?;
     }
-    let link_key = {
+    let (link_key, form_key) = {
         let mut tx = db.begin().await?;
-        let key =
-            db::notifications::site_secret(tx.exec(), "link_key", &auth::csrf::new_token()).await?;
+        let new = auth::csrf::new_token;
+        let keys = (
+            db::notifications::site_secret(tx.exec(), "link_key", &new()).await?,
+            db::notifications::site_secret(tx.exec(), "form_key", &new()).await?,
+        );
         tx.commit().await?;
-        key
+        keys
     };
     let store = AnySessionStore::new(&db);
     store.migrate().await?;
@@ -164,6 +169,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         probe: db::Probe::new(&config.database_url)?,
         announcements: admin::announcements::AnnouncementCache::for_db(&db),
         links: forums::notify::LinkSigner::new(&link_key),
+        visitor_tokens: auth::csrf::VisitorTokens::new(&form_key),
         mail: MailSignal::default(),
         db,
         config,
@@ -227,9 +233,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(app.config.is_https())
-        .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::days(30),
-        ));
+        .with_expiry(Expiry::OnInactivity(session_store::SESSION_LIFETIME));
 
     let members_only = Router::new()
         .merge(home::routes())

@@ -34,6 +34,10 @@ enum Command {
     CreateCoordinator {
         #[arg(long)]
         email: String,
+        /// Make the database if it does not exist yet (otherwise a command run in the wrong
+        /// folder would quietly start an empty one that no server uses).
+        #[arg(long)]
+        create_database: bool,
     },
     /// Write a consistent copy of the database to PATH while the server runs.
     Backup { path: PathBuf },
@@ -65,9 +69,10 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve => hidamari::cli::serve(config).await,
             Command::Migrate => hidamari::cli::migrate(config).await,
-            Command::CreateCoordinator { email } => {
-                hidamari::cli::create_coordinator(config, &email).await
-            }
+            Command::CreateCoordinator {
+                email,
+                create_database,
+            } => hidamari::cli::create_coordinator(config, &email, create_database).await,
             Command::Backup { path } => hidamari::cli::backup(config, &path).await,
         }
     });

@@ -2,11 +2,20 @@
 //! On SQLite, one process owns the database, so sessions are also kept in memory (a bounded moka
 //! cache, written through): a page view then reads no session row. Several PostgreSQL instances
 //! share sessions, so there every load reads the database.
+//!
+//! A session is written only when it changes, and it expires [`SESSION_LIFETIME`] after it was
+//! written. A loaded session with less than half of that left is marked for renewal, so the
+//! page layer saves it again (see `SessionData::renew_if_due`): members who come back stay
+//! logged in, without a write on every page view.
 
 /// Sessions kept in memory at most (a few hundred bytes each).
 const CACHED_SESSIONS: u64 = 50_000;
 
+/// How long a session lasts after it was last written.
+pub const SESSION_LIFETIME: time::Duration = time::Duration::days(30);
+
 use async_trait::async_trait;
+use tower_sessions::cookie::time;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, Result};
 use tower_sessions::{CachingSessionStore, SessionStore};
@@ -66,10 +75,11 @@ impl SessionStore for AnySessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        match self {
+        let record = match self {
             AnySessionStore::Sqlite(s, _) => s.load(id).await,
             AnySessionStore::Postgres(s) => s.load(id).await,
-        }
+        }?;
+        Ok(record.map(mark_if_renewal_due))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
@@ -78,4 +88,14 @@ impl SessionStore for AnySessionStore {
             AnySessionStore::Postgres(s) => s.delete(id).await,
         }
     }
+}
+
+fn mark_if_renewal_due(mut record: Record) -> Record {
+    let left = record.expiry_date - time::OffsetDateTime::now_utc();
+    if left < SESSION_LIFETIME / 2 {
+        record
+            .data
+            .insert(crate::auth::session::RENEW_DUE.to_owned(), true.into());
+    }
+    record
 }

@@ -71,15 +71,24 @@ pub struct JoinForm {
     password_confirm: String,
 }
 
-/// The invitation behind a link, if it can still be accepted.
-async fn usable_invitation(app: &AppState, secret: &str) -> AppResult<Option<Invitation>> {
+/// The invitation behind a link if it can still be accepted; otherwise the message to show. A
+/// link already used to join says that the account exists (an invitee who opens their mail
+/// again should log in, not ask for a new invitation).
+async fn usable_invitation(
+    app: &AppState,
+    secret: &str,
+) -> AppResult<Result<Invitation, &'static str>> {
+    const UNUSABLE: &str = "link.invalid.invitation";
     if !token::looks_valid(secret) {
-        return Ok(None);
+        return Ok(Err(UNUSABLE));
     }
     let mut conn = app.db.conn().await?;
     let invitation = db::invitations::by_token_hash(conn.exec(), &token::hash(secret)).await?;
-    Ok(invitation
-        .filter(|i| i.accepted_at.is_none() && i.revoked_at.is_none() && i.expires_at > db::now()))
+    Ok(match invitation {
+        Some(i) if i.accepted_at.is_some() => Err("link.invalid.joined"),
+        Some(i) if i.revoked_at.is_none() && i.expires_at > db::now() => Ok(i),
+        _ => Err(UNUSABLE),
+    })
 }
 
 pub async fn form(
@@ -87,8 +96,9 @@ pub async fn form(
     ctx: RequestContext,
     Path(secret): Path<String>,
 ) -> AppResult<Response> {
-    let Some(invitation) = usable_invitation(&app, &secret).await? else {
-        return Ok(link_invalid(&app, &ctx, "link.invalid.invitation"));
+    let invitation = match usable_invitation(&app, &secret).await? {
+        Ok(invitation) => invitation,
+        Err(message_key) => return Ok(link_invalid(&app, &ctx, message_key)),
     };
     Ok(JoinView::new(&app, &ctx, invitation.email).into_response())
 }
@@ -115,8 +125,9 @@ pub async fn submit(
     CsrfForm(form): CsrfForm<JoinForm>,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let Some(invitation) = usable_invitation(&app, &secret).await? else {
-        return Ok(link_invalid(&app, &ctx, "link.invalid.invitation"));
+    let invitation = match usable_invitation(&app, &secret).await? {
+        Ok(invitation) => invitation,
+        Err(message_key) => return Ok(link_invalid(&app, &ctx, message_key)),
     };
     let again = |errors: FieldErrors| {
         let password_refused = errors.has("password") || errors.has("password_confirm");

@@ -1,4 +1,5 @@
-//! Logging in and out.
+//! Logging in and out. A visitor sent here from a members' page (a link in an e-mail, say)
+//! returns to it after logging in: the page rides along as `?next=`, same-site paths only.
 
 use std::net::SocketAddr;
 
@@ -12,9 +13,11 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::account::rules::{Email, MAX_EMAIL};
 use crate::auth::csrf::{CsrfForm, NoFields};
+use crate::auth::rate_limit::{Attempt, client_address};
 use crate::auth::session::{RequestContext, SessionData};
 use crate::db;
 use crate::error::AppResult;
+use crate::web::input::Query;
 use crate::web::layout::Layout;
 
 #[derive(Template, WebTemplate)]
@@ -23,6 +26,30 @@ pub struct LoginView {
     layout: Layout,
     email: String,
     error: Option<String>,
+    /// Where to go after logging in, when it is a same-site path.
+    next: Option<String>,
+}
+
+/// The longest return path kept; a longer one is not a page of this site.
+const MAX_NEXT: usize = 2048;
+
+/// `next` when it is a path on this site and nothing else: not `//host` or `/\host` (which
+/// browsers read as another site), not an absolute URL, no control or non-ASCII characters
+/// (paths arrive percent-encoded), and not the login page itself.
+pub fn return_path(next: &str) -> Option<&str> {
+    let mut chars = next.chars();
+    let same_site = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && next.len() <= MAX_NEXT
+        && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    let own_page = next == "/login" || next.starts_with("/login?") || next.starts_with("/logout");
+    (same_site && !own_page).then_some(next)
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
 }
 
 #[derive(Deserialize)]
@@ -31,16 +58,24 @@ pub struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
-pub async fn form(State(app): State<AppState>, ctx: RequestContext) -> Response {
+pub async fn form(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let next = return_path(&query.next);
     if ctx.user.is_some() {
-        return Redirect::to("/").into_response();
+        return Redirect::to(next.unwrap_or("/")).into_response();
     }
     LoginView {
         layout: Layout::titled(&app, &ctx, "login.title"),
         email: String::new(),
         error: None,
+        next: next.map(str::to_owned),
     }
     .into_response()
 }
@@ -58,6 +93,7 @@ pub async fn submit(
             layout: Layout::titled(&app, &ctx, "login.title"),
             email: form.email.chars().take(MAX_EMAIL).collect(),
             error: Some(t.s(key).into_owned()),
+            next: return_path(&form.next).map(str::to_owned),
         };
         Ok((status, view).into_response())
     };
@@ -66,10 +102,8 @@ pub async fn submit(
         .as_ref()
         .map(|e| e.as_str().to_owned())
         .unwrap_or_default();
-    if !app.limits.allow(
-        &key,
-        crate::auth::rate_limit::client_address(&headers, peer, app.config.trust_forwarded_for),
-    ) {
+    let client = client_address(&headers, peer, app.config.trust_forwarded_for);
+    if !app.limits.admit(Attempt::Login, &key, client).await {
         return again(StatusCode::TOO_MANY_REQUESTS, "login.too_many");
     }
     let credentials = match &email {
@@ -88,16 +122,58 @@ pub async fn submit(
         )
         .await?;
     let Some(user) = active.filter(|_| matched) else {
+        app.limits.slow_down(Attempt::Login, &key);
         return again(StatusCode::UNPROCESSABLE_ENTITY, "login.failed");
     };
     SessionData(&ctx.session)
         .log_in(user.id, user.auth_version)
         .await?;
     tracing::info!(user = user.id, "logged in");
-    Ok(Redirect::to("/").into_response())
+    Ok(Redirect::to(return_path(&form.next).unwrap_or("/")).into_response())
 }
 
 pub async fn logout(ctx: RequestContext, CsrfForm(_): CsrfForm<NoFields>) -> AppResult<Redirect> {
-    SessionData(&ctx.session).log_out().await?;
+    let session = SessionData(&ctx.session);
+    session.log_out().await?;
+    session
+        .set_flash(ctx.tr().s("login.logged_out").into_owned())
+        .await?;
     Ok(Redirect::to("/login"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::return_path;
+
+    #[test]
+    fn only_same_site_paths_are_returned_to() {
+        assert_eq!(return_path("/p/12"), Some("/p/12"));
+        assert_eq!(
+            return_path("/t/3?page=2#post-5"),
+            Some("/t/3?page=2#post-5")
+        );
+        assert_eq!(
+            return_path("/search?q=%E4%BB%95%E4%BA%8B"),
+            Some("/search?q=%E4%BB%95%E4%BA%8B")
+        );
+        for refused in [
+            "",
+            "//evil.example",
+            "/\\evil.example",
+            "/a\\b",
+            "https://evil.example/",
+            "evil.example",
+            "javascript:alert(1)",
+            "/p/1\r\nSet-Cookie: x=1",
+            "/p/\t1",
+            "/p/ 1",
+            "/p/仕事",
+            "/login",
+            "/login?next=/p/1",
+            "/logout",
+        ] {
+            assert_eq!(return_path(refused), None, "{refused:?}");
+        }
+        assert_eq!(return_path(&format!("/{}", "a".repeat(3000))), None);
+    }
 }

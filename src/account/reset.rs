@@ -15,6 +15,7 @@ use crate::account::join::link_invalid;
 use crate::account::rules::{Email, MAX_EMAIL};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::password::check_new_password;
+use crate::auth::rate_limit::{Attempt, client_address};
 use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::token;
 use crate::db::tokens::{Purpose, UserToken};
@@ -88,14 +89,17 @@ pub async fn request_submit(
         let errors = FieldErrors::one("email", t.s("reset.bad_email").into_owned());
         return view(StatusCode::UNPROCESSABLE_ENTITY, errors, false);
     };
-    if !app.limits.allow(
-        email.as_str(),
-        crate::auth::rate_limit::client_address(&headers, peer, app.config.trust_forwarded_for),
-    ) {
+    let client = client_address(&headers, peer, app.config.trust_forwarded_for);
+    if !app
+        .limits
+        .admit(Attempt::Reset, email.as_str(), client)
+        .await
+    {
         let mut errors = FieldErrors::default();
         errors.add_for_form(t.s("login.too_many").into_owned());
         return view(StatusCode::TOO_MANY_REQUESTS, errors, false);
     }
+    app.limits.slow_down(Attempt::Reset, email.as_str());
     let now = db::now();
     let mut tx = app.db.begin().await?;
     let account = db::users::credentials_by_email(tx.exec(), email.as_str()).await?;

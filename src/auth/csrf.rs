@@ -1,12 +1,17 @@
 //! CSRF: every unsafe request must come from our own origin (the `Origin` header, or `Referer`
-//! when a browser sends no Origin) and every form carries the session's token.
+//! when a browser sends no Origin) and every form carries a token: the session's for a member,
+//! and for a visitor one kept in a signed cookie ([`VisitorTokens`]), so that a page view by
+//! someone who has not logged in stores nothing.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use sha2::Sha256;
+use tower_sessions::cookie::{Cookie, SameSite};
 
 use crate::auth::session::RequestContext;
 use crate::error::AppError;
@@ -29,6 +34,65 @@ pub fn tokens_match(expected: &str, given: &str) -> bool {
             .zip(given.bytes())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0
+}
+
+/// Visitors' form tokens: a random token in a cookie, signed with a site secret, echoed by the
+/// form (the double-submit pattern). The signature means only this site can have made the
+/// cookie; the Origin check still applies to every unsafe request.
+pub struct VisitorTokens {
+    key: Vec<u8>,
+}
+
+impl VisitorTokens {
+    pub const COOKIE: &'static str = "hidamari_form";
+    /// As long as a session: a form left open for days still goes through.
+    const MAX_AGE_DAYS: i64 = 30;
+
+    pub fn new(key: &str) -> VisitorTokens {
+        VisitorTokens {
+            key: key.as_bytes().to_vec(),
+        }
+    }
+
+    fn signature(&self, token: &str) -> String {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(b"visitor-form-token:");
+        mac.update(token.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The token the request's cookie carries, when this site signed it.
+    pub fn from_request(&self, headers: &HeaderMap) -> Option<String> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(Cookie::split_parse)
+            .filter_map(Result::ok)
+            .filter(|c| c.name() == Self::COOKIE)
+            .find_map(|c| {
+                let (token, signature) = c.value().split_once('.')?;
+                tokens_match(&self.signature(token), signature).then(|| token.to_owned())
+            })
+    }
+
+    /// A new token, and the `Set-Cookie` value that gives it to the browser.
+    pub fn issue(&self, secure: bool) -> (String, HeaderValue) {
+        let token = new_token();
+        let cookie = Cookie::build((Self::COOKIE, format!("{token}.{}", self.signature(&token))))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .max_age(tower_sessions::cookie::time::Duration::days(
+                Self::MAX_AGE_DAYS,
+            ))
+            .build();
+        let value = HeaderValue::from_str(&cookie.to_string())
+            .expect("a cookie of hex digits is a valid header value");
+        (token, value)
+    }
 }
 
 /// The scheme-host-port an `Origin` or `Referer` names.
@@ -146,6 +210,36 @@ mod tests {
         assert!(same_origin(&headers, &base));
         headers.insert(header::ORIGIN, "null".parse().expect("value"));
         assert!(!same_origin(&headers, &base));
+    }
+
+    #[test]
+    fn visitor_tokens_come_only_from_cookies_this_site_signed() {
+        let tokens = VisitorTokens::new("site secret");
+        let (token, set_cookie) = tokens.issue(true);
+        let set_cookie = set_cookie.to_str().expect("text");
+        assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+        assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+        assert!(set_cookie.contains("Secure"), "{set_cookie}");
+        let pair = set_cookie.split(';').next().expect("name=value");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            format!("other=1; {pair}").parse().expect("value"),
+        );
+        assert_eq!(tokens.from_request(&headers), Some(token.clone()));
+        assert_eq!(
+            VisitorTokens::new("another secret").from_request(&headers),
+            None
+        );
+        let forged = format!(
+            "{}={}.{}",
+            VisitorTokens::COOKIE,
+            new_token(),
+            "0".repeat(64)
+        );
+        headers.insert(header::COOKIE, forged.parse().expect("value"));
+        assert_eq!(tokens.from_request(&headers), None);
+        assert_eq!(tokens.from_request(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -23,6 +25,9 @@ const CSRF: &str = "csrf";
 const LOCALE: &str = "locale";
 const TEXT_SIZE: &str = "text_size";
 const FLASH: &str = "flash";
+/// Set by the session store on a loaded session that has used more than half its lifetime
+/// (see `session_store`); never saved.
+pub(crate) const RENEW_DUE: &str = "renew_due";
 
 /// The reader's chosen text size (標準・大・特大).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -166,14 +171,29 @@ impl SessionData<'_> {
         Ok(())
     }
 
-    /// The CSRF token, created on first need.
-    pub async fn csrf(&self) -> Result<String, AppError> {
-        if let Some(token) = self.0.get::<String>(CSRF).await? {
+    /// The session's CSRF token, if it has one (every logged-in session does).
+    pub async fn csrf(&self) -> Result<Option<String>, AppError> {
+        Ok(self.0.get::<String>(CSRF).await?)
+    }
+
+    /// A logged-in session's CSRF token, made if it has none yet.
+    pub async fn member_csrf(&self) -> Result<String, AppError> {
+        if let Some(token) = self.csrf().await? {
             return Ok(token);
         }
         let token = crate::auth::csrf::new_token();
         self.0.insert(CSRF, &token).await?;
         Ok(token)
+    }
+
+    /// A session is written only when it changes, so its expiry would count from the last
+    /// change, not the last visit: once more than half its lifetime has gone, it is saved again
+    /// (which also gives the browser a fresh cookie).
+    pub async fn renew_if_due(&self) -> Result<(), AppError> {
+        if self.0.get::<bool>(RENEW_DUE).await?.is_some() {
+            self.0.remove::<bool>(RENEW_DUE).await?;
+        }
+        Ok(())
     }
 
     pub async fn visitor_preferences(
@@ -206,11 +226,21 @@ impl SessionData<'_> {
         if self.0.get::<String>(FLASH).await?.is_none() {
             return Ok(None);
         }
-        Ok(self.0.remove(FLASH).await?)
+        let flash = self.0.remove(FLASH).await?;
+        // A visitor's session that held nothing but the message goes with it (the message after
+        // logging out, say), so that it is not kept for a month.
+        let holds_more = self.user().await?.is_some()
+            || self.csrf().await?.is_some()
+            || self.visitor_preferences().await? != (None, None);
+        if !holds_more {
+            self.0.flush().await?;
+        }
+        Ok(flash)
     }
 }
 
-/// Route layer for everything but the public pages: without a session, the login page.
+/// Route layer for everything but the public pages: without a session, the login page, which
+/// returns to the page asked for (when it was a page view, not a form sent) after logging in.
 pub async fn require_login(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -220,8 +250,15 @@ pub async fn require_login(
         .get::<RequestContext>()
         .is_some_and(|c| c.user.is_some());
     if logged_in {
-        next.run(request).await
-    } else {
-        axum::response::IntoResponse::into_response(AppError::LoginRequired)
+        return next.run(request).await;
+    }
+    let page_view = matches!(*request.method(), Method::GET | Method::HEAD);
+    match request.uri().path_and_query().filter(|_| page_view) {
+        Some(asked) if asked.as_str() != "/" => {
+            let back: String =
+                url::form_urlencoded::byte_serialize(asked.as_str().as_bytes()).collect();
+            Redirect::to(&format!("/login?next={back}")).into_response()
+        }
+        _ => AppError::LoginRequired.into_response(),
     }
 }

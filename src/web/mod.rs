@@ -22,7 +22,9 @@ use input::Submitted;
 use layout::{ErrorView, Layout};
 
 /// Resolves who is asking, in which language and text size, and the CSRF token, once per request;
-/// then renders any [`ErrorPage`] the handler returned in that language.
+/// then renders any [`ErrorPage`] the handler returned in that language. Pages are never kept by
+/// the browser or a proxy: they carry a member's data or a form token, and after logging out,
+/// Back must not show them again.
 pub async fn page_context(
     State(app): State<AppState>,
     session: Session,
@@ -34,8 +36,10 @@ pub async fn page_context(
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let ctx = match resolve_context(&app, session, accept_language.as_deref()).await {
-        Ok(ctx) => ctx,
+    let visitor_token = app.visitor_tokens.from_request(request.headers());
+    let resolved = resolve_context(&app, session, accept_language.as_deref(), visitor_token).await;
+    let (ctx, set_cookie) = match resolved {
+        Ok(resolved) => resolved,
         Err(err) => return err.into_response(),
     };
     request.extensions_mut().insert(ctx.clone());
@@ -43,13 +47,21 @@ pub async fn page_context(
     request.extensions_mut().insert(submitted.clone());
     let uri = request.uri().clone();
     let response = next.run(request).await;
-    match error_page_for(&response) {
+    let mut response = match error_page_for(&response) {
         Some(ErrorPage::TooManyWrites { kind, wait }) => {
             limits::write_limited(&app, &ctx, &uri, &submitted, kind, wait)
         }
         Some(page) => render_error(&app, &ctx, page),
         None => response,
+    };
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(header::HeaderValue::from_static("no-store"));
+    if let Some(cookie) = set_cookie {
+        headers.append(header::SET_COOKIE, cookie);
     }
+    response
 }
 
 /// The error page a response should become: the one a handler chose, or, for axum's own
@@ -74,12 +86,15 @@ fn error_page_for(response: &Response) -> Option<ErrorPage> {
     })
 }
 
+/// The request's context, and the cookie to set when a visitor needs a new form token.
 async fn resolve_context(
     app: &AppState,
     session: Session,
     accept_language: Option<&str>,
-) -> Result<RequestContext, AppError> {
+    visitor_token: Option<String>,
+) -> Result<(RequestContext, Option<header::HeaderValue>), AppError> {
     let data = SessionData(&session);
+    data.renew_if_due().await?;
     let mut user = None;
     if let Some((id, version)) = data.user().await? {
         let found = app.users.get(&mut app.db.reader(), id).await?;
@@ -103,16 +118,27 @@ async fn resolve_context(
             )
         }
     };
-    let csrf = data.csrf().await?;
+    // A visitor's token lives in a signed cookie, so that page views store no session.
+    let mut set_cookie = None;
+    let csrf = match (&user, data.csrf().await?) {
+        (_, Some(token)) => token,
+        (Some(_), None) => data.member_csrf().await?,
+        (None, None) => visitor_token.unwrap_or_else(|| {
+            let (token, cookie) = app.visitor_tokens.issue(app.config.is_https());
+            set_cookie = Some(cookie);
+            token
+        }),
+    };
     let flash = data.take_flash().await?;
-    Ok(RequestContext {
+    let ctx = RequestContext {
         user,
         locale,
         text_size,
         csrf: csrf.into(),
         flash,
         session,
-    })
+    };
+    Ok((ctx, set_cookie))
 }
 
 fn render_error(app: &AppState, ctx: &RequestContext, page: ErrorPage) -> Response {

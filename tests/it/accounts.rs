@@ -46,7 +46,7 @@ async fn invitation_leads_to_a_home_page_closed_to_others(app: TestApp) {
     let again = app.client().get(&link).await;
     assert_eq!(again.status, 410);
     assert!(
-        again.text().contains("この招待リンクは"),
+        again.text().contains("すでにアカウントが作られています"),
         "{}",
         again.text()
     );

@@ -475,7 +475,7 @@ async fn only_coordinators_reach_the_category_tools(app: TestApp) {
     }
     let visitor = app.client();
     let page = visitor.get("/admin/categories").await;
-    assert_eq!(page.redirect_path(), "/login");
+    assert_eq!(page.redirect_path(), "/login?next=%2Fadmin%2Fcategories");
     assert_eq!(app.scalar(state).await, before);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM categories").await, count);
     assert_eq!(

@@ -19,6 +19,7 @@ mod forums;
 mod forums_social;
 mod invitations;
 mod limits;
+mod login;
 mod mail_outage;
 mod names;
 mod notifications;

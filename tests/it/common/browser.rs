@@ -31,8 +31,25 @@ pub struct Page {
 
 impl Browser {
     pub fn new(base_url: &str) -> Browser {
+        Browser::with_headers(base_url, HeaderMap::new())
+    }
+
+    /// A browser whose requests come through a reverse proxy that names `client` as their
+    /// origin (`X-Forwarded-For`; the server heeds it with `trust_forwarded_for`): another device
+    /// or household than the other browsers of a test.
+    pub fn from_client(base_url: &str, client: &str) -> Browser {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            client.parse().expect("an address is a header value"),
+        );
+        Browser::with_headers(base_url, headers)
+    }
+
+    fn with_headers(base_url: &str, headers: HeaderMap) -> Browser {
         let http = reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("building the test HTTP client");

@@ -120,6 +120,12 @@ impl TestApp {
         Browser::new(&self.base_url())
     }
 
+    /// A new browser whose requests come from `client` as a trusted proxy reports it
+    /// (see [`Browser::from_client`]).
+    pub fn client_from(&self, client: &str) -> Browser {
+        Browser::from_client(&self.base_url(), client)
+    }
+
     pub fn app(&self) -> &Arc<hidamari::App> {
         &self.running.app
     }
