@@ -78,9 +78,19 @@ impl DisplayName {
         if name.chars().any(forbidden) {
             return Err(BadDisplayName::Characters);
         }
-        let key = name.to_lowercase().replace(' ', "");
+        let key = name_key(&name);
         Ok(DisplayName { name, key })
     }
+}
+
+/// How display names compare (NFKC, case folded, spaces left out); also for the start of a name
+/// typed to find members.
+pub fn name_key(text: &str) -> String {
+    text.nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .split_whitespace()
+        .collect()
 }
 
 #[cfg(test)]

@@ -82,17 +82,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
             &mut parts, state,
         )
         .await?;
-        let is_form = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
-            return Err(AppError::BadRequest("expected a urlencoded form"));
-        }
-        let bytes = to_bytes(body, MAX_FORM_BYTES)
-            .await
-            .map_err(|_| AppError::BadRequest("form too large"))?;
+        let bytes = form_body(&parts.headers, body).await?;
         // The token first: a forged form is refused as forged, whatever else it holds.
         let token = url::form_urlencoded::parse(&bytes)
             .find(|(name, _)| name == "csrf")
@@ -107,6 +97,36 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         }
         let form = input::deserialize(&pairs)?;
         Ok(CsrfForm(form))
+    }
+}
+
+/// The raw body of a urlencoded form, at most [`MAX_FORM_BYTES`].
+async fn form_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, AppError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(AppError::BadRequest("expected a urlencoded form"));
+    }
+    to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| AppError::BadRequest("form too large"))
+}
+
+/// A urlencoded form without a CSRF token, its text checked like every form: only for a request
+/// whose authority is a signature in its own address (a mail program's one-click unsubscribe,
+/// RFC 8058, which has no session and no token).
+pub struct SignedLinkForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedLinkForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request<Body>, _: &S) -> Result<Self, AppError> {
+        let (parts, body) = request.into_parts();
+        let bytes = form_body(&parts.headers, body).await?;
+        let pairs = input::clean_pairs(&bytes)?;
+        Ok(SignedLinkForm(input::deserialize(&pairs)?))
     }
 }
 

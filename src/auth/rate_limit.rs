@@ -1,12 +1,18 @@
-//! Rate limits for login and password reset, per e-mail address and per client address
-//! (governor's keyed GCRA limiters). They live in each instance's memory: behind a load balancer
-//! each instance counts on its own, which still bounds guessing to a small multiple.
+//! Rate limits for login and password reset, per e-mail address and per client address, and
+//! for the signed links in mails and name suggestions (governor's keyed GCRA limiters). They
+//! live in each instance's memory: behind a load balancer each instance counts on its own, which
+//! still bounds guessing to a small multiple.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::AppState;
+use crate::error::AppError;
 
 /// The client a request comes from: the connection's peer, or, behind a trusted reverse proxy,
 /// the last address in `X-Forwarded-For` (the one the proxy itself appended; earlier entries
@@ -31,10 +37,32 @@ pub fn client_address(
     peer.ip()
 }
 
+/// The client a request comes from, as [`client_address`] finds it, for handlers to count.
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
+        let ConnectInfo(peer) = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .copied()
+            .ok_or_else(|| AppError::Internal("the server runs without peer addresses".into()))?;
+        Ok(ClientAddress(client_address(
+            &parts.headers,
+            peer,
+            app.config.trust_forwarded_for,
+        )))
+    }
+}
+
 #[derive(Clone)]
 pub struct RateLimits {
     per_address: Arc<DefaultKeyedRateLimiter<String>>,
     per_client: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    stop_links: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    suggestions: Arc<DefaultKeyedRateLimiter<i64>>,
 }
 
 fn per_minute(n: u32, burst: u32) -> Quota {
@@ -49,6 +77,11 @@ impl Default for RateLimits {
             per_address: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(5, 10))),
             // A household or a care facility may share one address: more room per client.
             per_client: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(20, 30))),
+            // One-click unsubscribes arrive from a mail provider's few addresses on behalf of
+            // many members: generous, yet bounding anyone who hammers the endpoint.
+            stop_links: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(60, 120))),
+            // Suggestions follow typing (the script waits for a pause), per member.
+            suggestions: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(60, 30))),
         }
     }
 }
@@ -61,10 +94,22 @@ impl RateLimits {
         client_ok && address_ok
     }
 
+    /// One use of a signed link from a mail (its page or its one-click POST) from `client`.
+    pub fn allow_stop_link(&self, client: IpAddr) -> bool {
+        self.stop_links.check_key(&client).is_ok()
+    }
+
+    /// One request for name suggestions by member `user_id`.
+    pub fn allow_suggestion(&self, user_id: i64) -> bool {
+        self.suggestions.check_key(&user_id).is_ok()
+    }
+
     /// Drops keys that have recovered fully, so memory stays bounded.
     pub fn forget_idle(&self) {
         self.per_address.retain_recent();
         self.per_client.retain_recent();
+        self.stop_links.retain_recent();
+        self.suggestions.retain_recent();
     }
 }
 

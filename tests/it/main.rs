@@ -21,5 +21,6 @@ mod invitations;
 mod limits;
 mod mail_outage;
 mod notifications;
+mod notify_mail;
 mod search;
 mod security;
