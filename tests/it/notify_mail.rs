@@ -408,8 +408,18 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
         .await;
     assert_eq!(forged.status, 404);
     assert!(hana.get(&kept).await.text().contains("フォロー中です"));
+    // As RFC 8058 says a mail program SHOULD send it: multipart/form-data.
+    let boundary = "one-click-boundary";
+    let multipart = format!("multipart/form-data; boundary={boundary}");
     let done = provider
-        .post_raw(&link, &form, "List-Unsubscribe=One-Click")
+        .post_raw(
+            &link,
+            &[("Content-Type", multipart.as_str())],
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n\
+                 One-Click\r\n--{boundary}--\r\n"
+            ),
+        )
         .await;
     assert_eq!(done.status, 200, "{}", done.text());
     assert!(
