@@ -223,6 +223,46 @@ pub async fn notified_posts(
     })
 }
 
+/// A topic or category a member follows, as their settings list it.
+#[derive(Debug, Clone, FromRow)]
+pub struct FollowedItem {
+    /// `t` for a topic, `c` for a category.
+    pub kind: String,
+    pub id: i64,
+    pub name: String,
+}
+
+impl FollowedItem {
+    /// The page of what is followed (`/t/12`, `/c/3`); its follow button is under it.
+    pub fn path(&self) -> String {
+        format!("/{}/{}", self.kind, self.id)
+    }
+}
+
+/// What a member follows and may still see: topics, then categories.
+pub async fn followed_by(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    user_id: i64,
+) -> Result<Vec<FollowedItem>, sqlx::Error> {
+    let sql = format!(
+        "SELECT 't' AS kind, t.id AS id, t.title AS name FROM topic_subscriptions s \
+           JOIN topics t ON t.id = s.topic_id JOIN categories c ON c.id = t.category_id \
+           WHERE s.user_id = $4 AND {visible} \
+         UNION ALL SELECT 'c' AS kind, c.id AS id, c.name AS name FROM category_subscriptions s \
+           JOIN categories c ON c.id = s.category_id WHERE s.user_id = $4 AND {visible} \
+         ORDER BY kind DESC, id",
+        visible = super::forums::VISIBLE
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(viewer.rank)
+        .bind(viewer.relation)
+        .bind(i64::from(viewer.staff))
+        .bind(user_id)
+        .fetch_all(c)
+        .await)
+}
+
 /// The titles of the topics and the names of the categories among the ids, as the page that
 /// stops their mails names them: (true for a topic, name), topics first.
 pub async fn followed_names(

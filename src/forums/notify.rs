@@ -326,15 +326,24 @@ async fn set_following(
     Ok(Redirect::to(&back).into_response())
 }
 
-/// The follow button: `follow=no` stops following, anything else follows.
+/// The follow button: `follow=no` stops following, anything else follows; `back=settings` when
+/// pressed in the account settings' list of follows, to return there.
 #[derive(Deserialize)]
 pub struct FollowForm {
     follow: Option<String>,
+    back: Option<String>,
 }
 
 impl FollowForm {
     fn follows(&self) -> bool {
         self.follow.as_deref() != Some("no")
+    }
+
+    fn back(&self, page: String) -> String {
+        match self.back.as_deref() {
+            Some("settings") => "/account#notify-heading".to_owned(),
+            _ => page,
+        }
     }
 }
 
@@ -352,7 +361,7 @@ pub async fn follow_topic(
         user.id,
         Followed::Topic(id),
         form.follows(),
-        format!("/t/{id}"),
+        form.back(format!("/t/{id}")),
     )
     .await
 }
@@ -371,7 +380,7 @@ pub async fn follow_category(
         user.id,
         Followed::Category(id),
         form.follows(),
-        format!("/c/{id}"),
+        form.back(format!("/c/{id}")),
     )
     .await
 }

@@ -438,6 +438,29 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
         1,
         "mail about new posts is still on"
     );
+    // The settings the mail links to list every follow, each with its own button.
+    assert_eq!(
+        settings.select(".follows li a"),
+        vec!["話題「通院の日」", "カテゴリ「暮らし」"],
+        "the stopped topic is gone, the rest are listed"
+    );
+    let unfollowed = hana
+        .post_form(
+            &format!("/c/{life}/follow"),
+            &[("follow", "no"), ("back", "settings")],
+        )
+        .await;
+    assert_eq!(unfollowed.status, 303);
+    assert!(
+        unfollowed
+            .location()
+            .is_some_and(|l| l.ends_with("/account#notify-heading")),
+        "back to the settings"
+    );
+    assert_eq!(
+        hana.get("/account").await.select(".follows li a"),
+        vec!["話題「通院の日」"]
+    );
     reply(&taro, &kept, "もう一度です").await;
     reply(&taro, &followed, "まだ届きますか").await;
     let before = app.mail.count();
