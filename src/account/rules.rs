@@ -123,7 +123,7 @@ impl DisplayName {
         {
             return Err(BadDisplayName::Characters);
         }
-        let key = name.to_lowercase().replace(' ', "");
+        let key = name_key(&name);
         let skeleton = look_alike_key(&name);
         Ok(DisplayName {
             name,
@@ -131,6 +131,16 @@ impl DisplayName {
             skeleton,
         })
     }
+}
+
+/// How display names compare (NFKC, case folded, spaces left out); also for the start of a name
+/// typed to find members.
+pub fn name_key(text: &str) -> String {
+    text.nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .split_whitespace()
+        .collect()
 }
 
 #[cfg(test)]

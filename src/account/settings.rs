@@ -18,6 +18,7 @@ use crate::auth::token;
 use crate::db::tokens::{Purpose, UserToken};
 use crate::db::{self, users::SessionUser};
 use crate::error::AppResult;
+use crate::forums::viewer;
 use crate::i18n::Locale;
 use crate::mail::{self, Mail};
 use crate::web::form::FieldErrors;
@@ -45,6 +46,8 @@ pub struct SettingsView {
     relation_label: String,
     section_errors: SectionErrors,
     email_replies: bool,
+    /// What the member follows, as (page, label), each with a button to stop.
+    follows: Vec<(String, String)>,
 }
 
 async fn settings_view(
@@ -69,6 +72,18 @@ async fn settings_view(
         relation_label: t.s(&format!("relation.{}", user.relation)).into_owned(),
         section_errors: errors,
         email_replies: db::notifications::email_replies(conn.exec(), user.id).await?,
+        follows: db::notifications::followed_by(conn.exec(), viewer(user), user.id)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let key = if item.kind == "t" {
+                    "notify.stop_topic_item"
+                } else {
+                    "notify.stop_category_item"
+                };
+                (item.path(), t.f(key, &[("name", &item.name)]))
+            })
+            .collect(),
     })
 }
 

@@ -4,7 +4,7 @@
 //! someone who has not logged in stores nothing.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -146,17 +146,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
             &mut parts, state,
         )
         .await?;
-        let is_form = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
-            return Err(AppError::BadRequest("expected a urlencoded form"));
-        }
-        let bytes = to_bytes(body, MAX_FORM_BYTES)
-            .await
-            .map_err(|_| AppError::BadRequest("form too large"))?;
+        let bytes = form_body(&parts.headers, body).await?;
         // The token first: a forged form is refused as forged, whatever else it holds.
         let token = url::form_urlencoded::parse(&bytes)
             .find(|(name, _)| name == "csrf")
@@ -172,6 +162,61 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         let form = input::deserialize(&pairs)?;
         Ok(CsrfForm(form))
     }
+}
+
+/// The raw body of a urlencoded form, at most [`MAX_FORM_BYTES`].
+async fn form_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, AppError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(AppError::BadRequest("expected a urlencoded form"));
+    }
+    to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| AppError::BadRequest("form too large"))
+}
+
+/// A form without a CSRF token, its text checked like every form: only for a request whose
+/// authority is a signature in its own address (a mail program's one-click unsubscribe, RFC 8058,
+/// which has no session and no token). RFC 8058 says the body SHOULD be `multipart/form-data` and
+/// MAY be urlencoded, so both are read.
+pub struct SignedLinkForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedLinkForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request<Body>, state: &S) -> Result<Self, AppError> {
+        let is_multipart = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let pairs = if is_multipart {
+            let multipart = Multipart::from_request(request, state)
+                .await
+                .map_err(|_| AppError::BadRequest("malformed multipart form"))?;
+            multipart_fields(multipart).await?
+        } else {
+            let (parts, body) = request.into_parts();
+            input::clean_pairs(&form_body(&parts.headers, body).await?)?
+        };
+        Ok(SignedLinkForm(input::deserialize(&pairs)?))
+    }
+}
+
+/// The text fields of a multipart form, each checked by [`input::clean_text`].
+async fn multipart_fields(mut multipart: Multipart) -> Result<Vec<(String, String)>, AppError> {
+    let malformed = |_| AppError::BadRequest("malformed multipart form");
+    let mut pairs = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let value = field.text().await.map_err(malformed)?;
+        let value = input::clean_text(&name, &value)?;
+        pairs.push((name, value));
+    }
+    Ok(pairs)
 }
 
 /// For forms read another way (multipart uploads): the token must match the session's.

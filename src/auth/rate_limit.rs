@@ -7,13 +7,20 @@
 //! member out by typing wrong passwords for them; instead its failures slow every next attempt
 //! for it down, from anywhere, by a growing delay that stops at [`MAX_DELAY`]. Addresses that
 //! belong to nobody are counted the same way, so neither answers nor delays tell who is a member.
+//!
+//! The signed links in mails and name suggestions have limits of their own here too.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::AppState;
+use crate::error::AppError;
 
 /// The client a request comes from: the connection's peer, or, behind a trusted reverse proxy,
 /// the last address in `X-Forwarded-For` (the one the proxy itself appended; earlier entries
@@ -83,11 +90,33 @@ impl Failures {
     }
 }
 
+/// The client a request comes from, as [`client_address`] finds it, for handlers to count.
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
+        let ConnectInfo(peer) = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .copied()
+            .ok_or_else(|| AppError::Internal("the server runs without peer addresses".into()))?;
+        Ok(ClientAddress(client_address(
+            &parts.headers,
+            peer,
+            app.config.trust_forwarded_for,
+        )))
+    }
+}
+
 #[derive(Clone)]
 pub struct RateLimits {
     per_pair: Arc<DefaultKeyedRateLimiter<(Attempt, String, IpAddr)>>,
     per_client: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     failures: moka::sync::Cache<(Attempt, String), Failures>,
+    stop_links: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    suggestions: Arc<DefaultKeyedRateLimiter<i64>>,
 }
 
 fn per_minute(n: u32, burst: u32) -> Quota {
@@ -106,6 +135,11 @@ impl Default for RateLimits {
                 .max_capacity(TRACKED_ADDRESSES)
                 .time_to_idle(FORGET_ONE_AFTER * 60)
                 .build(),
+            // One-click unsubscribes arrive from a mail provider's few addresses on behalf of
+            // many members: generous, yet bounding anyone who hammers the endpoint.
+            stop_links: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(60, 120))),
+            // Suggestions follow typing (the script waits for a pause), per member.
+            suggestions: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(60, 30))),
         }
     }
 }
@@ -156,11 +190,23 @@ impl RateLimits {
             });
     }
 
+    /// One use of a signed link from a mail (its page or its one-click POST) from `client`.
+    pub fn allow_stop_link(&self, client: IpAddr) -> bool {
+        self.stop_links.check_key(&client).is_ok()
+    }
+
+    /// One request for name suggestions by member `user_id`.
+    pub fn allow_suggestion(&self, user_id: i64) -> bool {
+        self.suggestions.check_key(&user_id).is_ok()
+    }
+
     /// Drops keys that have recovered fully, so memory stays bounded.
     pub fn forget_idle(&self) {
         self.per_pair.retain_recent();
         self.per_client.retain_recent();
         self.failures.run_pending_tasks();
+        self.stop_links.retain_recent();
+        self.suggestions.retain_recent();
     }
 }
 

@@ -107,7 +107,8 @@ pub async fn queue_for_post(
 }
 
 /// Queues a notification for members mentioned in a post, on the same terms as followers
-/// (neither blocks the other, active, reply mail on); visibility is checked when mailing.
+/// (neither blocks the other, active, reply mail on), marked as a mention even when they also
+/// follow it; visibility is checked when mailing.
 pub async fn queue_mentions(
     exec: Exec<'_>,
     post_id: i64,
@@ -118,27 +119,22 @@ pub async fn queue_mentions(
     if mentioned.is_empty() {
         return Ok(());
     }
-    // Ids come from the database, so listing them inline is safe and portable.
-    let ids = mentioned
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
     let sql = format!(
-        "INSERT INTO notifications (user_id, post_id, created_at) \
-         SELECT u.id, $1, $2 FROM users u \
-         WHERE u.id IN ({ids}) AND u.id <> $3 AND u.status = 'active' AND u.email_replies = 1 \
+        "INSERT INTO notifications (user_id, post_id, created_at, mentioned) \
+         SELECT u.id, $1, $2, 1 FROM users u \
+         WHERE u.id IN ({}) AND u.id <> $3 AND u.status = 'active' AND u.email_replies = 1 \
          AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE (b.blocker_id = u.id AND b.blocked_id = $3) \
            OR (b.blocker_id = $3 AND b.blocked_id = u.id)) \
-         ON CONFLICT DO NOTHING"
+         ON CONFLICT (user_id, post_id) DO UPDATE SET mentioned = 1",
+        super::placeholders(4, mentioned.len())
     );
-    on!(exec, |c| sqlx::query(&sql)
-        .bind(post_id)
-        .bind(now)
-        .bind(author_id)
-        .execute(c)
-        .await
-        .map(|_| ()))
+    on!(exec, |c| {
+        let mut query = sqlx::query(&sql).bind(post_id).bind(now).bind(author_id);
+        for id in mentioned {
+            query = query.bind(*id);
+        }
+        query.execute(c).await.map(|_| ())
+    })
 }
 
 /// Members with notifications waiting since before `since`: their batch is due.
@@ -151,55 +147,153 @@ pub async fn due_users(exec: Exec<'_>, since: i64) -> Result<Vec<i64>, sqlx::Err
         .await)
 }
 
-/// Marks a member's waiting notifications mailed and returns their post ids. Under concurrency
-/// (several instances) only one transaction gets each row.
-pub async fn take_waiting(exec: Exec<'_>, user_id: i64, now: i64) -> Result<Vec<i64>, sqlx::Error> {
-    let sql = "UPDATE notifications SET mailed_at = $1 WHERE user_id = $2 AND mailed_at IS NULL RETURNING post_id";
+/// Marks up to `limit` of a member's waiting notifications mailed, oldest first, and returns
+/// their post ids. Under concurrency (several instances) only one transaction gets each row.
+pub async fn take_waiting(
+    exec: Exec<'_>,
+    user_id: i64,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = "UPDATE notifications SET mailed_at = $1 WHERE mailed_at IS NULL AND id IN (\
+                 SELECT id FROM notifications WHERE user_id = $2 AND mailed_at IS NULL ORDER BY id LIMIT $3) \
+               RETURNING post_id";
     on!(exec, |c| sqlx::query_scalar(sql)
         .bind(now)
         .bind(user_id)
+        .bind(limit)
         .fetch_all(c)
         .await)
 }
 
-/// A new post as a notification mail lists it.
+/// A new post as a notification mail lists it, with why its reader hears of it.
 #[derive(Debug, Clone, FromRow)]
 pub struct NotifiedPost {
     pub post_id: i64,
     pub topic_id: i64,
     pub topic_title: String,
+    pub category_id: i64,
+    pub category_name: String,
     pub author_name: String,
+    pub created_at: i64,
     pub body_markdown: String,
+    /// 1 when the post mentions the reader.
+    pub mentioned: i64,
+    /// Whether the reader follows the post's topic, and its category, now.
+    pub follows_topic: bool,
+    pub follows_category: bool,
 }
 
-/// The posts among `post_ids` the viewer may still see (visible category, not deleted).
+/// Of the posts among `post_ids` the reader was notified of, those they may still see when
+/// the mail is written: a visible category, not deleted, and neither the reader nor the author
+/// blocking the other (the same rule as when the notification was queued).
 pub async fn notified_posts(
     exec: Exec<'_>,
     viewer: Viewer,
+    reader_id: i64,
     post_ids: &[i64],
 ) -> Result<Vec<NotifiedPost>, sqlx::Error> {
     if post_ids.is_empty() {
         return Ok(Vec::new());
     }
-    // The ids are integers from the database, so listing them inline is safe and portable.
-    let ids = post_ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
     let sql = format!(
-        "SELECT p.id AS post_id, t.id AS topic_id, t.title AS topic_title, u.display_name AS author_name, p.body_markdown \
-         FROM posts p JOIN topics t ON t.id = p.topic_id JOIN categories c ON c.id = t.category_id \
-         JOIN users u ON u.id = p.author_id \
-         WHERE {} AND p.deleted_at IS NULL AND p.id IN ({ids}) ORDER BY t.id, p.id",
-        super::forums::VISIBLE
+        "SELECT p.id AS post_id, t.id AS topic_id, t.title AS topic_title, c.id AS category_id, \
+           c.name AS category_name, u.display_name AS author_name, p.created_at, p.body_markdown, n.mentioned, \
+           EXISTS (SELECT 1 FROM topic_subscriptions s WHERE s.user_id = $4 AND s.topic_id = t.id) AS follows_topic, \
+           EXISTS (SELECT 1 FROM category_subscriptions s WHERE s.user_id = $4 AND s.category_id = c.id) AS follows_category \
+         FROM notifications n JOIN posts p ON p.id = n.post_id JOIN topics t ON t.id = p.topic_id \
+         JOIN categories c ON c.id = t.category_id JOIN users u ON u.id = p.author_id \
+         WHERE {} AND n.user_id = $4 AND p.deleted_at IS NULL AND p.id IN ({}) \
+         AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE (b.blocker_id = $4 AND b.blocked_id = p.author_id) \
+           OR (b.blocker_id = p.author_id AND b.blocked_id = $4)) \
+         ORDER BY t.id, p.id",
+        super::forums::VISIBLE,
+        super::placeholders(5, post_ids.len())
+    );
+    on!(exec, |c| {
+        let mut query = sqlx::query_as(&sql)
+            .bind(viewer.rank)
+            .bind(viewer.relation)
+            .bind(i64::from(viewer.staff))
+            .bind(reader_id);
+        for id in post_ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(c).await
+    })
+}
+
+/// A topic or category a member follows, as their settings list it.
+#[derive(Debug, Clone, FromRow)]
+pub struct FollowedItem {
+    /// `t` for a topic, `c` for a category.
+    pub kind: String,
+    pub id: i64,
+    pub name: String,
+}
+
+impl FollowedItem {
+    /// The page of what is followed (`/t/12`, `/c/3`); its follow button is under it.
+    pub fn path(&self) -> String {
+        format!("/{}/{}", self.kind, self.id)
+    }
+}
+
+/// What a member follows and may still see: topics, then categories.
+pub async fn followed_by(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    user_id: i64,
+) -> Result<Vec<FollowedItem>, sqlx::Error> {
+    let sql = format!(
+        "SELECT 't' AS kind, t.id AS id, t.title AS name FROM topic_subscriptions s \
+           JOIN topics t ON t.id = s.topic_id JOIN categories c ON c.id = t.category_id \
+           WHERE s.user_id = $4 AND {visible} \
+         UNION ALL SELECT 'c' AS kind, c.id AS id, c.name AS name FROM category_subscriptions s \
+           JOIN categories c ON c.id = s.category_id WHERE s.user_id = $4 AND {visible} \
+         ORDER BY kind DESC, id",
+        visible = super::forums::VISIBLE
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(viewer.rank)
         .bind(viewer.relation)
         .bind(i64::from(viewer.staff))
+        .bind(user_id)
         .fetch_all(c)
         .await)
+}
+
+/// The titles of the topics and the names of the categories among the ids, as the page that
+/// stops their mails names them: (true for a topic, name), topics first.
+pub async fn followed_names(
+    exec: Exec<'_>,
+    topic_ids: &[i64],
+    category_ids: &[i64],
+) -> Result<Vec<(bool, String)>, sqlx::Error> {
+    let list = |first: usize, ids: &[i64]| {
+        if ids.is_empty() {
+            "NULL".to_owned()
+        } else {
+            super::placeholders(first, ids.len())
+        }
+    };
+    let sql = format!(
+        "SELECT * FROM (SELECT 't' AS kind, title AS name, id FROM topics WHERE id IN ({}) \
+         UNION ALL SELECT 'c', name, id FROM categories WHERE id IN ({})) AS named ORDER BY kind DESC, id",
+        list(1, topic_ids),
+        list(1 + topic_ids.len(), category_ids)
+    );
+    let rows: Vec<(String, String, i64)> = on!(exec, |c| {
+        let mut query = sqlx::query_as(&sql);
+        for id in topic_ids.iter().chain(category_ids) {
+            query = query.bind(*id);
+        }
+        query.fetch_all(c).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, name, _)| (kind == "t", name))
+        .collect())
 }
 
 pub async fn set_email_replies(exec: Exec<'_>, user_id: i64, on: bool) -> Result<(), sqlx::Error> {

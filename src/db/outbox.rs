@@ -13,6 +13,8 @@ pub struct OutgoingMail {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
+    /// The one-click unsubscribe link of a mail about new posts (RFC 8058).
+    pub list_unsubscribe: Option<String>,
     pub attempts: i64,
 }
 
@@ -22,15 +24,17 @@ pub async fn enqueue(
     subject: &str,
     body_text: &str,
     body_html: &str,
+    list_unsubscribe: Option<&str>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let sql = "INSERT INTO outbox (recipient, subject, body_text, body_html, created_at, next_attempt_at) \
-               VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
+    let sql = "INSERT INTO outbox (recipient, subject, body_text, body_html, list_unsubscribe, created_at, next_attempt_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id";
     on!(exec, |c| sqlx::query_scalar(sql)
         .bind(recipient)
         .bind(subject)
         .bind(body_text)
         .bind(body_html)
+        .bind(list_unsubscribe)
         .bind(now)
         .fetch_one(c)
         .await)
@@ -44,7 +48,8 @@ pub async fn claim_due(
     lease_until: i64,
     limit: i64,
 ) -> Result<Vec<OutgoingMail>, sqlx::Error> {
-    const COLUMNS: &str = "id, recipient, subject, body_text, body_html, attempts";
+    const COLUMNS: &str =
+        "id, recipient, subject, body_text, body_html, list_unsubscribe, attempts";
     match exec {
         Exec::Postgres(c) => {
             let sql = format!(

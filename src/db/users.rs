@@ -255,6 +255,34 @@ pub async fn by_name_keys(
     })
 }
 
+/// Up to `limit` display names of active members whose key starts with `prefix` (a name key),
+/// for someone typing a mention: not `reader` themself, nor anyone either of them blocks.
+pub async fn names_starting(
+    exec: Exec<'_>,
+    reader: i64,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let pattern = format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let sql = "SELECT u.display_name FROM users u WHERE u.status = 'active' AND u.id <> $2 \
+               AND u.display_name_key LIKE $1 ESCAPE '\\' \
+               AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE (b.blocker_id = $2 AND b.blocked_id = u.id) \
+                 OR (b.blocker_id = u.id AND b.blocked_id = $2)) \
+               ORDER BY u.display_name_key LIMIT $3";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(&pattern)
+        .bind(reader)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
 /// A member as other members see them: name, role, relation, since when.
 #[derive(Debug, Clone, FromRow)]
 pub struct PublicProfile {

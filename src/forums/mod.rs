@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}/follow", post(notify::follow_topic))
         .route("/c/{id}/follow", post(notify::follow_category))
         .route("/u/{id}", get(profile::show))
+        .route("/members/suggest", get(mentions::suggest))
         .route("/drafts", post(drafts::autosave))
         .route("/p/{id}", get(posts::permalink))
         .route("/p/{id}/edit", get(posts::edit_form).post(posts::edit))
@@ -49,7 +50,7 @@ pub fn routes() -> Router<AppState> {
 /// Pages reached from a mail without logging in.
 pub fn public_routes() -> Router<AppState> {
     Router::new().route(
-        "/unsubscribe/{kind}/{id}/{user}/{signature}",
+        "/unsubscribe/{user}/{what}/{signature}",
         get(notify::unsubscribe_page).post(notify::unsubscribe),
     )
 }

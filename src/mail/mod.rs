@@ -49,11 +49,16 @@ pub enum Mail<'a> {
     PasswordChanged {
         display_name: &'a str,
     },
-    /// New posts in what the member follows, one line and link each, batched.
+    /// New posts for a member, batched, one section per topic saying why it is mailed.
     Replies {
         display_name: &'a str,
-        posts: &'a [(String, String)],
+        /// Every post the mail counts, in its topic's section.
+        sections: &'a [MailSection],
+        /// Every post is one that mentions the member (the subject says so).
+        only_mentions: bool,
         settings_link: &'a str,
+        /// The signed link that stops what this mail is about, for `List-Unsubscribe`.
+        one_click: &'a str,
     },
     Announcement {
         title: &'a str,
@@ -62,7 +67,27 @@ pub enum Mail<'a> {
     },
 }
 
-/// Every mail has the same shape: a greeting, paragraphs, at most one button, a closing note.
+/// A part of a mail about one topic: its heading, why it is mailed, its posts, and the links that
+/// stop mails like it.
+#[derive(Debug, Clone)]
+pub struct MailSection {
+    pub heading: String,
+    pub reasons: Vec<String>,
+    pub posts: Vec<MailPost>,
+    /// (label, signed link), each stopping one follow.
+    pub stops: Vec<(String, String)>,
+}
+
+/// One post as a mail lists it: who wrote it and when, the start of its text, its address.
+#[derive(Debug, Clone)]
+pub struct MailPost {
+    pub byline: String,
+    pub excerpt: String,
+    pub link: String,
+}
+
+/// Every mail has the same shape: a greeting, paragraphs, sections of posts, at most one
+/// button, a closing note.
 #[derive(Template)]
 #[template(path = "mail/mail.txt", escape = "none")]
 struct MailText<'a> {
@@ -80,8 +105,7 @@ struct MailContent {
     subject: String,
     greeting: String,
     paragraphs: Vec<String>,
-    /// Links listed one a line (a digest of new posts).
-    items: Vec<(String, String)>,
+    sections: Vec<MailSection>,
     action: Option<(String, String)>,
     closing: String,
 }
@@ -90,12 +114,14 @@ pub struct RenderedMail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// For the `List-Unsubscribe` header.
+    pub list_unsubscribe: Option<String>,
 }
 
 impl Mail<'_> {
     fn content(&self, t: Tr, site_name: &str) -> MailContent {
         let site = [("site", site_name)];
-        let mut items = Vec::new();
+        let mut sections = Vec::new();
         let (key, greeting, paragraphs, action) = match self {
             Mail::Invitation {
                 link,
@@ -154,13 +180,23 @@ impl Mail<'_> {
             ),
             Mail::Replies {
                 display_name,
-                posts,
+                sections: parts,
+                only_mentions,
                 settings_link,
+                ..
             } => {
-                items = posts.to_vec();
-                let count = posts.len().to_string();
+                sections = parts.to_vec();
+                let count = parts
+                    .iter()
+                    .map(|s| s.posts.len())
+                    .sum::<usize>()
+                    .to_string();
                 (
-                    "mail.replies",
+                    if *only_mentions {
+                        "mail.mentions"
+                    } else {
+                        "mail.replies"
+                    },
                     t.f("mail.greeting", &[("name", display_name)]),
                     vec![t.f(
                         "mail.replies.body",
@@ -192,7 +228,7 @@ impl Mail<'_> {
             subject: t.f(&format!("{key}.subject"), &site),
             greeting,
             paragraphs,
-            items,
+            sections,
             action,
             closing: t.f("mail.closing", &site),
         }
@@ -206,10 +242,15 @@ impl Mail<'_> {
             lang: locale.as_str(),
         }
         .render()?;
+        let list_unsubscribe = match self {
+            Mail::Replies { one_click, .. } => Some(one_click.to_string()),
+            _ => None,
+        };
         Ok(RenderedMail {
             subject: content.subject,
             text,
             html,
+            list_unsubscribe,
         })
     }
 }
@@ -229,6 +270,7 @@ pub async fn enqueue(
         &rendered.subject,
         &rendered.text,
         &rendered.html,
+        rendered.list_unsubscribe.as_deref(),
         db::now(),
     )
     .await?;

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use lettre::message::{Mailbox, MultiPart, header::MessageId};
+use lettre::message::header::{Header, HeaderName, HeaderValue, MessageId};
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::watch;
 
@@ -68,6 +69,48 @@ impl Transport {
                 Err(e) => Outcome::Retry(e.to_string()),
             },
         }
+    }
+}
+
+/// `List-Unsubscribe: <URL>` (RFC 2369): where a mail program's "unsubscribe" goes.
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(
+            s.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned(),
+        ))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), format!("<{}>", self.0))
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the link stops the mail with
+/// one POST, no page to read.
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
     }
 }
 
@@ -183,7 +226,13 @@ impl MailWorker {
             Ok(to) => to,
             Err(e) => return Outcome::Refused(format!("recipient: {e}")),
         };
-        let message = Message::builder()
+        let mut message = Message::builder();
+        if let Some(link) = &mail.list_unsubscribe {
+            message = message
+                .header(ListUnsubscribe(link.clone()))
+                .header(ListUnsubscribePost);
+        }
+        let message = message
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())

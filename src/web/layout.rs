@@ -44,9 +44,11 @@ impl Layout {
         }
     }
 
-    /// A page titled by a locale key.
+    /// A page titled by a locale key, which may name the site as `%{site}` (the configured
+    /// site name, as mails name it).
     pub fn titled(app: &AppState, ctx: &RequestContext, title_key: &str) -> Layout {
-        Layout::new(app, ctx, ctx.tr().s(title_key).into_owned())
+        let title = ctx.tr().f(title_key, &[("site", &app.config.site_name)]);
+        Layout::new(app, ctx, title)
     }
 
     pub fn locales(&self) -> [Locale; 2] {

@@ -186,10 +186,13 @@ const SECURITY_HEADERS: [(header::HeaderName, header::HeaderValue); 5] = [
 ];
 
 /// The outermost check, for every request: an unsafe request from another site (or with no
-/// Origin or Referer) changes nothing, every response gets [`SECURITY_HEADERS`], and the
-/// request holds at most one pooled connection at a time ([`crate::db::one_at_a_time`]).
+/// Origin or Referer) changes nothing, unless a signed link from a mail authorises it, every
+/// response gets [`SECURITY_HEADERS`], and the request holds at most one pooled connection at a
+/// time ([`crate::db::one_at_a_time`]).
 pub async fn guard(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let mut response = if crate::auth::csrf::is_cross_site_write(&request, &app.config.base_url) {
+    let mut response = if crate::auth::csrf::is_cross_site_write(&request, &app.config.base_url)
+        && !crate::forums::notify::is_signed_link(request.uri().path())
+    {
         tracing::info!(path = %request.uri().path(), "cross-site or origin-less unsafe request refused");
         AppError::StaleForm.into_response()
     } else {

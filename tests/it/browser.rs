@@ -183,6 +183,70 @@ async fn invitation_to_reply_in_chromium_postgres() {
     run(Backend::Postgres).await;
 }
 
+/// Typing a mention in the reply box suggests members' names (static/mentions.js); choosing one
+/// completes it, and the reply mentions that member.
+async fn names_are_suggested_while_typing_a_mention(app: TestApp, chrome: &mut ChromeDriver) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    crate::journeys::member(&app, &coordinator, "suzuki@example.org", "すずき").await;
+    let hana_link = invite(&app, &coordinator, "hana@example.org", "member", "patient").await;
+    let hana = chrome.session().await;
+    join_in_browser(&app, &hana, &hana_link, "はな").await;
+    let chat = crate::journeys::category_id(&app, "雑談").await;
+    let topic = crate::journeys::start_topic(&coordinator, chat, "ひとこと", "どうぞ。").await;
+    hana.goto(&app.url(&topic))
+        .await
+        .expect("opening the topic");
+    page_is_sound(&app, &hana, "the topic").await;
+    let box_ = find(&hana, Locator::Css("textarea[name='body']")).await;
+    box_.send_keys("ありがとう、@すず").await.expect("typing");
+    let suggestion = Locator::XPath("//ul[@class='mention-suggestions']//button[.='すずき']");
+    let deadline = Instant::now() + STEP_LIMIT;
+    while hana.find(suggestion).await.is_err() {
+        assert!(Instant::now() < deadline, "no suggestion for すず");
+        tokio::time::sleep(POLL).await;
+    }
+    click(&hana, suggestion).await;
+    box_.send_keys("さん").await.expect("typing");
+    let typed = box_.prop("value").await.expect("the reply's text");
+    assert_eq!(typed.as_deref(), Some("ありがとう、@すずきさん"));
+    click(
+        &hana,
+        Locator::Css("form[action^='/t/'] button[name='action'][value='post']"),
+    )
+    .await;
+    wait_for_url(&hana, "the topic after replying", |u| {
+        u.fragment().is_some_and(|f| f.starts_with("post-"))
+    })
+    .await;
+    let mentioned = text(&hana, Locator::Css("ol.posts li:last-child .post-body a")).await;
+    assert_eq!(mentioned, "@すずき");
+    hana.close().await.expect("ending Hana's browser session");
+    app.shutdown().await;
+}
+
+async fn run_suggestions(backend: Backend) {
+    let mut chrome = ChromeDriver::start().await;
+    let app = spawn_app_with(backend, |_| {}).await;
+    let story = names_are_suggested_while_typing_a_mention(app, &mut chrome);
+    if tokio::time::timeout(STORY_LIMIT, story).await.is_err() {
+        panic!(
+            "the suggestion story did not finish within {STORY_LIMIT:?} on {backend:?}; \
+             ChromeDriver's log:\n{}",
+            chrome.log()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mention_suggestions_in_chromium_sqlite() {
+    run_suggestions(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mention_suggestions_in_chromium_postgres() {
+    run_suggestions(Backend::Postgres).await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // What a person does in the browser.
 

@@ -23,5 +23,6 @@ mod login;
 mod mail_outage;
 mod names;
 mod notifications;
+mod notify_mail;
 mod search;
 mod security;

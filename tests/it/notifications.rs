@@ -62,12 +62,14 @@ async fn new_posts_are_mailed_in_one_batch_and_can_be_stopped(app: TestApp) {
     assert_eq!(opened.status, 303, "the mail's link leads to the post");
 
     // The stop link works without logging in, and changes nothing until the button is pressed.
-    let stop = mail.link(&format!("{}/unsubscribe/topic/", app.base_url()));
+    let stop = mail.link(&format!("{}/unsubscribe/", app.base_url()));
     let stranger = app.client();
     let page = stranger.get(&stop).await;
     assert_eq!(page.status, 200);
     assert!(hana.get(&topic).await.text().contains("フォロー中です"));
-    let done = stranger.post_form(&stop, &[]).await;
+    let done = stranger
+        .post_form(&stop, &[("List-Unsubscribe", "One-Click")])
+        .await;
     assert_eq!(done.status, 200);
     assert!(done.text().contains("止めました"));
     assert!(!hana.get(&topic).await.text().contains("フォロー中です"));

@@ -120,8 +120,16 @@ fn table() -> Vec<Route> {
             &[("email_replies", "on")],
             [303; 5],
         ),
-        get("/unsubscribe/topic/1/1/00", [404; 5]),
-        get("/unsubscribe/other/1/1/00", [404; 5]),
+        get("/unsubscribe/1/t1/00", [404; 5]),
+        get("/unsubscribe/1/x1/00", [404; 5]),
+        get("/unsubscribe/1/all/00", [404; 5]),
+        post(
+            "/unsubscribe/1/t1/00",
+            &[("List-Unsubscribe", "One-Click")],
+            [404; 5],
+        ),
+        post("/unsubscribe/1/t1/00", &[], [400; 5]),
+        get("/members/suggest?q=め", MEMBERS),
         get("/admin/announcements", COORDINATOR_ONLY),
         post(
             "/admin/announcements",
