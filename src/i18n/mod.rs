@@ -154,4 +154,34 @@ mod tests {
             }
         }
     }
+
+    /// One Japanese word for each thing: 話題 (never トピック) and カテゴリー (never カテゴリ).
+    #[test]
+    fn japanese_uses_one_term_for_each_thing() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut read = 0;
+        for folder in [
+            "locales",
+            "templates",
+            "templates/forums",
+            "templates/account",
+            "templates/admin",
+            "templates/mail",
+            "templates/home",
+        ] {
+            let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
+                continue;
+            };
+            for entry in entries.flatten().filter(|e| e.path().is_file()) {
+                let text = std::fs::read_to_string(entry.path()).expect("readable");
+                read += 1;
+                let mixed = text.contains("トピック")
+                    || text
+                        .match_indices("カテゴリ")
+                        .any(|(at, word)| !text[at + word.len()..].starts_with('ー'));
+                assert!(!mixed, "{} mixes the words", entry.path().display());
+            }
+        }
+        assert!(read > 10, "only {read} files read");
+    }
 }

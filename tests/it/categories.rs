@@ -132,7 +132,7 @@ async fn a_restricted_category_reaches_the_right_people_only(app: TestApp) {
     let before = audit_lines(&app).await;
     for (name, min_role, relation, sees) in &cases {
         let id = create(&app, &coordinator, name, min_role, relation).await;
-        let topic = start_topic(&coordinator, id, &format!("{name}のトピック"), "本文です。").await;
+        let topic = start_topic(&coordinator, id, &format!("{name}の話題"), "本文です。").await;
         for (index, (reader, visible)) in readers.iter().zip(sees).enumerate() {
             let expected = if *visible { 200 } else { 404 };
             for path in [format!("/c/{id}"), topic.clone()] {

@@ -337,11 +337,11 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
     );
     let walk = section("散歩のすすめ");
     assert!(
-        walk.contains("カテゴリ「暮らし」をフォローしています"),
+        walk.contains("カテゴリー「暮らし」をフォローしています"),
         "{walk}"
     );
     assert!(
-        walk.contains("カテゴリ「暮らし」についてのメールを止める"),
+        walk.contains("カテゴリー「暮らし」についてのメールを止める"),
         "{walk}"
     );
     let mention = section("職場のこと");
@@ -441,7 +441,7 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
     // The settings the mail links to list every follow, each with its own button.
     assert_eq!(
         settings.select(".follows li a"),
-        vec!["話題「通院の日」", "カテゴリ「暮らし」"],
+        vec!["話題「通院の日」", "カテゴリー「暮らし」"],
         "the stopped topic is gone, the rest are listed"
     );
     let unfollowed = hana

@@ -186,7 +186,7 @@ async fn excerpts_are_escaped_and_results_come_in_pages(app: TestApp) {
         grouped.text().contains("7件の投稿が見つかりました")
             && grouped
                 .text()
-                .contains("このトピックには、ほかに2件あてはまる投稿があります"),
+                .contains("この話題には、ほかに2件あてはまる投稿があります"),
         "{}",
         grouped.text()
     );
