@@ -60,12 +60,10 @@ pub async fn index(
         .into_iter()
         .map(|c| CategoryItem {
             activity: match c.last_posted_at {
-                Some(at) => t.f(
+                Some(at) => t.count(
                     "forums.category_activity",
-                    &[
-                        ("count", &c.topic_count.to_string()),
-                        ("time", &local_time(&app.config, at)),
-                    ],
+                    c.topic_count,
+                    &[("time", &local_time(&app.config, at))],
                 ),
                 None => t.s("forums.category_empty").into_owned(),
             },
@@ -146,7 +144,7 @@ pub async fn category(
             id: r.id,
             title: r.title,
             author: r.author_name,
-            replies: t.f("forums.replies", &[("count", &r.reply_count.to_string())]),
+            replies: t.count("forums.replies", r.reply_count, &[]),
             activity: local_time(&app.config, r.last_posted_at),
             pinned: r.pinned_at.is_some(),
             closed: r.closed_at.is_some(),

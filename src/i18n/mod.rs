@@ -98,6 +98,19 @@ impl Tr {
         text
     }
 
+    /// `key` with `%{count}` filled in, in the form the locale's plural rule picks: English has
+    /// a singular (`KEY.one`, for exactly one) and Japanese no plural forms at all (CLDR's rules
+    /// for the two; rust-i18n has none of its own).
+    pub fn count(&self, key: &str, count: i64, args: &[(&str, &str)]) -> String {
+        let shown = count.to_string();
+        let mut all = vec![("count", shown.as_str())];
+        all.extend_from_slice(args);
+        match (self.0, count) {
+            (Locale::En, 1) => self.f(&format!("{key}.one"), &all),
+            _ => self.f(key, &all),
+        }
+    }
+
     pub fn locale(&self) -> &'static str {
         self.0.as_str()
     }
@@ -153,6 +166,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn counts_take_the_singular_in_english_only() {
+        let en = Locale::En.tr();
+        assert_eq!(en.count("forums.replies", 1, &[]), "1 reply");
+        assert_eq!(en.count("forums.replies", 2, &[]), "2 replies");
+        assert_eq!(en.count("forums.replies", 0, &[]), "0 replies");
+        assert_eq!(Locale::Ja.tr().count("forums.replies", 1, &[]), "返信 1件");
+        assert_eq!(
+            en.count("forums.category_activity", 1, &[("time", "today")]),
+            "1 topic · latest today"
+        );
     }
 
     /// One Japanese word for each thing: 話題 (never トピック) and カテゴリー (never カテゴリ).

@@ -209,7 +209,7 @@ pub async fn page(
     let count = found.post_total.to_string();
     view.summary = Some(match (found.post_total, found.capped) {
         (0, _) => t.f("search.nothing", &[("query", &shown_query)]),
-        (_, false) => t.f("search.found", &[("count", &count)]),
+        (_, false) => t.count("search.found", found.post_total, &[]),
         (_, true) => t.f("search.found_at_least", &[("count", &count)]),
     });
     view.capped = found.capped.then(|| {
@@ -243,12 +243,10 @@ fn result_item(
     ResultItem {
         link: format!("/t/{}", topic.topic_id),
         title_html: highlight::highlight_all(&topic.topic_title, terms, synonyms),
-        meta: t.f(
+        meta: t.count(
             "search.topic_meta",
-            &[
-                ("category", &topic.category_name),
-                ("count", &topic.matches.to_string()),
-            ],
+            topic.matches,
+            &[("category", &topic.category_name)],
         ),
         posts: topic
             .posts
@@ -272,7 +270,7 @@ fn result_item(
                 ),
             })
             .collect(),
-        more: (hidden > 0).then(|| t.f("search.more", &[("count", &hidden.to_string())])),
+        more: (hidden > 0).then(|| t.count("search.more", hidden, &[])),
     }
 }
 
