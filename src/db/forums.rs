@@ -75,6 +75,7 @@ pub struct PostRef {
     pub topic_id: i64,
     pub author_id: i64,
     pub body_markdown: String,
+    pub body_html: String,
     pub deleted_at: Option<i64>,
     /// 1 for the first post of its topic.
     pub position: i64,
@@ -242,7 +243,7 @@ pub async fn count_posts(exec: Exec<'_>, topic_id: i64) -> Result<i64, sqlx::Err
 /// A post in a topic the viewer may see.
 pub async fn post(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<PostRef>, sqlx::Error> {
     let sql = format!(
-        "SELECT p.id, p.topic_id, p.author_id, p.body_markdown, p.deleted_at, \
+        "SELECT p.id, p.topic_id, p.author_id, p.body_markdown, p.body_html, p.deleted_at, \
          (SELECT COUNT(*) FROM posts q WHERE q.topic_id = p.topic_id AND q.id <= p.id) AS position \
          FROM posts p JOIN topics t ON t.id = p.topic_id JOIN categories c ON c.id = t.category_id \
          WHERE {VISIBLE} AND p.id = $4"

@@ -41,7 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/drafts", post(drafts::autosave))
         .route("/p/{id}", get(posts::permalink))
         .route("/p/{id}/edit", get(posts::edit_form).post(posts::edit))
-        .route("/p/{id}/delete", post(posts::delete))
+        .route(
+            "/p/{id}/delete",
+            get(posts::delete_confirm).post(posts::delete),
+        )
         .route("/p/{id}/history", get(posts::history))
         .merge(social::routes())
 }

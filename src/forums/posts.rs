@@ -1,4 +1,5 @@
-//! One post: its stable address, editing and deleting one's own, and the edit history for staff.
+//! One post: its stable address, editing and deleting one's own (deleting after a page that
+//! asks first), and the edit history for staff.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -146,6 +147,32 @@ pub async fn edit(
         tx.commit().await?;
     }
     Ok(Redirect::to(&address(&post)).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forums/delete_post.html")]
+pub struct DeleteView {
+    layout: Layout,
+    post_id: i64,
+    post_link: String,
+    body_html: String,
+}
+
+/// `GET /p/{id}/delete`: the post as it reads and a button that deletes it; nothing changes
+/// until that button is pressed, so a stray tap on "delete" loses nothing.
+pub async fn delete_confirm(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<DeleteView> {
+    let post = own_post(&app, &user, id).await?;
+    Ok(DeleteView {
+        layout: Layout::titled(&app, &ctx, "ux.delete_title"),
+        post_id: id,
+        post_link: address(&post),
+        body_html: post.body_html,
+    })
 }
 
 pub async fn delete(

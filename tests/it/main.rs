@@ -23,3 +23,4 @@ mod mail_outage;
 mod notifications;
 mod search;
 mod security;
+mod ux;

@@ -79,6 +79,11 @@ fn table() -> Vec<Route> {
         get("/p/999999", [303, 404, 404, 404, 404]),
         get("/p/999999/edit", [303, 404, 404, 404, 404]),
         get("/p/999999/history", [303, 404, 404, 404, 404]),
+        get("/p/999999/delete", [303, 404, 404, 404, 404]),
+        get(
+            "/admin/invitations/999999/revoke",
+            [303, 404, 404, 404, 404],
+        ),
         get("/t/abc", [303, 400, 400, 400, 400]),
         post(
             "/c/1/new",
@@ -625,7 +630,12 @@ fn others_table(o: &Others) -> Vec<Route> {
             &[("body", "書き換えました")],
             NOT_THEIRS,
         ),
+        get(&format!("/p/{reply}/delete"), NOT_THEIRS),
         post(&format!("/p/{reply}/delete"), &[], NOT_THEIRS),
+        get(
+            &format!("/p/{family_post}/delete"),
+            [303, 404, 404, 403, 403],
+        ),
         get(&format!("/p/{reply}/history"), [303, 404, 404, 200, 200]),
         post(&format!("/t/{topic}/pin"), &[], [303, 404, 404, SKIP, SKIP]),
         post(
@@ -655,6 +665,10 @@ fn others_table(o: &Others) -> Vec<Route> {
         get(
             &format!("/c/{}", o.staff_category),
             [303, 404, 200, 200, 200],
+        ),
+        get(
+            &format!("/admin/invitations/{}/revoke", o.invitation),
+            [303, 404, 404, 404, 200],
         ),
         post(
             &format!("/admin/invitations/{}/revoke", o.invitation),
