@@ -145,6 +145,41 @@ pub async fn topics_in(
         .await)
 }
 
+/// A topic among the most recently active ones.
+#[derive(Debug, Clone, FromRow)]
+pub struct LatestTopic {
+    pub id: i64,
+    pub title: String,
+    pub category_name: String,
+    pub reply_count: i64,
+    pub last_posted_at: i64,
+}
+
+/// The most recently active topics in categories `viewer` may see, leaving out topics started by
+/// members `reader` blocks.
+pub async fn latest_topics(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    reader: i64,
+    limit: i64,
+) -> Result<Vec<LatestTopic>, sqlx::Error> {
+    let sql = format!(
+        "SELECT t.id, t.title, c.name AS category_name, t.reply_count, t.last_posted_at \
+         FROM topics t JOIN categories c ON c.id = t.category_id \
+         WHERE {VISIBLE} AND NOT EXISTS \
+         (SELECT 1 FROM user_blocks b WHERE b.blocker_id = $4 AND b.blocked_id = t.author_id) \
+         ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5"
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(viewer.rank)
+        .bind(viewer.relation)
+        .bind(staff(viewer))
+        .bind(reader)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
 pub async fn count_topics(exec: Exec<'_>, category_id: i64) -> Result<i64, sqlx::Error> {
     let sql = "SELECT COUNT(*) FROM topics WHERE category_id = $1";
     on!(exec, |c| sqlx::query_scalar(sql)

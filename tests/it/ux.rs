@@ -3,7 +3,9 @@
 //! topic's title can be edited with its first post.
 
 use crate::common::TestApp;
-use crate::journeys::{category_id, first_coordinator, invite, member, reply, start_topic};
+use crate::journeys::{
+    category_id, first_coordinator, invite, member, member_as, reply, start_topic,
+};
 
 async fn deleting_a_post_asks_first(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
@@ -155,3 +157,79 @@ async fn revoking_an_invitation_asks_first(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(revoking_an_invitation_asks_first);
+
+async fn the_home_page_lists_the_latest_topics_under_the_new_ones(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
+    let family = member_as(
+        &app,
+        &coordinator,
+        "family@example.org",
+        "member",
+        "family",
+        "かぞく",
+    )
+    .await;
+    let chat = category_id(&app, "雑談").await;
+    let older = start_topic(&hana, chat, "昨日の散歩", "桜が咲いていました。").await;
+    let newer = start_topic(&hana, chat, "今日のおやつ", "みなさんは何を食べましたか。").await;
+    start_topic(
+        &family,
+        category_id(&app, "家族の部屋").await,
+        "家族だけの相談",
+        "ひみつ",
+    )
+    .await;
+
+    // Unread: listed as new, and not again among the latest.
+    taro.get(&older).await;
+    let home = taro.get("/").await;
+    assert_eq!(home.select(".new-topics li").len(), 1, "{}", home.text());
+    assert_eq!(
+        home.attrs(".latest-topics a", "href"),
+        vec![older.clone()],
+        "{}",
+        home.text()
+    );
+    // Everything read: the page still shows the latest topics, newest activity first, only
+    // from categories taro may see.
+    taro.get(&newer).await;
+    let home = taro.get("/").await;
+    assert!(home.select(".new-topics li").is_empty(), "{}", home.text());
+    assert!(home.contains("前回から新しい投稿はありません。"));
+    assert!(home.contains("最近の話題"), "{}", home.text());
+    assert_eq!(
+        home.attrs(".latest-topics a", "href"),
+        vec![newer.clone(), older.clone()]
+    );
+    let latest = home.select(".latest-topics li");
+    assert!(
+        latest[0].contains("今日のおやつ") && latest[0].contains("雑談"),
+        "{latest:?}"
+    );
+    assert!(!home.contains("家族だけの相談"), "{}", home.text());
+    // A reply moves a topic up (times are kept to the second).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    reply(&hana, &older, "続きです。").await;
+    taro.get(&older).await;
+    let home = taro.get("/").await;
+    assert_eq!(
+        home.attrs(".latest-topics a", "href"),
+        vec![older.clone(), newer.clone()]
+    );
+
+    // The family member, once through everything, sees the family room's topic too; in English.
+    family.get(&older).await;
+    family.get(&newer).await;
+    family.post_form("/preferences", &[("locale", "en")]).await;
+    let home = family.get("/").await;
+    let latest = home.select(".latest-topics li").join(" | ");
+    assert!(
+        latest.contains("今日のおやつ") && latest.contains("家族だけの相談"),
+        "{latest}"
+    );
+    assert!(home.contains("Latest topics"), "{}", home.text());
+    app.shutdown().await;
+}
+both_databases!(the_home_page_lists_the_latest_topics_under_the_new_ones);
