@@ -28,6 +28,10 @@ pub const TOPICS_PER_PAGE: i64 = 30;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/forums", get(topics::index))
+        .route(
+            "/forums/new",
+            get(topics::new_topic_anywhere_form).post(topics::create_topic_anywhere),
+        )
         .route("/search", get(search::page))
         .route("/c/{id}", get(topics::category))
         .route(

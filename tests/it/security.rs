@@ -33,7 +33,7 @@ const BOGUS_TOKEN: &str = "00000000000000000000000000000000000000000000000000000
 struct Route {
     method: &'static str,
     path: String,
-    fields: Vec<(&'static str, &'static str)>,
+    fields: Vec<(&'static str, String)>,
     /// Expected status for visitor, member, expert, moderator, coordinator.
     expect: [u16; 5],
 }
@@ -51,7 +51,7 @@ fn post(path: &str, fields: &[(&'static str, &'static str)], expect: [u16; 5]) -
     Route {
         method: "POST",
         path: path.to_owned(),
-        fields: fields.to_vec(),
+        fields: fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
         expect,
     }
 }
@@ -74,6 +74,12 @@ fn table() -> Vec<Route> {
         get("/forums", MEMBERS),
         get("/c/1", MEMBERS),
         get("/c/1/new", MEMBERS),
+        get("/forums/new", MEMBERS),
+        post(
+            "/forums/new",
+            &[("category", "999999"), ("title", "x"), ("body", "x")],
+            [303, 422, 422, 422, 422],
+        ),
         get("/c/999999", [303, 404, 404, 404, 404]),
         get("/t/999999", [303, 404, 404, 404, 404]),
         get("/p/999999", [303, 404, 404, 404, 404]),
@@ -235,7 +241,9 @@ async fn request(browser: &Browser, route: &Route) -> Page {
         _ => {
             // A fresh token from a page that has the form, as a browser would have.
             browser.get("/reset").await;
-            browser.post_form(&route.path, &route.fields).await
+            let fields: Vec<(&str, &str)> =
+                route.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            browser.post_form(&route.path, &fields).await
         }
     }
 }
@@ -555,6 +563,8 @@ struct Others {
     family_topic: i64,
     family_post: i64,
     staff_category: i64,
+    /// As a form field.
+    family_category: String,
     invitation: i64,
     announcement: i64,
 }
@@ -604,6 +614,7 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
         )
         .await,
         staff_category: id("SELECT id FROM categories WHERE name = '専門家とスタッフ'").await,
+        family_category: family_room.to_string(),
         invitation: id("SELECT id FROM invitations WHERE email = 'pending@example.org'").await,
         announcement: id("SELECT MAX(id) FROM announcements").await,
     }
@@ -666,6 +677,18 @@ fn others_table(o: &Others) -> Vec<Route> {
             &format!("/c/{}", o.staff_category),
             [303, 404, 200, 200, 200],
         ),
+        // Starting a topic from the index in a category one may not see makes nothing.
+        Route {
+            method: "POST",
+            path: "/forums/new".to_owned(),
+            fields: vec![
+                ("category", o.family_category.clone()),
+                ("title", "のぞき見".to_owned()),
+                ("body", "入れないはず".to_owned()),
+                ("action", "post".to_owned()),
+            ],
+            expect: [303, 422, 422, SKIP, SKIP],
+        },
         get(
             &format!("/admin/invitations/{}/revoke", o.invitation),
             [303, 404, 404, 404, 200],
@@ -724,6 +747,12 @@ async fn others_content_for_every_role(app: TestApp) {
         others.family_topic
     );
     assert_eq!(app.scalar(&family_posts).await, 1, "nobody replied unseen");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM topics WHERE title = 'のぞき見'")
+            .await,
+        0,
+        "nobody started a topic unseen"
+    );
     let reactions = format!(
         "SELECT COUNT(*) FROM post_reactions WHERE post_id = {}",
         others.family_post

@@ -233,3 +233,117 @@ async fn the_home_page_lists_the_latest_topics_under_the_new_ones(app: TestApp) 
     app.shutdown().await;
 }
 both_databases!(the_home_page_lists_the_latest_topics_under_the_new_ones);
+
+async fn a_topic_starts_from_the_forum_index_in_a_chosen_category(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let index = hana.get("/forums").await;
+    assert!(index.attrs("a", "href").contains(&"/forums/new".to_owned()));
+
+    let form = hana.get("/forums/new").await;
+    assert_eq!(form.status, 200);
+    let offered = form.select("select[name=category] option");
+    assert!(offered.contains(&"仕事とお金".to_owned()), "{offered:?}");
+    assert!(
+        !offered
+            .iter()
+            .any(|o| o == "家族の部屋" || o == "専門家とスタッフ"),
+        "only categories she may post in: {offered:?}"
+    );
+    let topics = "SELECT COUNT(*) FROM topics";
+    let post = |category: &str| {
+        let category = category.to_owned();
+        let hana = &hana;
+        async move {
+            hana.post_form(
+                "/forums/new",
+                &[
+                    ("category", category.as_str()),
+                    ("title", "職場への伝え方"),
+                    ("body", "どう話しましたか。"),
+                    ("action", "post"),
+                ],
+            )
+            .await
+        }
+    };
+
+    // No category chosen: the form comes back with what was typed and what to fix.
+    let missing = post("").await;
+    assert_eq!(missing.status, 422);
+    assert!(
+        missing.contains("カテゴリーを選んでください。"),
+        "{}",
+        missing.text()
+    );
+    assert_eq!(
+        missing.attr("input[name=title]", "value").as_deref(),
+        Some("職場への伝え方")
+    );
+    // A category she may not post in, an unknown one, or one that is not a number: a clear
+    // error that does not tell which, and nothing is made.
+    let family_room = category_id(&app, "家族の部屋").await.to_string();
+    let staff_room = category_id(&app, "専門家とスタッフ").await.to_string();
+    for hostile in [
+        family_room.as_str(),
+        staff_room.as_str(),
+        "999999",
+        "1 OR 1=1",
+        "-1",
+    ] {
+        let refused = post(hostile).await;
+        assert_eq!(refused.status, 422, "{hostile}: {}", refused.text());
+        assert!(
+            refused.contains("選ばれたカテゴリーには投稿できません"),
+            "{hostile}: {}",
+            refused.text()
+        );
+        assert!(refused.select("option[selected]").is_empty(), "{hostile}");
+    }
+    assert_eq!(app.scalar(topics).await, 0, "nothing was made");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM drafts").await, 0);
+
+    // A preview keeps the chosen category.
+    let work = category_id(&app, "仕事とお金").await;
+    let chosen = work.to_string();
+    let preview = hana
+        .post_form(
+            "/forums/new",
+            &[
+                ("category", chosen.as_str()),
+                ("title", "職場への伝え方"),
+                ("body", "**どう**話しましたか。"),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.text());
+    assert_eq!(
+        preview.select("option[selected]"),
+        vec!["仕事とお金".to_owned()]
+    );
+
+    let started = post(&chosen).await;
+    assert_eq!(started.status, 303, "{}", started.text());
+    let topic = hana.follow(&started).await;
+    assert_eq!(topic.select("h1"), vec!["職場への伝え方".to_owned()]);
+    assert!(topic.select(".crumbs a").contains(&"仕事とお金".to_owned()));
+    let in_work = format!(
+        "SELECT COUNT(*) FROM topics WHERE title = '職場への伝え方' AND category_id = {work}"
+    );
+    assert_eq!(app.scalar(&in_work).await, 1);
+    assert_eq!(app.scalar(topics).await, 1);
+
+    // In English.
+    hana.post_form("/preferences", &[("locale", "en")]).await;
+    let english = hana.get("/forums/new").await;
+    assert!(english.contains("Choose the category the topic belongs in."));
+    let missing = post("").await;
+    assert!(
+        missing.contains("Please choose a category."),
+        "{}",
+        missing.text()
+    );
+    app.shutdown().await;
+}
+both_databases!(a_topic_starts_from_the_forum_index_in_a_chosen_category);
