@@ -73,6 +73,7 @@ pub struct PostRow {
 pub struct PostRef {
     pub id: i64,
     pub topic_id: i64,
+    pub topic_title: String,
     pub author_id: i64,
     pub body_markdown: String,
     pub body_html: String,
@@ -278,7 +279,8 @@ pub async fn count_posts(exec: Exec<'_>, topic_id: i64) -> Result<i64, sqlx::Err
 /// A post in a topic the viewer may see.
 pub async fn post(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<PostRef>, sqlx::Error> {
     let sql = format!(
-        "SELECT p.id, p.topic_id, p.author_id, p.body_markdown, p.body_html, p.deleted_at, \
+        "SELECT p.id, p.topic_id, t.title AS topic_title, p.author_id, p.body_markdown, \
+         p.body_html, p.deleted_at, \
          (SELECT COUNT(*) FROM posts q WHERE q.topic_id = p.topic_id AND q.id <= p.id) AS position \
          FROM posts p JOIN topics t ON t.id = p.topic_id JOIN categories c ON c.id = t.category_id \
          WHERE {VISIBLE} AND p.id = $4"
@@ -353,6 +355,17 @@ pub async fn revisions(exec: Exec<'_>, post_id: i64) -> Result<Vec<Revision>, sq
         .bind(post_id)
         .fetch_all(c)
         .await)
+}
+
+/// A topic's new title.
+pub async fn rename_topic(exec: Exec<'_>, topic_id: i64, title: &str) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE topics SET title = $1 WHERE id = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(title)
+        .bind(topic_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
 }
 
 /// Pins a topic to the top of its category (`Some(now)`) or unpins it (`None`).

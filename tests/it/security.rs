@@ -559,6 +559,7 @@ both_databases!(unreadable_input_gets_a_page_in_the_readers_language);
 struct Others {
     hana: i64,
     topic: i64,
+    first_post: i64,
     reply: i64,
     family_topic: i64,
     family_post: i64,
@@ -602,6 +603,11 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
     Others {
         hana: id("SELECT id FROM users WHERE email = 'hana@example.org'").await,
         topic: id("SELECT id FROM topics WHERE title = '通院の日の休み方'").await,
+        first_post: id(
+            "SELECT MIN(p.id) FROM posts p JOIN topics t ON t.id = p.topic_id \
+                   WHERE t.title = '通院の日の休み方'",
+        )
+        .await,
         reply: id(
             "SELECT MAX(p.id) FROM posts p JOIN topics t ON t.id = p.topic_id \
                    WHERE t.title = '通院の日の休み方'",
@@ -636,6 +642,15 @@ fn others_table(o: &Others) -> Vec<Route> {
         get(&format!("/p/{reply}"), [303, 303, 303, 303, 303]),
         get(&format!("/u/{}", o.hana), MEMBERS),
         get(&format!("/p/{reply}/edit"), NOT_THEIRS),
+        get(
+            &format!("/p/{}/edit", o.first_post),
+            [303, 403, 403, 200, 200],
+        ),
+        post(
+            &format!("/p/{}/edit", o.first_post),
+            &[("title", "書き換えた題"), ("body", "書き換えました")],
+            [303, 403, 403, SKIP, SKIP],
+        ),
         post(
             &format!("/p/{reply}/edit"),
             &[("body", "書き換えました")],
@@ -657,7 +672,8 @@ fn others_table(o: &Others) -> Vec<Route> {
         // Family only: members who are not family, and experts, do not learn it exists.
         get(&format!("/t/{family_topic}"), STAFF_ONLY),
         get(&format!("/p/{family_post}"), [303, 404, 404, 303, 303]),
-        get(&format!("/p/{family_post}/edit"), [303, 404, 404, 403, 403]),
+        // Staff may change the title of a topic they can see, with its first post.
+        get(&format!("/p/{family_post}/edit"), [303, 404, 404, 200, 200]),
         post(
             &format!("/t/{family_topic}"),
             &[("body", "のぞきました"), ("action", "post")],
@@ -759,6 +775,14 @@ async fn others_content_for_every_role(app: TestApp) {
     );
     assert_eq!(app.scalar(&reactions).await, 0, "nobody reacted unseen");
     let untouched = [
+        format!(
+            "SELECT COUNT(*) FROM topics WHERE id = {} AND title = '通院の日の休み方'",
+            others.topic
+        ),
+        format!(
+            "SELECT COUNT(*) FROM posts WHERE id = {} AND body_markdown = '半休を使っています'",
+            others.first_post
+        ),
         format!(
             "SELECT COUNT(*) FROM topics WHERE id = {} AND pinned_at IS NULL AND closed_at IS NULL",
             others.topic

@@ -347,3 +347,138 @@ async fn a_topic_starts_from_the_forum_index_in_a_chosen_category(app: TestApp) 
     app.shutdown().await;
 }
 both_databases!(a_topic_starts_from_the_forum_index_in_a_chosen_category);
+
+async fn a_topics_title_is_edited_with_its_first_post(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
+    let topic = start_topic(
+        &hana,
+        category_id(&app, "治療のこと").await,
+        "抗がん剤の副作用",
+        "しびれがつらいです。",
+    )
+    .await;
+    let first = app
+        .scalar("SELECT MIN(id) FROM posts WHERE body_markdown = 'しびれがつらいです。'")
+        .await;
+    let landed = reply(&taro, &topic, "わかります。").await;
+    let reply_id = landed.rsplit("#post-").next().expect("a post anchor");
+    let title = || async { hana.get(&topic).await.select("h1") };
+
+    let edit = format!("/p/{first}/edit");
+    let form = hana.get(&edit).await;
+    assert_eq!(
+        form.attr("input[name=title]", "value").as_deref(),
+        Some("抗がん剤の副作用")
+    );
+    let reply_form = taro.get(&format!("/p/{reply_id}/edit")).await;
+    assert_eq!(reply_form.status, 200);
+    assert!(
+        reply_form.attr("input[name=title]", "value").is_none(),
+        "a reply has no title"
+    );
+    assert_eq!(taro.get(&edit).await.status, 403, "not his topic");
+    let hijack = taro
+        .post_form(&edit, &[("title", "乗っ取り"), ("action", "save")])
+        .await;
+    assert_eq!(hijack.status, 403);
+
+    // The same rules as a new title: too long or empty is refused, and nothing changes.
+    let long = "あ".repeat(121);
+    for (bad, message) in [
+        (long.as_str(), "タイトルは120文字までにしてください。"),
+        ("   ", "タイトルを入力してください。"),
+    ] {
+        let refused = hana
+            .post_form(
+                &edit,
+                &[
+                    ("title", bad),
+                    ("body", "しびれがつらいです。"),
+                    ("action", "save"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.contains(message), "{}", refused.text());
+        assert_eq!(
+            refused.attr("input[name=title]", "value").as_deref(),
+            Some(bad),
+            "what was typed comes back"
+        );
+    }
+    assert_eq!(title().await, vec!["抗がん剤の副作用".to_owned()]);
+
+    let saved = hana
+        .post_form(
+            &edit,
+            &[
+                ("title", "  抗がん剤の副作用と  しびれ "),
+                ("body", "しびれがつらいです。"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    assert_eq!(
+        title().await,
+        vec!["抗がん剤の副作用と しびれ".to_owned()],
+        "trimmed and folded like a new title"
+    );
+    let found = hana.get("/search?q=%E3%81%97%E3%81%B3%E3%82%8C").await;
+    assert!(
+        found.contains("抗がん剤の副作用と しびれ"),
+        "{}",
+        found.text()
+    );
+
+    // Staff may change the title (only the title) of anyone's topic, and it is written down.
+    let moderator = crate::journeys::member_as(
+        &app,
+        &coordinator,
+        "mod@example.org",
+        "moderator",
+        "supporter",
+        "もでれーた",
+    )
+    .await;
+    let staff_form = moderator.get(&edit).await;
+    assert_eq!(staff_form.status, 200);
+    assert!(staff_form.select("textarea[name=body]").is_empty());
+    let renamed = moderator
+        .post_form(
+            &edit,
+            &[
+                ("title", "副作用のしびれについて"),
+                ("body", "書き換え"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status, 303, "{}", renamed.text());
+    assert_eq!(title().await, vec!["副作用のしびれについて".to_owned()]);
+    assert!(
+        hana.get(&topic).await.contains("しびれがつらいです。"),
+        "the text stays hers to change"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'topic.renamed'")
+            .await,
+        1
+    );
+
+    // In English.
+    hana.post_form("/preferences", &[("locale", "en")]).await;
+    let english = hana
+        .post_form(&edit, &[("title", ""), ("body", "x"), ("action", "save")])
+        .await;
+    assert_eq!(english.status, 422);
+    assert!(
+        english.contains("Please write a title."),
+        "{}",
+        english.text()
+    );
+    app.shutdown().await;
+}
+both_databases!(a_topics_title_is_edited_with_its_first_post);
