@@ -445,6 +445,8 @@ pub struct PostItem {
     pub deleted: bool,
     pub body_html: String,
     pub mine: bool,
+    /// The topic's first post, whose edit form holds the title.
+    pub opens_topic: bool,
     pub social: PostSocial,
 }
 
@@ -494,7 +496,9 @@ async fn topic_view(
     let posts = rows
         .into_iter()
         .zip(social)
-        .map(|(p, social)| PostItem {
+        .enumerate()
+        .map(|(index, (p, social))| PostItem {
+            opens_topic: page == 1 && index == 0,
             id: p.id,
             author: p.author_name,
             time: local_time(&app.config, p.created_at),

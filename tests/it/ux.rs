@@ -443,6 +443,16 @@ async fn a_topics_title_is_edited_with_its_first_post(app: TestApp) {
         "もでれーた",
     )
     .await;
+    let page = moderator.get(&topic).await;
+    assert_eq!(
+        page.attrs(".post-actions a", "href")
+            .iter()
+            .filter(|href| href.ends_with("/edit"))
+            .collect::<Vec<_>>(),
+        vec![&edit],
+        "staff are offered the title of the first post only"
+    );
+    assert!(page.contains("タイトルを直す"));
     let staff_form = moderator.get(&edit).await;
     assert_eq!(staff_form.status, 200);
     assert!(staff_form.select("textarea[name=body]").is_empty());
