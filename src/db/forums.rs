@@ -85,6 +85,8 @@ pub struct PostRef {
 #[derive(Debug, Clone, FromRow)]
 pub struct Revision {
     pub body_markdown: String,
+    /// The topic's title then, for the first post of a topic.
+    pub title: Option<String>,
     pub editor_name: String,
     pub created_at: i64,
 }
@@ -294,21 +296,25 @@ pub async fn post(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<Post
         .await)
 }
 
-/// Keeps a post's text as a revision (by `by`, at `now`) before it changes.
-const KEEP_REVISION: &str = "INSERT INTO post_revisions (post_id, body_markdown, edited_by, created_at) \
-    SELECT id, body_markdown, $2, $3 FROM posts WHERE id = $1";
+/// Keeps a post's text as a revision (by `by`, at `now`) before it changes, and for the first
+/// post of a topic the topic's title with it.
+const KEEP_REVISION: &str = "INSERT INTO post_revisions (post_id, body_markdown, title, edited_by, created_at) \
+    SELECT p.id, p.body_markdown, \
+    CASE WHEN p.id = (SELECT MIN(q.id) FROM posts q WHERE q.topic_id = p.topic_id) THEN t.title END, \
+    $2, $3 FROM posts p JOIN topics t ON t.id = p.topic_id WHERE p.id = $1";
 
-/// Keeps the text before an edit, then replaces it.
+/// Keeps the text (and a first post's title) as a revision, then sets the new text (Markdown
+/// and HTML) if any; the post is marked edited either way (a title change is an edit too).
 pub async fn edit_post(
     exec: Exec<'_>,
     id: i64,
     editor_id: i64,
-    markdown: &str,
-    html: &str,
+    body: Option<(&str, &str)>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let update =
         "UPDATE posts SET body_markdown = $1, body_html = $2, edited_at = $3 WHERE id = $4";
+    let touch = "UPDATE posts SET edited_at = $1 WHERE id = $2";
     on!(exec, |c| {
         sqlx::query(KEEP_REVISION)
             .bind(id)
@@ -316,14 +322,11 @@ pub async fn edit_post(
             .bind(now)
             .execute(&mut *c)
             .await?;
-        sqlx::query(update)
-            .bind(markdown)
-            .bind(html)
-            .bind(now)
-            .bind(id)
-            .execute(c)
-            .await
-            .map(|_| ())
+        let query = match body {
+            Some((markdown, html)) => sqlx::query(update).bind(markdown).bind(html),
+            None => sqlx::query(touch),
+        };
+        query.bind(now).bind(id).execute(c).await.map(|_| ())
     })
 }
 
@@ -349,7 +352,7 @@ pub async fn delete_post(exec: Exec<'_>, id: i64, by: i64, now: i64) -> Result<(
 }
 
 pub async fn revisions(exec: Exec<'_>, post_id: i64) -> Result<Vec<Revision>, sqlx::Error> {
-    let sql = "SELECT r.body_markdown, u.display_name AS editor_name, r.created_at \
+    let sql = "SELECT r.body_markdown, r.title, u.display_name AS editor_name, r.created_at \
                FROM post_revisions r JOIN users u ON u.id = r.edited_by WHERE r.post_id = $1 ORDER BY r.id";
     on!(exec, |c| sqlx::query_as(sql)
         .bind(post_id)

@@ -195,13 +195,18 @@ pub async fn edit(
     }
     let now = db::now();
     let mut tx = app.db.begin().await?;
-    if let Some(body) = &new_body {
-        // Mentions in an edited post link as in a new one; only new posts notify.
-        let base = app.config.base_url.as_str().trim_end_matches('/');
-        let (linked, _) = crate::forums::mentions::resolve(&mut tx, base, body).await?;
-        let html = markdown::render(&linked);
-        db::forums::edit_post(tx.exec(), id, user.id, body, &html, now).await?;
-    }
+    // The revision keeps the text and title before the edit, whichever of them changes.
+    let html = match &new_body {
+        Some(body) => {
+            // Mentions in an edited post link as in a new one; only new posts notify.
+            let base = app.config.base_url.as_str().trim_end_matches('/');
+            let (linked, _) = crate::forums::mentions::resolve(&mut tx, base, body).await?;
+            Some(markdown::render(&linked))
+        }
+        None => None,
+    };
+    let body = new_body.as_deref().zip(html.as_deref());
+    db::forums::edit_post(tx.exec(), id, user.id, body, now).await?;
     if let Some(title) = &new_title {
         db::forums::rename_topic(tx.exec(), post.topic_id, title).await?;
         if post.author_id != user.id {
@@ -274,6 +279,8 @@ pub async fn delete(
 pub struct RevisionItem {
     /// "Before the edit of … by …".
     pub heading: String,
+    /// The topic's title then, for the first post.
+    pub title: Option<String>,
     pub body: String,
 }
 
@@ -283,6 +290,8 @@ pub struct HistoryView {
     layout: Layout,
     post_link: String,
     current: String,
+    /// The topic's title now, for the first post.
+    current_title: Option<String>,
     revisions: Vec<RevisionItem>,
 }
 
@@ -310,12 +319,14 @@ pub async fn history(
                     ("name", &r.editor_name),
                 ],
             ),
+            title: r.title,
             body: r.body_markdown,
         })
         .collect();
     Ok(HistoryView {
         layout: Layout::titled(&app, &ctx, "forums.history_title"),
         post_link: address(&post),
+        current_title: (post.position == 1).then(|| post.topic_title.clone()),
         current: post.body_markdown,
         revisions,
     })

@@ -478,6 +478,27 @@ async fn a_topics_title_is_edited_with_its_first_post(app: TestApp) {
         1
     );
 
+    // The history shows every title the topic had, newest first; the text is unchanged.
+    let history = moderator.get(&format!("/p/{first}/history")).await;
+    assert_eq!(history.status, 200);
+    let titles = history.select(".revision-title strong");
+    assert_eq!(
+        titles,
+        vec![
+            "副作用のしびれについて".to_owned(),
+            "抗がん剤の副作用と しびれ".to_owned(),
+            "抗がん剤の副作用".to_owned(),
+        ]
+    );
+    assert!(
+        history
+            .select("pre.source")
+            .iter()
+            .all(|b| b == "しびれがつらいです。")
+    );
+    let reply_history = moderator.get(&format!("/p/{reply_id}/history")).await;
+    assert!(reply_history.select(".revision-title").is_empty());
+
     // In English.
     hana.post_form("/preferences", &[("locale", "en")]).await;
     let english = hana
