@@ -27,12 +27,15 @@ pub struct HomeView {
     layout: Layout,
     greeting: String,
     actions: Vec<Action>,
-    new_topics: Vec<NewTopicItem>,
+    new_topics: Vec<TopicLink>,
+    /// The latest topics, under the new ones, so the page is never blank.
+    latest_topics: Vec<TopicLink>,
     announcements: Vec<crate::admin::announcements::AnnouncementItem>,
 }
 
-/// A topic with posts the member has not read, linked to the first of them.
-pub struct NewTopicItem {
+/// A topic on the home page: one with posts the member has not read, linked to the first of
+/// them, or one of the latest topics.
+pub struct TopicLink {
     pub href: String,
     pub title: String,
     pub detail: String,
@@ -60,12 +63,14 @@ async fn home(
         actions.push(action("/admin/categories", "categories"));
     }
     let mut reader = app.db.reader();
-    let new_topics = app
+    let topics = app
         .new_topics
         .get(&mut reader, &app.read_marks, &user)
-        .await?
+        .await?;
+    let new_topics = topics
+        .new
         .iter()
-        .map(|n| NewTopicItem {
+        .map(|n| TopicLink {
             href: format!("/p/{}", n.first_unread),
             detail: format!(
                 "{} · {} · {}",
@@ -76,11 +81,26 @@ async fn home(
             title: n.title.clone(),
         })
         .collect();
+    let latest_topics = topics
+        .latest
+        .iter()
+        .map(|l| TopicLink {
+            href: format!("/t/{}", l.id),
+            detail: format!(
+                "{} · {} · {}",
+                l.category_name,
+                t.f("forums.replies", &[("count", &l.reply_count.to_string())]),
+                local_time(&app.config, l.last_posted_at)
+            ),
+            title: l.title.clone(),
+        })
+        .collect();
     Ok(HomeView {
         layout: Layout::titled(&app, &ctx, "home.title"),
         greeting: t.f("home.greeting", &[("name", &user.display_name)]),
         actions,
         new_topics,
+        latest_topics,
         announcements: crate::admin::announcements::current(&app, &mut reader, t).await?,
     })
 }

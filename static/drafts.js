@@ -11,7 +11,10 @@
     function snapshot() {
       var data = new URLSearchParams();
       data.set("csrf", form.querySelector("input[name=csrf]").value);
-      data.set("place", form.getAttribute("data-draft-place"));
+      // The forum index's form has no place of its own: the draft goes with the chosen category.
+      var chooser = form.querySelector("select[name=category]");
+      if (chooser && !chooser.value) return null;
+      data.set("place", chooser ? "topic:" + chooser.value : form.getAttribute("data-draft-place"));
       var title = form.querySelector("[name=title]");
       data.set("title", title ? title.value : "");
       data.set("body", form.querySelector("[name=body]").value);
@@ -19,6 +22,7 @@
     }
     function save() {
       var data = snapshot();
+      if (!data) return;
       var text = data.toString();
       if (text === last) return;
       fetch("/drafts", { method: "POST", body: data, credentials: "same-origin" })

@@ -533,6 +533,47 @@ pub async fn resend(
     Ok(Redirect::to("/admin/invitations").into_response())
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/revoke_confirm.html")]
+pub struct RevokeView {
+    layout: Layout,
+    invitation: InvitationRow,
+}
+
+/// `GET /admin/invitations/{id}/revoke`: the invitation and a button that revokes it; nothing
+/// changes yet. The address is shown, so the showing is written to the audit log.
+pub async fn revoke_confirm(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Coordinators>,
+    Path(id): Path<i64>,
+) -> AppResult<RevokeView> {
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    let invitation = db::invitations::by_id(tx.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let invitation = row(&app.config, ctx.tr(), invitation, now);
+    if !invitation.open {
+        // Accepted or revoked since the list was shown: there is nothing to revoke.
+        return Err(AppError::StaleForm);
+    }
+    db::audit::record(
+        tx.exec(),
+        Some(user.id),
+        "invitation.viewed",
+        None,
+        &format!("invitation {id}"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RevokeView {
+        layout: Layout::titled(&app, &ctx, "ux.revoke_title"),
+        invitation,
+    })
+}
+
 pub async fn revoke(
     State(app): State<AppState>,
     ctx: RequestContext,

@@ -46,5 +46,8 @@ pub fn routes() -> Router<AppState> {
             post(search_terms::remove),
         )
         .route("/admin/invitations/{id}/resend", post(invitations::resend))
-        .route("/admin/invitations/{id}/revoke", post(invitations::revoke))
+        .route(
+            "/admin/invitations/{id}/revoke",
+            get(invitations::revoke_confirm).post(invitations::revoke),
+        )
 }

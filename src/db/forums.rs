@@ -76,8 +76,10 @@ pub struct PostRow {
 pub struct PostRef {
     pub id: i64,
     pub topic_id: i64,
+    pub topic_title: String,
     pub author_id: i64,
     pub body_markdown: String,
+    pub body_html: String,
     pub deleted_at: Option<i64>,
     /// 1 for the first post of its topic.
     pub position: i64,
@@ -86,6 +88,8 @@ pub struct PostRef {
 #[derive(Debug, Clone, FromRow)]
 pub struct Revision {
     pub body_markdown: String,
+    /// The topic's title then, for the first post of a topic.
+    pub title: Option<String>,
     pub editor_name: String,
     pub created_at: i64,
 }
@@ -143,6 +147,41 @@ pub async fn topics_in(
         .bind(category_id)
         .bind(limit)
         .bind(offset)
+        .fetch_all(c)
+        .await)
+}
+
+/// A topic among the most recently active ones.
+#[derive(Debug, Clone, FromRow)]
+pub struct LatestTopic {
+    pub id: i64,
+    pub title: String,
+    pub category_name: String,
+    pub reply_count: i64,
+    pub last_posted_at: i64,
+}
+
+/// The most recently active topics in categories `viewer` may see, leaving out topics started by
+/// members `reader` blocks.
+pub async fn latest_topics(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    reader: i64,
+    limit: i64,
+) -> Result<Vec<LatestTopic>, sqlx::Error> {
+    let sql = format!(
+        "SELECT t.id, t.title, c.name AS category_name, t.reply_count, t.last_posted_at \
+         FROM topics t JOIN categories c ON c.id = t.category_id \
+         WHERE {VISIBLE} AND NOT EXISTS \
+         (SELECT 1 FROM user_blocks b WHERE b.blocker_id = $4 AND b.blocked_id = t.author_id) \
+         ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5"
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(viewer.rank)
+        .bind(viewer.relation)
+        .bind(staff(viewer))
+        .bind(reader)
+        .bind(limit)
         .fetch_all(c)
         .await)
 }
@@ -246,7 +285,8 @@ pub async fn count_posts(exec: Exec<'_>, topic_id: i64) -> Result<i64, sqlx::Err
 /// A post in a topic the viewer may see.
 pub async fn post(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<PostRef>, sqlx::Error> {
     let sql = format!(
-        "SELECT p.id, p.topic_id, p.author_id, p.body_markdown, p.deleted_at, \
+        "SELECT p.id, p.topic_id, t.title AS topic_title, p.author_id, p.body_markdown, \
+         p.body_html, p.deleted_at, \
          (SELECT COUNT(*) FROM posts q WHERE q.topic_id = p.topic_id AND q.id <= p.id) AS position \
          FROM posts p JOIN topics t ON t.id = p.topic_id JOIN categories c ON c.id = t.category_id \
          WHERE {VISIBLE} AND p.id = $4"
@@ -260,21 +300,25 @@ pub async fn post(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<Post
         .await)
 }
 
-/// Keeps a post's text as a revision (by `by`, at `now`) before it changes.
-const KEEP_REVISION: &str = "INSERT INTO post_revisions (post_id, body_markdown, edited_by, created_at) \
-    SELECT id, body_markdown, $2, $3 FROM posts WHERE id = $1";
+/// Keeps a post's text as a revision (by `by`, at `now`) before it changes, and for the first
+/// post of a topic the topic's title with it.
+const KEEP_REVISION: &str = "INSERT INTO post_revisions (post_id, body_markdown, title, edited_by, created_at) \
+    SELECT p.id, p.body_markdown, \
+    CASE WHEN p.id = (SELECT MIN(q.id) FROM posts q WHERE q.topic_id = p.topic_id) THEN t.title END, \
+    $2, $3 FROM posts p JOIN topics t ON t.id = p.topic_id WHERE p.id = $1";
 
-/// Keeps the text before an edit, then replaces it.
+/// Keeps the text (and a first post's title) as a revision, then sets the new text (Markdown
+/// and HTML) if any; the post is marked edited either way (a title change is an edit too).
 pub async fn edit_post(
     exec: Exec<'_>,
     id: i64,
     editor_id: i64,
-    markdown: &str,
-    html: &str,
+    body: Option<(&str, &str)>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let update =
         "UPDATE posts SET body_markdown = $1, body_html = $2, edited_at = $3 WHERE id = $4";
+    let touch = "UPDATE posts SET edited_at = $1 WHERE id = $2";
     on!(exec, |c| {
         sqlx::query(KEEP_REVISION)
             .bind(id)
@@ -282,14 +326,11 @@ pub async fn edit_post(
             .bind(now)
             .execute(&mut *c)
             .await?;
-        sqlx::query(update)
-            .bind(markdown)
-            .bind(html)
-            .bind(now)
-            .bind(id)
-            .execute(c)
-            .await
-            .map(|_| ())
+        let query = match body {
+            Some((markdown, html)) => sqlx::query(update).bind(markdown).bind(html),
+            None => sqlx::query(touch),
+        };
+        query.bind(now).bind(id).execute(c).await.map(|_| ())
     })
 }
 
@@ -315,12 +356,23 @@ pub async fn delete_post(exec: Exec<'_>, id: i64, by: i64, now: i64) -> Result<(
 }
 
 pub async fn revisions(exec: Exec<'_>, post_id: i64) -> Result<Vec<Revision>, sqlx::Error> {
-    let sql = "SELECT r.body_markdown, u.display_name AS editor_name, r.created_at \
+    let sql = "SELECT r.body_markdown, r.title, u.display_name AS editor_name, r.created_at \
                FROM post_revisions r JOIN users u ON u.id = r.edited_by WHERE r.post_id = $1 ORDER BY r.id";
     on!(exec, |c| sqlx::query_as(sql)
         .bind(post_id)
         .fetch_all(c)
         .await)
+}
+
+/// A topic's new title.
+pub async fn rename_topic(exec: Exec<'_>, topic_id: i64, title: &str) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE topics SET title = $1 WHERE id = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(title)
+        .bind(topic_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
 }
 
 /// Pins a topic to the top of its category (`Some(now)`) or unpins it (`None`).

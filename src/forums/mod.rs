@@ -28,6 +28,10 @@ pub const TOPICS_PER_PAGE: i64 = 30;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/forums", get(topics::index))
+        .route(
+            "/forums/new",
+            get(topics::new_topic_anywhere_form).post(topics::create_topic_anywhere),
+        )
         .route("/search", get(search::page))
         .route("/c/{id}", get(topics::category))
         .route(
@@ -42,7 +46,10 @@ pub fn routes() -> Router<AppState> {
         .route("/drafts", post(drafts::autosave))
         .route("/p/{id}", get(posts::permalink))
         .route("/p/{id}/edit", get(posts::edit_form).post(posts::edit))
-        .route("/p/{id}/delete", post(posts::delete))
+        .route(
+            "/p/{id}/delete",
+            get(posts::delete_confirm).post(posts::delete),
+        )
         .route("/p/{id}/history", get(posts::history))
         .merge(social::routes())
 }

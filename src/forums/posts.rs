@@ -1,4 +1,5 @@
-//! One post: its stable address, editing and deleting one's own, and the edit history for staff.
+//! One post: its stable address, editing and deleting one's own (deleting after a page that
+//! asks first), the topic's title with its first post, and the edit history for staff.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,7 +16,7 @@ use crate::auth::write_limit::WriteKind;
 use crate::db::users::SessionUser;
 use crate::db::{self, forums::PostRef};
 use crate::error::{AppError, AppResult};
-use crate::forums::rules::{self, MAX_BODY};
+use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
 use crate::forums::{page_of, topics, viewer};
 use crate::markdown;
 use crate::web::layout::Layout;
@@ -39,6 +40,44 @@ async fn own_post(app: &AppState, user: &SessionUser, id: i64) -> AppResult<Post
         return Err(AppError::NotFound);
     }
     Ok(post)
+}
+
+/// What the reader may change of a visible, undeleted post: its text when they wrote it; the
+/// topic's title with the first post, when they wrote it or are staff. Anyone else: 403.
+struct Editable {
+    post: PostRef,
+    body: bool,
+    title: bool,
+}
+
+async fn editable_post(app: &AppState, user: &SessionUser, id: i64) -> AppResult<Editable> {
+    let post = visible_post(app, user, id).await?;
+    let author = post.author_id == user.id;
+    let title = post.position == 1 && (author || user.role.is_staff());
+    if !author && !title {
+        return Err(AppError::Forbidden);
+    }
+    if post.deleted_at.is_some() {
+        return Err(AppError::NotFound);
+    }
+    Ok(Editable {
+        post,
+        body: author,
+        title,
+    })
+}
+
+impl Editable {
+    /// The limits the form states, for the fields it has.
+    fn limits(&self, t: crate::i18n::Tr) -> String {
+        let title = MAX_TITLE.to_string();
+        let body = MAX_BODY.to_string();
+        match (self.title, self.body) {
+            (true, true) => t.f("forums.limits", &[("title", &title), ("body", &body)]),
+            (true, false) => t.f("ux.title_limit", &[("title", &title)]),
+            _ => t.f("forums.body_limit", &[("body", &body)]),
+        }
+    }
 }
 
 fn address(post: &PostRef) -> String {
@@ -65,7 +104,10 @@ pub async fn permalink(
 pub struct EditView {
     layout: Layout,
     post_id: i64,
-    body: String,
+    /// The topic's title, when the reader may change it (first post only).
+    title: Option<String>,
+    /// The text, when the reader may change it (they wrote it).
+    body: Option<String>,
     errors: Vec<String>,
     preview: Option<String>,
     limits: String,
@@ -77,21 +119,22 @@ pub async fn edit_form(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<EditView> {
-    let post = own_post(&app, &user, id).await?;
+    let editable = editable_post(&app, &user, id).await?;
     Ok(EditView {
         layout: Layout::titled(&app, &ctx, "forums.edit_title"),
         post_id: id,
-        body: post.body_markdown,
+        limits: editable.limits(ctx.tr()),
+        title: editable.title.then(|| editable.post.topic_title.clone()),
+        body: editable.body.then(|| editable.post.body_markdown.clone()),
         errors: Vec::new(),
         preview: None,
-        limits: ctx
-            .tr()
-            .f("forums.body_limit", &[("body", &MAX_BODY.to_string())]),
     })
 }
 
 #[derive(Deserialize)]
 pub struct EditForm {
+    /// Absent (a form without the field) keeps the title as it is.
+    title: Option<String>,
     #[serde(default)]
     body: String,
     #[serde(default)]
@@ -108,15 +151,19 @@ pub async fn edit(
     app.writes
         .check(&user, WriteKind::Edit.or_preview(&form.action))?;
     let t = ctx.tr();
-    let post = own_post(&app, &user, id).await?;
-    let body = rules::body(&form.body);
-    if form.action == "preview" || body.is_err() {
-        let errors: Vec<String> = body
-            .as_ref()
-            .err()
-            .map(|p| t.s(p.key()).into_owned())
-            .into_iter()
-            .collect();
+    let editable = editable_post(&app, &user, id).await?;
+    let post = &editable.post;
+    // Only the fields the reader may change are read; anything else the form sends is ignored.
+    let title = editable
+        .title
+        .then(|| rules::title(form.title.as_deref().unwrap_or(&post.topic_title)));
+    let body = editable.body.then(|| rules::body(&form.body));
+    let problems = [&title, &body]
+        .into_iter()
+        .flatten()
+        .filter_map(|checked| checked.as_ref().err());
+    let errors: Vec<String> = problems.map(|p| t.s(p.key()).into_owned()).collect();
+    if form.action == "preview" || !errors.is_empty() {
         let status = if errors.is_empty() {
             StatusCode::OK
         } else {
@@ -125,27 +172,89 @@ pub async fn edit(
         let view = EditView {
             layout: Layout::titled(&app, &ctx, "forums.edit_title"),
             post_id: id,
-            preview: topics::preview(&form.action, &body),
-            body: form.body,
+            limits: editable.limits(t),
+            preview: body
+                .as_ref()
+                .and_then(|body| topics::preview(&form.action, body)),
+            title: editable
+                .title
+                .then(|| form.title.unwrap_or_else(|| post.topic_title.clone())),
+            body: editable.body.then_some(form.body),
             errors,
-            limits: t.f("forums.body_limit", &[("body", &MAX_BODY.to_string())]),
         };
         return Ok((status, view).into_response());
     }
-    let Ok(body) = body else {
-        return Err(AppError::Internal("edit checked above".into()));
-    };
-    if body != post.body_markdown {
-        let mut tx = app.db.begin().await?;
-        // Mentions in an edited post link as in a new one; only new posts notify.
-        let base = app.config.base_url.as_str().trim_end_matches('/');
-        let (linked, _) = crate::forums::mentions::resolve(&mut tx, base, &body).await?;
-        let html = markdown::render(&linked);
-        db::forums::edit_post(tx.exec(), id, user.id, &body, &html, db::now()).await?;
-        db::search::index_post(tx.exec(), id).await?;
-        tx.commit().await?;
+    let new_title = title
+        .and_then(Result::ok)
+        .filter(|title| *title != post.topic_title);
+    let new_body = body
+        .and_then(Result::ok)
+        .filter(|body| *body != post.body_markdown);
+    if new_title.is_none() && new_body.is_none() {
+        return Ok(Redirect::to(&address(post)).into_response());
     }
-    Ok(Redirect::to(&address(&post)).into_response())
+    let now = db::now();
+    let mut tx = app.db.begin().await?;
+    // The revision keeps the text and title before the edit, whichever of them changes.
+    let html = match &new_body {
+        Some(body) => {
+            // Mentions in an edited post link as in a new one; only new posts notify.
+            let base = app.config.base_url.as_str().trim_end_matches('/');
+            let (linked, _) = crate::forums::mentions::resolve(&mut tx, base, body).await?;
+            Some(markdown::render(&linked))
+        }
+        None => None,
+    };
+    let body = new_body.as_deref().zip(html.as_deref());
+    db::forums::edit_post(tx.exec(), id, user.id, body, now).await?;
+    if let Some(title) = &new_title {
+        db::forums::rename_topic(tx.exec(), post.topic_id, title).await?;
+        if post.author_id != user.id {
+            // Staff renaming a member's topic acts on their words: it is written down.
+            db::audit::record(
+                tx.exec(),
+                Some(user.id),
+                "topic.renamed",
+                Some(post.author_id),
+                &format!("topic {}", post.topic_id),
+                now,
+            )
+            .await?;
+        }
+    }
+    db::search::index_post(tx.exec(), id).await?;
+    tx.commit().await?;
+    if new_title.is_some() {
+        // The home page's lists show titles.
+        app.new_topics.changed();
+    }
+    Ok(Redirect::to(&address(post)).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forums/delete_post.html")]
+pub struct DeleteView {
+    layout: Layout,
+    post_id: i64,
+    post_link: String,
+    body_html: String,
+}
+
+/// `GET /p/{id}/delete`: the post as it reads and a button that deletes it; nothing changes
+/// until that button is pressed, so a stray tap on "delete" loses nothing.
+pub async fn delete_confirm(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<DeleteView> {
+    let post = own_post(&app, &user, id).await?;
+    Ok(DeleteView {
+        layout: Layout::titled(&app, &ctx, "ux.delete_title"),
+        post_id: id,
+        post_link: address(&post),
+        body_html: post.body_html,
+    })
 }
 
 pub async fn delete(
@@ -170,6 +279,8 @@ pub async fn delete(
 pub struct RevisionItem {
     /// "Before the edit of … by …".
     pub heading: String,
+    /// The topic's title then, for the first post.
+    pub title: Option<String>,
     pub body: String,
 }
 
@@ -179,6 +290,8 @@ pub struct HistoryView {
     layout: Layout,
     post_link: String,
     current: String,
+    /// The topic's title now, for the first post.
+    current_title: Option<String>,
     revisions: Vec<RevisionItem>,
 }
 
@@ -206,12 +319,14 @@ pub async fn history(
                     ("name", &r.editor_name),
                 ],
             ),
+            title: r.title,
             body: r.body_markdown,
         })
         .collect();
     Ok(HistoryView {
         layout: Layout::titled(&app, &ctx, "forums.history_title"),
         post_link: address(&post),
+        current_title: (post.position == 1).then(|| post.topic_title.clone()),
         current: post.body_markdown,
         revisions,
     })

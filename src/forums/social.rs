@@ -28,7 +28,7 @@ use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::write_limit::WriteKind;
 use crate::db::reads::NewTopic;
 use crate::db::users::SessionUser;
-use crate::db::{self, Db, Exec, forums::PostRef};
+use crate::db::{self, Db, Exec, forums::LatestTopic, forums::PostRef};
 use crate::error::{AppError, AppResult};
 use crate::forums::reads::ReadMarks;
 use crate::forums::{page_of, viewer};
@@ -76,7 +76,16 @@ pub struct PostSocial {
     pub unread: bool,
 }
 
-/// What "new since your last visit" shows each member, kept in memory on SQLite (one process
+/// The topics the home page lists: those with posts the member has not read, and under them the
+/// latest topics (those already listed as new left out), so the page is never blank once
+/// everything is read.
+#[derive(Debug, Default)]
+pub struct HomeTopics {
+    pub new: Vec<NewTopic>,
+    pub latest: Vec<LatestTopic>,
+}
+
+/// What the home page lists for each member ([`HomeTopics`]), kept in memory on SQLite (one process
 /// owns the database, so it sees every change), so the home page reads nothing from it. Any
 /// change that can alter the list (a post written or deleted, a topic read further, a block)
 /// calls [`NewTopicsCache::changed`], which retires every entry at once; entries also expire
@@ -87,10 +96,10 @@ pub struct NewTopicsCache(Option<Arc<NewTopicsInner>>);
 
 struct NewTopicsInner {
     generation: AtomicU64,
-    entries: moka::sync::Cache<i64, (u64, Arc<Vec<NewTopic>>)>,
+    entries: moka::sync::Cache<i64, (u64, Arc<HomeTopics>)>,
 }
 
-/// How many topics "new since your last visit" lists.
+/// How many topics "new since your last visit" lists, and "latest topics" too.
 pub const NEW_TOPICS: i64 = 5;
 
 impl NewTopicsCache {
@@ -107,13 +116,13 @@ impl NewTopicsCache {
         }
     }
 
-    /// The topics with posts `user` has not read, newest first.
+    /// The topics with posts `user` has not read, newest first, and the latest other topics.
     pub async fn get(
         &self,
         reader: &mut db::Reader<'_>,
         marks: &ReadMarks,
         user: &SessionUser,
-    ) -> AppResult<Arc<Vec<NewTopic>>> {
+    ) -> AppResult<Arc<HomeTopics>> {
         // The generation is read before the query: a change committed meanwhile retires the
         // entry this stores.
         let generation = self
@@ -127,7 +136,7 @@ impl NewTopicsCache {
             return Ok(topics);
         }
         let noted = marks.noted(user.id);
-        let topics = db::reads::new_topics(
+        let new = db::reads::new_topics(
             reader.exec().await?,
             viewer(user),
             user.id,
@@ -135,7 +144,13 @@ impl NewTopicsCache {
             &noted,
         )
         .await?;
-        let topics = Arc::new(topics);
+        // Enough rows that leaving out the new ones still fills the list.
+        let limit = NEW_TOPICS + i64::try_from(new.len()).unwrap_or(NEW_TOPICS);
+        let mut latest =
+            db::forums::latest_topics(reader.exec().await?, viewer(user), user.id, limit).await?;
+        latest.retain(|l| !new.iter().any(|n| n.id == l.id));
+        latest.truncate(usize::try_from(NEW_TOPICS).unwrap_or_default());
+        let topics = Arc::new(HomeTopics { new, latest });
         if let (Some(inner), Some(generation)) = (&self.0, generation) {
             inner.entries.insert(user.id, (generation, topics.clone()));
         }

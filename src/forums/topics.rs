@@ -1,4 +1,5 @@
-//! The forum index, a category's topics, starting a topic, reading and replying to one.
+//! The forum index, a category's topics, starting a topic (from a category, or from the index
+//! choosing one), reading and replying to one.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -210,12 +211,43 @@ pub fn preview(action: &str, body: &Result<String, rules::DraftProblem>) -> Opti
     }
 }
 
+/// A category the new-topic form of the forum index offers.
+pub struct CategoryChoice {
+    pub id: i64,
+    pub name: String,
+    pub selected: bool,
+}
+
+/// Where a new topic goes: fixed by the category's own form, or chosen in the forum index's
+/// form among the categories the member may see (and so post in).
+pub enum Destination {
+    Category(Category),
+    Chosen(Vec<CategoryChoice>),
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "forums/new_topic.html")]
 pub struct NewTopicView {
     layout: Layout,
-    category: Category,
+    destination: Destination,
     composer: Composer,
+}
+
+impl NewTopicView {
+    fn action(&self) -> String {
+        match &self.destination {
+            Destination::Category(c) => format!("/c/{}/new", c.id),
+            Destination::Chosen(_) => "/forums/new".to_owned(),
+        }
+    }
+
+    /// Where the draft script saves: the category's, or none until one is chosen.
+    fn draft_place(&self) -> String {
+        match &self.destination {
+            Destination::Category(c) => Place::NewTopic(c.id).key(),
+            Destination::Chosen(_) => String::new(),
+        }
+    }
 }
 
 pub async fn new_topic_form(
@@ -233,8 +265,40 @@ pub async fn new_topic_form(
     }
     Ok(NewTopicView {
         layout: Layout::titled(&app, &ctx, "forums.new_topic"),
-        category,
+        destination: Destination::Category(category),
         composer,
+    })
+}
+
+/// The categories `user` may post in, `chosen` selected.
+async fn category_choices(
+    exec: db::Exec<'_>,
+    user: &crate::db::users::SessionUser,
+    chosen: Option<i64>,
+) -> AppResult<Vec<CategoryChoice>> {
+    Ok(db::forums::visible_categories(exec, viewer(user))
+        .await?
+        .into_iter()
+        .map(|c| CategoryChoice {
+            selected: Some(c.id) == chosen,
+            id: c.id,
+            name: c.name,
+        })
+        .collect())
+}
+
+/// `GET /forums/new`: a new topic from the forum index, its category chosen in the form.
+pub async fn new_topic_anywhere_form(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<NewTopicView> {
+    let mut conn = app.db.conn().await?;
+    let choices = category_choices(conn.exec(), &user, None).await?;
+    Ok(NewTopicView {
+        layout: Layout::titled(&app, &ctx, "forums.new_topic"),
+        destination: Destination::Chosen(choices),
+        composer: Composer::empty(ctx.tr()),
     })
 }
 
@@ -258,43 +322,92 @@ pub async fn create_topic(
 ) -> AppResult<Response> {
     app.writes
         .check(&user, WriteKind::Topic.or_preview(&form.action))?;
-    let t = ctx.tr();
     let category = visible_category(app.db.conn().await?.exec(), &user, id).await?;
+    let category_id = category.id;
+    let destination = Destination::Category(category);
+    start_topic(&app, &ctx, &user, Ok(category_id), destination, form).await
+}
+
+#[derive(Deserialize)]
+pub struct ChosenDraftForm {
+    #[serde(default)]
+    category: String,
+    #[serde(flatten)]
+    draft: DraftForm,
+}
+
+/// `POST /forums/new`: the category comes with the form. One the member may not post in (not
+/// theirs to see, archived, unknown or unreadable) is refused like an empty choice, with the
+/// form shown again, so nothing tells whether such a category exists.
+pub async fn create_topic_anywhere(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    CsrfForm(form): CsrfForm<ChosenDraftForm>,
+) -> AppResult<Response> {
+    app.writes
+        .check(&user, WriteKind::Topic.or_preview(&form.draft.action))?;
+    let asked = form.category.trim();
+    let asked_id = asked.parse::<i64>().ok();
+    let choices = category_choices(app.db.conn().await?.exec(), &user, asked_id).await?;
+    let category = match choices.iter().find(|c| c.selected) {
+        Some(choice) => Ok(choice.id),
+        None if asked.is_empty() => Err("ux.category_missing"),
+        None => Err("ux.category_refused"),
+    };
+    let destination = Destination::Chosen(choices);
+    start_topic(&app, &ctx, &user, category, destination, form.draft).await
+}
+
+/// Checks a new topic for `category` (or the problem with the chosen one, a locale key); shows
+/// the form again, with a preview or what to fix, or publishes the topic.
+async fn start_topic(
+    app: &AppState,
+    ctx: &RequestContext,
+    user: &crate::db::users::SessionUser,
+    category: Result<i64, &'static str>,
+    destination: Destination,
+    form: DraftForm,
+) -> AppResult<Response> {
+    let t = ctx.tr();
     let title = rules::title(&form.title);
     let body = rules::body(&form.body);
-    let errors: Vec<String> = [title.as_ref().err(), body.as_ref().err()]
-        .into_iter()
-        .flatten()
-        .map(|p| t.s(p.key()).into_owned())
-        .collect();
-    if form.action == "preview" || !errors.is_empty() {
-        // Text too long to post is not kept as a draft either; the errors say so.
-        drafts::save(&app, &user, Place::NewTopic(id), &form.title, &form.body).await?;
-        let composer = Composer {
-            preview: preview(&form.action, &body),
-            title: form.title,
-            body: form.body,
-            errors: if errors.is_empty() {
-                Vec::new()
+    let errors: Vec<String> = [
+        category.err(),
+        title.as_ref().err().map(|p| p.key()),
+        body.as_ref().err().map(|p| p.key()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|key| t.s(key).into_owned())
+    .collect();
+    let (category_id, title, body) = match (category, title, body) {
+        (Ok(category), Ok(title), Ok(body)) if form.action != "preview" => (category, title, body),
+        (category, _, body) => {
+            // Text too long to post is not kept as a draft either; the errors say so.
+            if let Ok(category) = category {
+                let place = Place::NewTopic(category);
+                drafts::save(app, user, place, &form.title, &form.body).await?;
+            }
+            let status = if errors.is_empty() {
+                StatusCode::OK
             } else {
-                errors
-            },
-            limits: limits_hint(t),
-        };
-        let status = if composer.errors.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        let view = NewTopicView {
-            layout: Layout::titled(&app, &ctx, "forums.new_topic"),
-            category,
-            composer,
-        };
-        return Ok((status, view).into_response());
-    }
-    let (Ok(title), Ok(body)) = (title, body) else {
-        return Err(AppError::Internal("draft checked above".into()));
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let composer = Composer {
+                preview: preview(&form.action, &body),
+                title: form.title,
+                body: form.body,
+                errors,
+                limits: limits_hint(t),
+            };
+            let view = NewTopicView {
+                layout: Layout::titled(app, ctx, "forums.new_topic"),
+                destination,
+                composer,
+            };
+            return Ok((status, view).into_response());
+        }
     };
     let now = db::now();
     let mut tx = app.db.begin().await?;
@@ -305,18 +418,18 @@ pub async fn create_topic(
     )
     .await?;
     let html = markdown::render(&linked);
-    let topic_id = db::forums::insert_topic(tx.exec(), category.id, user.id, &title, now).await?;
+    let topic_id = db::forums::insert_topic(tx.exec(), category_id, user.id, &title, now).await?;
     let post_id = db::forums::insert_post(tx.exec(), topic_id, user.id, &body, &html, now).await?;
     db::search::index_post(tx.exec(), post_id).await?;
     let post = NewPost {
         author_id: user.id,
         topic_id,
-        category_id: category.id,
+        category_id,
         post_id,
         mentioned: &mentioned,
     };
     notify::after_post(&mut tx, &post, now).await?;
-    db::drafts::discard(tx.exec(), user.id, &Place::NewTopic(category.id).key()).await?;
+    db::drafts::discard(tx.exec(), user.id, &Place::NewTopic(category_id).key()).await?;
     tx.commit().await?;
     app.new_topics.changed();
     tracing::info!(topic = topic_id, user = user.id, "topic started");
@@ -334,6 +447,8 @@ pub struct PostItem {
     pub deleted: bool,
     pub body_html: String,
     pub mine: bool,
+    /// The topic's first post, whose edit form holds the title.
+    pub opens_topic: bool,
     pub social: PostSocial,
 }
 
@@ -383,7 +498,9 @@ async fn topic_view(
     let posts = rows
         .into_iter()
         .zip(social)
-        .map(|(p, social)| PostItem {
+        .enumerate()
+        .map(|(index, (p, social))| PostItem {
+            opens_topic: page == 1 && index == 0,
             id: p.id,
             author: p.author_name,
             author_badge: Badge::for_role(t, p.author_role),

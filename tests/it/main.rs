@@ -26,3 +26,4 @@ mod notifications;
 mod notify_mail;
 mod search;
 mod security;
+mod ux;

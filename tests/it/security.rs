@@ -33,7 +33,7 @@ const BOGUS_TOKEN: &str = "00000000000000000000000000000000000000000000000000000
 struct Route {
     method: &'static str,
     path: String,
-    fields: Vec<(&'static str, &'static str)>,
+    fields: Vec<(&'static str, String)>,
     /// Expected status for visitor, member, expert, moderator, coordinator.
     expect: [u16; 5],
 }
@@ -51,7 +51,7 @@ fn post(path: &str, fields: &[(&'static str, &'static str)], expect: [u16; 5]) -
     Route {
         method: "POST",
         path: path.to_owned(),
-        fields: fields.to_vec(),
+        fields: fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
         expect,
     }
 }
@@ -74,11 +74,22 @@ fn table() -> Vec<Route> {
         get("/forums", MEMBERS),
         get("/c/1", MEMBERS),
         get("/c/1/new", MEMBERS),
+        get("/forums/new", MEMBERS),
+        post(
+            "/forums/new",
+            &[("category", "999999"), ("title", "x"), ("body", "x")],
+            [303, 422, 422, 422, 422],
+        ),
         get("/c/999999", [303, 404, 404, 404, 404]),
         get("/t/999999", [303, 404, 404, 404, 404]),
         get("/p/999999", [303, 404, 404, 404, 404]),
         get("/p/999999/edit", [303, 404, 404, 404, 404]),
         get("/p/999999/history", [303, 404, 404, 404, 404]),
+        get("/p/999999/delete", [303, 404, 404, 404, 404]),
+        get(
+            "/admin/invitations/999999/revoke",
+            [303, 404, 404, 404, 404],
+        ),
         get("/t/abc", [303, 400, 400, 400, 400]),
         post(
             "/c/1/new",
@@ -238,7 +249,9 @@ async fn request(browser: &Browser, route: &Route) -> Page {
         _ => {
             // A fresh token from a page that has the form, as a browser would have.
             browser.get("/reset").await;
-            browser.post_form(&route.path, &route.fields).await
+            let fields: Vec<(&str, &str)> =
+                route.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            browser.post_form(&route.path, &fields).await
         }
     }
 }
@@ -555,10 +568,13 @@ both_databases!(unreadable_input_gets_a_page_in_the_readers_language);
 struct Others {
     hana: i64,
     topic: i64,
+    first_post: i64,
     reply: i64,
     family_topic: i64,
     family_post: i64,
     staff_category: i64,
+    /// As a form field.
+    family_category: String,
     invitation: i64,
     announcement: i64,
 }
@@ -596,6 +612,11 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
     Others {
         hana: id("SELECT id FROM users WHERE email = 'hana@example.org'").await,
         topic: id("SELECT id FROM topics WHERE title = '通院の日の休み方'").await,
+        first_post: id(
+            "SELECT MIN(p.id) FROM posts p JOIN topics t ON t.id = p.topic_id \
+                   WHERE t.title = '通院の日の休み方'",
+        )
+        .await,
         reply: id(
             "SELECT MAX(p.id) FROM posts p JOIN topics t ON t.id = p.topic_id \
                    WHERE t.title = '通院の日の休み方'",
@@ -608,6 +629,7 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
         )
         .await,
         staff_category: id("SELECT id FROM categories WHERE name = '専門家とスタッフ'").await,
+        family_category: family_room.to_string(),
         invitation: id("SELECT id FROM invitations WHERE email = 'pending@example.org'").await,
         announcement: id("SELECT MAX(id) FROM announcements").await,
     }
@@ -629,12 +651,26 @@ fn others_table(o: &Others) -> Vec<Route> {
         get(&format!("/p/{reply}"), [303, 303, 303, 303, 303]),
         get(&format!("/u/{}", o.hana), MEMBERS),
         get(&format!("/p/{reply}/edit"), NOT_THEIRS),
+        get(
+            &format!("/p/{}/edit", o.first_post),
+            [303, 403, 403, 200, 200],
+        ),
+        post(
+            &format!("/p/{}/edit", o.first_post),
+            &[("title", "書き換えた題"), ("body", "書き換えました")],
+            [303, 403, 403, SKIP, SKIP],
+        ),
         post(
             &format!("/p/{reply}/edit"),
             &[("body", "書き換えました")],
             NOT_THEIRS,
         ),
+        get(&format!("/p/{reply}/delete"), NOT_THEIRS),
         post(&format!("/p/{reply}/delete"), &[], NOT_THEIRS),
+        get(
+            &format!("/p/{family_post}/delete"),
+            [303, 404, 404, 403, 403],
+        ),
         get(&format!("/p/{reply}/history"), [303, 404, 404, 200, 200]),
         post(&format!("/t/{topic}/pin"), &[], [303, 404, 404, SKIP, SKIP]),
         post(
@@ -645,7 +681,8 @@ fn others_table(o: &Others) -> Vec<Route> {
         // Family only: members who are not family, and experts, do not learn it exists.
         get(&format!("/t/{family_topic}"), STAFF_ONLY),
         get(&format!("/p/{family_post}"), [303, 404, 404, 303, 303]),
-        get(&format!("/p/{family_post}/edit"), [303, 404, 404, 403, 403]),
+        // Staff may change the title of a topic they can see, with its first post.
+        get(&format!("/p/{family_post}/edit"), [303, 404, 404, 200, 200]),
         post(
             &format!("/t/{family_topic}"),
             &[("body", "のぞきました"), ("action", "post")],
@@ -664,6 +701,22 @@ fn others_table(o: &Others) -> Vec<Route> {
         get(
             &format!("/c/{}", o.staff_category),
             [303, 404, 200, 200, 200],
+        ),
+        // Starting a topic from the index in a category one may not see makes nothing.
+        Route {
+            method: "POST",
+            path: "/forums/new".to_owned(),
+            fields: vec![
+                ("category", o.family_category.clone()),
+                ("title", "のぞき見".to_owned()),
+                ("body", "入れないはず".to_owned()),
+                ("action", "post".to_owned()),
+            ],
+            expect: [303, 422, 422, SKIP, SKIP],
+        },
+        get(
+            &format!("/admin/invitations/{}/revoke", o.invitation),
+            [303, 404, 404, 404, 200],
         ),
         post(
             &format!("/admin/invitations/{}/revoke", o.invitation),
@@ -719,12 +772,26 @@ async fn others_content_for_every_role(app: TestApp) {
         others.family_topic
     );
     assert_eq!(app.scalar(&family_posts).await, 1, "nobody replied unseen");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM topics WHERE title = 'のぞき見'")
+            .await,
+        0,
+        "nobody started a topic unseen"
+    );
     let reactions = format!(
         "SELECT COUNT(*) FROM post_reactions WHERE post_id = {}",
         others.family_post
     );
     assert_eq!(app.scalar(&reactions).await, 0, "nobody reacted unseen");
     let untouched = [
+        format!(
+            "SELECT COUNT(*) FROM topics WHERE id = {} AND title = '通院の日の休み方'",
+            others.topic
+        ),
+        format!(
+            "SELECT COUNT(*) FROM posts WHERE id = {} AND body_markdown = '半休を使っています'",
+            others.first_post
+        ),
         format!(
             "SELECT COUNT(*) FROM topics WHERE id = {} AND pinned_at IS NULL AND closed_at IS NULL",
             others.topic
