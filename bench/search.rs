@@ -415,14 +415,14 @@ async fn time_query(
 async fn generate(db: &Db, corpus: Corpus) -> Res<i64> {
     let mut rng = StdRng::seed_from_u64(20261125);
     let now = db::now();
-    let mut conn = db.conn().await?;
-    let synonyms = db::search::synonyms(conn.exec()).await?;
-    let categories: Vec<i64> = on!(conn.exec(), |c| sqlx::query_scalar(
+    let mut tx = db.begin().await?;
+    let synonyms = db::search::synonyms(tx.exec()).await?;
+    let categories: Vec<i64> = on!(tx.exec(), |c| sqlx::query_scalar(
         "SELECT id FROM categories ORDER BY position"
     )
     .fetch_all(c)
     .await)?;
-    let user: i64 = on!(conn.exec(), |c| {
+    let user: i64 = on!(tx.exec(), |c| {
         sqlx::query_scalar(
         "INSERT INTO users (email, display_name, display_name_key, password_hash, role, relation, created_at, updated_at) \
          VALUES ('search-bench@example.org', 'ベンチ', 'べんち', 'x', 'member', 'patient', $1, $1) RETURNING id"
@@ -431,7 +431,7 @@ async fn generate(db: &Db, corpus: Corpus) -> Res<i64> {
     .fetch_one(c)
     .await
     })?;
-    drop(conn);
+    tx.commit().await?;
 
     let mut written = 0;
     let mut at = now - POSTS as i64 * 60;
