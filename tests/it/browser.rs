@@ -160,28 +160,46 @@ async fn invited_member_follows_the_mail_to_a_reply_on_her_phone(
     app.shutdown().await;
 }
 
-async fn run(backend: Backend) {
-    let mut chrome = ChromeDriver::start().await;
-    let app = spawn_app_with(backend, |config| config.notify_delay_seconds = 1).await;
-    let story = invited_member_follows_the_mail_to_a_reply_on_her_phone(app, &mut chrome);
-    if tokio::time::timeout(STORY_LIMIT, story).await.is_err() {
-        panic!(
-            "the browser story did not finish within {STORY_LIMIT:?} on {backend:?}; \
-             ChromeDriver's log:\n{}",
-            chrome.log()
-        );
-    }
+/// A story run on both databases, each with its own ChromeDriver, within [`STORY_LIMIT`].
+macro_rules! chromium_story {
+    ($name:ident, $story:ident, $configure:expr) => {
+        mod $name {
+            use super::*;
+
+            async fn run(backend: Backend) {
+                let mut chrome = ChromeDriver::start().await;
+                let app = spawn_app_with(backend, $configure).await;
+                if tokio::time::timeout(STORY_LIMIT, $story(app, &mut chrome))
+                    .await
+                    .is_err()
+                {
+                    panic!(
+                        "{} did not finish within {STORY_LIMIT:?} on {backend:?}; \
+                         ChromeDriver's log:\n{}",
+                        stringify!($story),
+                        chrome.log()
+                    );
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(Backend::Postgres).await;
+            }
+        }
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invitation_to_reply_in_chromium_sqlite() {
-    run(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invitation_to_reply_in_chromium_postgres() {
-    run(Backend::Postgres).await;
-}
+chromium_story!(
+    invitation_to_reply_in_chromium,
+    invited_member_follows_the_mail_to_a_reply_on_her_phone,
+    |config| config.notify_delay_seconds = 1
+);
 
 /// Typing a mention in the reply box suggests members' names (static/mentions.js); choosing one
 /// completes it, and the reply mentions that member.
@@ -224,28 +242,72 @@ async fn names_are_suggested_while_typing_a_mention(app: TestApp, chrome: &mut C
     app.shutdown().await;
 }
 
-async fn run_suggestions(backend: Backend) {
-    let mut chrome = ChromeDriver::start().await;
-    let app = spawn_app_with(backend, |_| {}).await;
-    let story = names_are_suggested_while_typing_a_mention(app, &mut chrome);
-    if tokio::time::timeout(STORY_LIMIT, story).await.is_err() {
-        panic!(
-            "the suggestion story did not finish within {STORY_LIMIT:?} on {backend:?}; \
-             ChromeDriver's log:\n{}",
-            chrome.log()
+chromium_story!(
+    mention_suggestions_in_chromium,
+    names_are_suggested_while_typing_a_mention,
+    |_| {}
+);
+
+/// On a phone, the coordinator's tables (invitations, categories) are one card a row: a long
+/// address keeps the screen's width instead of a column of a few characters.
+async fn staff_tables_are_cards_on_a_phone(app: TestApp, chrome: &mut ChromeDriver) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let long = "tanaka.hanako.family.support@example.org";
+    invite(&app, &coordinator, long, "member", "family").await;
+    let link = invite(
+        &app,
+        &coordinator,
+        "staff@example.org",
+        "coordinator",
+        "supporter",
+    )
+    .await;
+    let staff = chrome.session().await;
+    join_in_browser(&app, &staff, &link, "すたっふ").await;
+    for path in ["/admin/invitations", "/admin/categories"] {
+        staff.goto(&app.url(path)).await.expect("opening the page");
+        page_is_sound(&app, &staff, path).await;
+        let (display, label, cell, screen): (String, String, f64, f64) = script(
+            &staff,
+            "const td = document.querySelector('table.cards tbody td');
+             return [getComputedStyle(td.parentElement).display,
+                     getComputedStyle(td, '::before').content,
+                     td.getBoundingClientRect().width, window.innerWidth];",
+        )
+        .await;
+        assert_eq!(display, "block", "{path}: a row is a card");
+        assert!(label.len() > 2, "{path}: each value is named: {label}");
+        assert!(
+            cell > screen * 0.7,
+            "{path}: a cell is {cell}px wide on a {screen}px screen"
         );
     }
+    staff
+        .goto(&app.url("/admin/invitations"))
+        .await
+        .expect("opening the invitations");
+    let address: f64 = script(
+        &staff,
+        &format!(
+            "return 0 + [...document.querySelectorAll('td.address')]
+                 .filter(td => td.textContent.includes('{long}'))
+                 .map(td => td.getBoundingClientRect().width)[0];"
+        ),
+    )
+    .await;
+    assert!(
+        address > 300.0,
+        "the long address has the card's width: {address}px"
+    );
+    staff.close().await.expect("ending the browser session");
+    app.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mention_suggestions_in_chromium_sqlite() {
-    run_suggestions(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mention_suggestions_in_chromium_postgres() {
-    run_suggestions(Backend::Postgres).await;
-}
+chromium_story!(
+    staff_tables_in_chromium,
+    staff_tables_are_cards_on_a_phone,
+    |_| {}
+);
 
 // ---------------------------------------------------------------------------------------------
 // What a person does in the browser.
