@@ -8,7 +8,9 @@ use crate::config::Config;
 use crate::db::{self, Db};
 use crate::{admin, open_database, start};
 
-pub async fn serve(config: Config) -> Result<(), String> {
+/// Runs the server until a shutdown signal; `started` runs once it is listening and its start-up
+/// work is done (the binary gives its allocator's freed memory back then).
+pub async fn serve(config: Config, started: impl FnOnce()) -> Result<(), String> {
     let stop = shutdown_signal()?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -36,6 +38,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         println!();
     }
     drop(conn);
+    started();
     stop.await;
     tracing::info!("shutting down: finishing requests and sending pending mail");
     running.shutdown().await;

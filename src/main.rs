@@ -43,6 +43,15 @@ enum Command {
     Backup { path: PathBuf },
 }
 
+/// Starting (migrations, the first queries, building caches) leaves freed memory that mimalloc
+/// gives back to the system only during later allocations, so an idle server kept it resident
+/// until its first request (44 MB against 30 MB after one). Collecting once the server is up
+/// gives it back at once.
+fn release_startup_memory() {
+    // SAFETY: mi_collect takes no pointers; it only walks mimalloc's own heaps.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -67,7 +76,7 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async move {
         match cli.command {
-            Command::Serve => hidamari::cli::serve(config).await,
+            Command::Serve => hidamari::cli::serve(config, release_startup_memory).await,
             Command::Migrate => hidamari::cli::migrate(config).await,
             Command::CreateCoordinator {
                 email,
