@@ -2,7 +2,7 @@
 //! Who sees what is checked through the members' own pages.
 
 use crate::common::{Browser, Page, TestApp};
-use crate::journeys::{first_coordinator, member_as, start_topic};
+use crate::journeys::{first_coordinator, member, member_as, start_topic};
 
 /// Posts the new-category form as typed.
 async fn submit_new(
@@ -63,15 +63,7 @@ async fn audit_lines(app: &TestApp) -> i64 {
 
 async fn a_restricted_category_reaches_the_right_people_only(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let patient = member_as(
-        &app,
-        &coordinator,
-        "patient@example.org",
-        "member",
-        "patient",
-        "ほんにん",
-    )
-    .await;
+    let patient = member(&app, &coordinator, "patient@example.org", "ほんにん").await;
     let family = member_as(
         &app,
         &coordinator,
@@ -161,15 +153,7 @@ both_databases!(a_restricted_category_reaches_the_right_people_only);
 
 async fn coordinators_edit_order_archive_and_restore(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let patient = member_as(
-        &app,
-        &coordinator,
-        "patient@example.org",
-        "member",
-        "patient",
-        "ほんにん",
-    )
-    .await;
+    let patient = member(&app, &coordinator, "patient@example.org", "ほんにん").await;
     let family = member_as(
         &app,
         &coordinator,

@@ -1,19 +1,11 @@
 //! Forums: categories by role and relation, topics and replies, Markdown, edits and deletions.
 
 use crate::common::TestApp;
-use crate::journeys::{category_id, first_coordinator, member_as, reply, start_topic};
+use crate::journeys::{category_id, first_coordinator, member, member_as, reply, start_topic};
 
 async fn restricted_categories_do_not_exist_for_others(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let patient = member_as(
-        &app,
-        &coordinator,
-        "patient@example.org",
-        "member",
-        "patient",
-        "ほんにん",
-    )
-    .await;
+    let patient = member(&app, &coordinator, "patient@example.org", "ほんにん").await;
     let family = member_as(
         &app,
         &coordinator,
@@ -116,24 +108,8 @@ both_databases!(restricted_categories_do_not_exist_for_others);
 
 async fn a_conversation_in_japanese_with_pages_and_stable_links(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = member_as(
-        &app,
-        &coordinator,
-        "hana@example.org",
-        "member",
-        "patient",
-        "はな",
-    )
-    .await;
-    let taro = member_as(
-        &app,
-        &coordinator,
-        "taro@example.org",
-        "member",
-        "patient",
-        "たろう",
-    )
-    .await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
     let work = category_id(&app, "仕事とお金").await;
 
     let topic = start_topic(
@@ -286,24 +262,8 @@ both_databases!(hostile_markdown_is_inert_and_previews_work_without_javascript);
 
 async fn authors_edit_and_delete_and_moderators_see_the_history(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = member_as(
-        &app,
-        &coordinator,
-        "hana@example.org",
-        "member",
-        "patient",
-        "はな",
-    )
-    .await;
-    let taro = member_as(
-        &app,
-        &coordinator,
-        "taro@example.org",
-        "member",
-        "patient",
-        "たろう",
-    )
-    .await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
     let moderator = member_as(
         &app,
         &coordinator,

@@ -82,8 +82,7 @@ pub async fn send_invitations(
 
 /// A member invited by `coordinator` who has joined as `name`.
 pub async fn member(app: &TestApp, coordinator: &Browser, email: &str, name: &str) -> Browser {
-    let link = invite(app, coordinator, email, "member", "patient").await;
-    join(app, &link, name).await
+    member_as(app, coordinator, email, "member", "patient", name).await
 }
 
 /// Logs in from a new browser; returns the browser and the answer to the login form.

@@ -4,30 +4,14 @@
 use std::time::Duration;
 
 use crate::common::{Backend, TestApp, spawn_app_with};
-use crate::journeys::{first_coordinator, member_as, reply, start_topic};
+use crate::journeys::{first_coordinator, member, member_as, reply, start_topic};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn new_posts_are_mailed_in_one_batch_and_can_be_stopped(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = member_as(
-        &app,
-        &coordinator,
-        "hana@example.org",
-        "member",
-        "patient",
-        "はな",
-    )
-    .await;
-    let taro = member_as(
-        &app,
-        &coordinator,
-        "taro@example.org",
-        "member",
-        "patient",
-        "たろう",
-    )
-    .await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
     let work = app
         .scalar("SELECT id FROM categories WHERE name = '仕事とお金'")
         .await;
@@ -98,15 +82,7 @@ async fn new_posts_are_mailed_in_one_batch_and_can_be_stopped(app: TestApp) {
 
 async fn category_followers_hear_of_new_topics_they_may_see(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = member_as(
-        &app,
-        &coordinator,
-        "hana@example.org",
-        "member",
-        "patient",
-        "はな",
-    )
-    .await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
     let mother = member_as(
         &app,
         &coordinator,
@@ -209,33 +185,9 @@ async fn category_followers_postgres() {
 
 async fn mentions_link_and_notify_unless_blocked_or_hidden(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = member_as(
-        &app,
-        &coordinator,
-        "hana@example.org",
-        "member",
-        "patient",
-        "はな",
-    )
-    .await;
-    member_as(
-        &app,
-        &coordinator,
-        "taro@example.org",
-        "member",
-        "patient",
-        "たろう",
-    )
-    .await;
-    member_as(
-        &app,
-        &coordinator,
-        "jiro@example.org",
-        "member",
-        "patient",
-        "じろう",
-    )
-    .await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    member(&app, &coordinator, "taro@example.org", "たろう").await;
+    member(&app, &coordinator, "jiro@example.org", "じろう").await;
     let mother = member_as(
         &app,
         &coordinator,

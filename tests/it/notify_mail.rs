@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::common::{Browser, Message, TestApp, spawn_app_with};
 use crate::journeys::{
-    PASSWORD, category_id, first_coordinator, invite, member_as, reply, start_topic,
+    PASSWORD, category_id, first_coordinator, invite, member, reply, start_topic,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -118,42 +118,10 @@ fn post_links(app: &TestApp, mail: &Message) -> Vec<String> {
 
 async fn waiting_mail_is_checked_again_for_blocks_and_visibility(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = member_as(
-        &app,
-        &coordinator,
-        "hana@example.org",
-        "member",
-        "patient",
-        "はな",
-    )
-    .await;
-    let taro = member_as(
-        &app,
-        &coordinator,
-        "taro@example.org",
-        "member",
-        "patient",
-        "たろう",
-    )
-    .await;
-    let jiro = member_as(
-        &app,
-        &coordinator,
-        "jiro@example.org",
-        "member",
-        "patient",
-        "じろう",
-    )
-    .await;
-    let kenta = member_as(
-        &app,
-        &coordinator,
-        "kenta@example.org",
-        "member",
-        "patient",
-        "けんた",
-    )
-    .await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
+    let jiro = member(&app, &coordinator, "jiro@example.org", "じろう").await;
+    let kenta = member(&app, &coordinator, "kenta@example.org", "けんた").await;
     let chat = category_id(&app, "雑談").await;
     let work = category_id(&app, "仕事とお金").await;
 
@@ -224,15 +192,7 @@ async fn waiting_mail_is_checked_again_for_blocks_and_visibility(app: TestApp) {
     assert_eq!(post_links(&app, &mail).len(), 1);
 
     // A mail with nothing left in it is not sent at all.
-    let yuki = member_as(
-        &app,
-        &coordinator,
-        "yuki@example.org",
-        "member",
-        "patient",
-        "ゆき",
-    )
-    .await;
+    let yuki = member(&app, &coordinator, "yuki@example.org", "ゆき").await;
     let by_yuki = post_id(&reply(&yuki, &topic, "ゆきの返信です").await);
     block_author_of(&hana, by_yuki).await;
     let queued = mails_to(&app, "hana@example.org").await;
@@ -257,24 +217,8 @@ stories!(
 
 async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = member_as(
-        &app,
-        &coordinator,
-        "hana@example.org",
-        "member",
-        "patient",
-        "はな",
-    )
-    .await;
-    let taro = member_as(
-        &app,
-        &coordinator,
-        "taro@example.org",
-        "member",
-        "patient",
-        "たろう",
-    )
-    .await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
     let hana_id = user_id(&app, "はな").await;
     let chat = category_id(&app, "雑談").await;
     let life = category_id(&app, "暮らし").await;
@@ -510,33 +454,9 @@ stories!(
 
 async fn mentions_with_honorifics_full_width_and_spaces(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let hana = member_as(
-        &app,
-        &coordinator,
-        "hana@example.org",
-        "member",
-        "patient",
-        "はな",
-    )
-    .await;
-    let suzuki = member_as(
-        &app,
-        &coordinator,
-        "suzuki@example.org",
-        "member",
-        "patient",
-        "すずき",
-    )
-    .await;
-    member_as(
-        &app,
-        &coordinator,
-        "hanako@example.org",
-        "member",
-        "patient",
-        "ひだまり 花子",
-    )
-    .await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let suzuki = member(&app, &coordinator, "suzuki@example.org", "すずき").await;
+    member(&app, &coordinator, "hanako@example.org", "ひだまり 花子").await;
     let suzuki_id = user_id(&app, "すずき").await;
     let hanako_id = user_id(&app, "ひだまり 花子").await;
     let chat = category_id(&app, "雑談").await;
