@@ -244,7 +244,13 @@ pub async fn unread_counts(
     user: &SessionUser,
     topic_ids: &[i64],
 ) -> AppResult<HashMap<i64, i64>> {
-    let noted = marks.noted(user.id);
+    // Only the markers of the listed topics: the query then binds at most two values a topic
+    // on the page, however many topics the member has read since the last write.
+    let noted: Vec<(i64, i64)> = marks
+        .noted(user.id)
+        .into_iter()
+        .filter(|(topic, _)| topic_ids.contains(topic))
+        .collect();
     Ok(db::reads::unread_counts(exec, user.id, topic_ids, &noted)
         .await?
         .into_iter()
