@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use hidamari::db::forums::Viewer;
 use hidamari::db::search::{Outcome, PageOf};
 use hidamari::db::{self, Db};
-use hidamari::forums::search::normalize;
 use hidamari::forums::search::{Checked, POSTS_PER_TOPIC, RESULTS_PER_PAGE, check_query};
 use hidamari::on;
+use hidamari::text;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -484,7 +484,7 @@ async fn generate(db: &Db, corpus: Corpus) -> Res<i64> {
                         _ => post_text(&mut rng, theme),
                     };
                     let title = if n == 0 {
-                        normalize::normalize(title, &synonyms)
+                        text::normalize(title, &synonyms)
                     } else {
                         String::new()
                     };

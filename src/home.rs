@@ -8,8 +8,8 @@ use axum::routing::get;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::auth::role::Role;
 use crate::auth::session::RequestContext;
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::web::layout::Layout;
 use crate::web::layout::local_time;

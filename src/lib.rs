@@ -6,14 +6,18 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
+pub mod events;
 pub mod forums;
 pub mod home;
 pub mod i18n;
 pub mod mail;
 pub mod markdown;
 pub mod session_store;
+pub mod text;
 pub mod web;
+pub mod work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -56,6 +60,8 @@ pub struct App {
     /// How much each member may write in a short time.
     pub writes: WriteLimits,
     pub mail: MailSignal,
+    /// Changes, published after their commit (see `work` and `events`).
+    pub events: events::EventBus,
     pub users: UserCache,
     /// What is new for each member since their last visit (see `forums::social`).
     pub new_topics: forums::social::NewTopicsCache,
@@ -171,9 +177,15 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         links: forums::notify::LinkSigner::new(&link_key),
         visitor_tokens: auth::csrf::VisitorTokens::new(&form_key),
         mail: MailSignal::default(),
+        events: events::EventBus::default(),
         db,
         config,
     });
+    // The memory caches and the mail worker follow the bus.
+    app.users.listen_to(&app.events);
+    app.new_topics.listen_to(&app.events);
+    app.announcements.listen_to(&app.events);
+    app.mail.listen_to(&app.events);
     let (shutdown, shutdown_rx) = watch::channel(false);
     let (stop_worker, stop_worker_rx) = watch::channel(false);
 

@@ -8,13 +8,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::rules::DisplayName;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::password::check_new_password;
 use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::token;
 use crate::db::invitations::Invitation;
 use crate::db::{self, users::NewUser};
+use crate::domain::account::DisplayName;
+use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::web::form::FieldErrors;
@@ -183,10 +184,14 @@ pub async fn submit(
     }
     db::audit::record(
         tx.exec(),
-        Some(user_id),
-        "invitation.accepted",
-        Some(user_id),
-        "",
+        &LogRecord {
+            actor_id: Some(user_id),
+            action: Action::InvitationAccepted,
+            target_kind: TargetKind::Member,
+            target_id: Some(user_id),
+            subject_user_id: Some(user_id),
+            reason: String::new(),
+        },
         now,
     )
     .await?;

@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::rules::{Email, MAX_EMAIL};
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::rate_limit::{Attempt, client_address};
 use crate::auth::session::{RequestContext, SessionData};
 use crate::db;
+use crate::domain::account::{Email, MAX_EMAIL};
 use crate::error::AppResult;
 use crate::web::input::Query;
 use crate::web::layout::Layout;

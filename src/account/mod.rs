@@ -4,7 +4,6 @@
 pub mod join;
 pub mod login;
 pub mod reset;
-pub mod rules;
 pub mod settings;
 
 use axum::Router;
@@ -42,7 +41,7 @@ pub fn member_routes() -> Router<AppState> {
 }
 
 /// Gives the members who joined before look-alike names were refused the skeleton of their name
-/// (see [`rules::look_alike_key`]); run at start-up, returns how many got one. When two of those
+/// (see [`crate::domain::account::look_alike_key`]); run at start-up, returns how many got one. When two of those
 /// names look alike, the earlier member keeps the skeleton and the later one is logged for a
 /// coordinator to see to: both names still stand, and neither can be copied by a newcomer.
 pub async fn fill_name_skeletons(db: &Db) -> Result<u64, sqlx::Error> {
@@ -56,7 +55,7 @@ pub async fn fill_name_skeletons(db: &Db) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin().await?;
     let mut filled = 0;
     for (id, name) in missing {
-        let skeleton = rules::look_alike_key(&name);
+        let skeleton = crate::domain::account::look_alike_key(&name);
         // Checked first rather than caught: a failed statement ends a PostgreSQL transaction.
         if db::users::skeleton_taken(tx.exec(), &skeleton).await? {
             tracing::warn!(user = id, "display name looks like another member's");

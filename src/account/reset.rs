@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::account::join::link_invalid;
-use crate::account::rules::{Email, MAX_EMAIL};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::password::check_new_password;
 use crate::auth::rate_limit::{Attempt, client_address};
@@ -20,6 +19,8 @@ use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::token;
 use crate::db::tokens::{Purpose, UserToken};
 use crate::db::{self};
+use crate::domain::account::{Email, MAX_EMAIL};
+use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::AppResult;
 use crate::i18n::Locale;
 use crate::mail::{self, Mail};
@@ -126,7 +127,7 @@ pub async fn request_submit(
         )
         .await?;
         tx.commit().await?;
-        app.mail.wake();
+        app.events.publish(&[crate::events::Event::MailQueued]);
         tracing::info!(user = account.id, "password reset requested");
     }
     view(StatusCode::OK, FieldErrors::default(), true)
@@ -196,15 +197,21 @@ pub async fn submit(
     let version = db::users::set_password(tx.exec(), found.user_id, &hash, now).await?;
     db::audit::record(
         tx.exec(),
-        Some(found.user_id),
-        "password.reset",
-        Some(found.user_id),
-        "",
+        &LogRecord {
+            actor_id: Some(found.user_id),
+            action: Action::PasswordReset,
+            target_kind: TargetKind::Member,
+            target_id: Some(found.user_id),
+            subject_user_id: Some(found.user_id),
+            reason: String::new(),
+        },
         now,
     )
     .await?;
     tx.commit().await?;
-    app.users.forget(found.user_id);
+    app.events.publish(&[crate::events::Event::MemberChanged {
+        user_id: found.user_id,
+    }]);
     tracing::info!(user = found.user_id, "password reset");
 
     let session = SessionData(&ctx.session);

@@ -9,7 +9,6 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::account::join::link_invalid;
-use crate::account::rules::{DisplayName, Email};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::password::check_new_password;
@@ -17,6 +16,8 @@ use crate::auth::session::{RequestContext, SessionData, TextSize};
 use crate::auth::token;
 use crate::db::tokens::{Purpose, UserToken};
 use crate::db::{self, users::SessionUser};
+use crate::domain::account::{DisplayName, Email};
+use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::AppResult;
 use crate::forums::viewer;
 use crate::i18n::Locale;
@@ -175,15 +176,20 @@ pub async fn change_name(
     }
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "account.name_changed",
-        Some(user.id),
-        "",
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::NameChanged,
+            target_kind: TargetKind::Member,
+            target_id: Some(user.id),
+            subject_user_id: Some(user.id),
+            reason: String::new(),
+        },
         now,
     )
     .await?;
     tx.commit().await?;
-    app.users.forget(user.id);
+    app.events
+        .publish(&[crate::events::Event::MemberChanged { user_id: user.id }]);
     done(&ctx, "account.name_saved").await
 }
 
@@ -243,10 +249,14 @@ pub async fn change_password(
     let version = db::users::set_password(tx.exec(), user.id, &new_hash, now).await?;
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "password.changed",
-        Some(user.id),
-        "",
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::PasswordChanged,
+            target_kind: TargetKind::Member,
+            target_id: Some(user.id),
+            subject_user_id: Some(user.id),
+            reason: String::new(),
+        },
         now,
     )
     .await?;
@@ -261,8 +271,9 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
-    app.users.forget(user.id);
-    app.mail.wake();
+    app.events
+        .publish(&[crate::events::Event::MemberChanged { user_id: user.id }]);
+    app.events.publish(&[crate::events::Event::MailQueued]);
     // This session stays; every other one carries the old version and ends.
     let session = SessionData(&ctx.session);
     session.set_auth_version(version).await?;
@@ -338,7 +349,7 @@ pub async fn change_email(
         };
         mail::enqueue(&mut tx, &app.config, ctx.locale, email.as_str(), &change).await?;
         tx.commit().await?;
-        app.mail.wake();
+        app.events.publish(&[crate::events::Event::MailQueued]);
     }
     SessionData(&ctx.session)
         .set_flash(t.f("account.email_sent", &[("email", email.as_str())]))
@@ -411,10 +422,14 @@ pub async fn confirm_email(
     }
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "email.changed",
-        Some(user.id),
-        "",
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::EmailChanged,
+            target_kind: TargetKind::Member,
+            target_id: Some(user.id),
+            subject_user_id: Some(user.id),
+            reason: String::new(),
+        },
         now,
     )
     .await?;
@@ -432,8 +447,9 @@ pub async fn confirm_email(
     )
     .await?;
     tx.commit().await?;
-    app.users.forget(user.id);
-    app.mail.wake();
+    app.events
+        .publish(&[crate::events::Event::MemberChanged { user_id: user.id }]);
+    app.events.publish(&[crate::events::Event::MailQueued]);
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("account.email_saved").into_owned())
         .await?;
@@ -481,7 +497,8 @@ pub async fn preferences(
             )
             .await?;
             tx.commit().await?;
-            app.users.forget(user.id);
+            app.events
+                .publish(&[crate::events::Event::MemberChanged { user_id: user.id }]);
         }
         None => {
             SessionData(&ctx.session)

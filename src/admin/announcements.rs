@@ -15,7 +15,9 @@ use crate::AppState;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
 use crate::db::{self, notifications::Announcement};
+use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::{AppError, AppResult};
+use crate::events::{Event, EventBus};
 use crate::forums::rules;
 use crate::i18n::Locale;
 use crate::mail::{self, Mail};
@@ -33,7 +35,8 @@ pub struct AnnouncementItem {
 
 /// The pinned announcements, kept in memory on SQLite (one process sees every change, and
 /// every home page view shows them); read each time on PostgreSQL, where other instances may
-/// post one. Forgotten after a post or a take-down, and after a minute as a safety net.
+/// post one. Forgotten when the bus says an announcement was posted or taken down, and after a
+/// minute as a safety net.
 #[derive(Clone)]
 pub struct AnnouncementCache(Option<moka::sync::Cache<(), Arc<Vec<Announcement>>>>);
 
@@ -61,10 +64,14 @@ impl AnnouncementCache {
         Ok(list)
     }
 
-    /// After a transaction that posted or took down an announcement committed.
-    pub fn changed(&self) {
-        if let Some(cache) = &self.0 {
-            cache.invalidate_all();
+    /// Forgets the list when an announcement is posted or taken down.
+    pub fn listen_to(&self, bus: &EventBus) {
+        if let Some(cache) = self.0.clone() {
+            bus.listen(move |event| {
+                if *event == Event::AnnouncementsChanged {
+                    cache.invalidate_all();
+                }
+            });
         }
     }
 }
@@ -189,16 +196,21 @@ pub async fn post(
     }
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "announcement.posted",
-        None,
-        &format!("announcement {id}, e-mailed: {email}"),
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::AnnouncementPosted,
+            target_kind: TargetKind::Announcement,
+            target_id: Some(id),
+            subject_user_id: None,
+            reason: format!("e-mailed: {email}"),
+        },
         now,
     )
     .await?;
     tx.commit().await?;
-    app.announcements.changed();
-    app.mail.wake();
+    app.events
+        .publish(&[crate::events::Event::AnnouncementsChanged]);
+    app.events.publish(&[crate::events::Event::MailQueued]);
     let key = if email {
         "announcements.posted_mailed"
     } else {
@@ -225,15 +237,20 @@ pub async fn archive(
     }
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "announcement.archived",
-        None,
-        &format!("announcement {id}"),
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::AnnouncementArchived,
+            target_kind: TargetKind::Announcement,
+            target_id: Some(id),
+            subject_user_id: None,
+            reason: String::new(),
+        },
         now,
     )
     .await?;
     tx.commit().await?;
-    app.announcements.changed();
+    app.events
+        .publish(&[crate::events::Event::AnnouncementsChanged]);
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("announcements.archived").into_owned())
         .await?;

@@ -14,10 +14,11 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::csrf::{CsrfForm, NoFields};
-use crate::auth::role::Relation;
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
 use crate::db;
 use crate::db::forums::ManagedCategory;
+use crate::domain::log::{Action, LogRecord, TargetKind};
+use crate::domain::role::Relation;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::web::layout::Layout;
@@ -313,15 +314,19 @@ pub async fn create(
     .await?;
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "category.created",
-        None,
-        &format!(
-            "category {id} {:?}: min rank {}, relation {}",
-            checked.name,
-            checked.min_role_rank,
-            checked.relation().unwrap_or("any")
-        ),
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::CategoryCreated,
+            target_kind: TargetKind::Category,
+            target_id: Some(id),
+            subject_user_id: None,
+            reason: format!(
+                "{:?}: min rank {}, relation {}",
+                checked.name,
+                checked.min_role_rank,
+                checked.relation().unwrap_or("any")
+            ),
+        },
         now,
     )
     .await?;
@@ -401,23 +406,27 @@ pub async fn update(
         .await?;
         db::audit::record(
             tx.exec(),
-            Some(user.id),
-            "category.edited",
-            None,
-            &format!(
-                "category {id}: {:?} -> {:?}, min rank {} -> {}, relation {} -> {}, description {}",
-                before.name,
-                checked.name,
-                before.min_role_rank,
-                checked.min_role_rank,
-                before.only_relation.as_deref().unwrap_or("any"),
-                checked.relation().unwrap_or("any"),
-                if checked.description == before.description {
-                    "kept"
-                } else {
-                    "changed"
-                }
-            ),
+            &LogRecord {
+                actor_id: Some(user.id),
+                action: Action::CategoryEdited,
+                target_kind: TargetKind::Category,
+                target_id: Some(id),
+                subject_user_id: None,
+                reason: format!(
+                    "{:?} -> {:?}, min rank {} -> {}, relation {} -> {}, description {}",
+                    before.name,
+                    checked.name,
+                    before.min_role_rank,
+                    checked.min_role_rank,
+                    before.only_relation.as_deref().unwrap_or("any"),
+                    checked.relation().unwrap_or("any"),
+                    if checked.description == before.description {
+                        "kept"
+                    } else {
+                        "changed"
+                    }
+                ),
+            },
             now,
         )
         .await?;
@@ -497,15 +506,19 @@ async fn reorder(
         }
     }
     let (action, key) = match direction {
-        Direction::Up => ("category.moved_up", "categories.moved_up"),
-        Direction::Down => ("category.moved_down", "categories.moved_down"),
+        Direction::Up => (Action::CategoryMovedUp, "categories.moved_up"),
+        Direction::Down => (Action::CategoryMovedDown, "categories.moved_down"),
     };
     db::audit::record(
         tx.exec(),
-        Some(actor),
-        action,
-        None,
-        &format!("category {id}, swapped with category {}", all[at].id),
+        &LogRecord {
+            actor_id: Some(actor),
+            action,
+            target_kind: TargetKind::Category,
+            target_id: Some(id),
+            subject_user_id: None,
+            reason: format!("swapped with category {}", all[at].id),
+        },
         now,
     )
     .await?;
@@ -554,17 +567,18 @@ async fn set_archived(
         db::forums::set_category_archived(tx.exec(), id, at).await?;
         db::audit::record(
             tx.exec(),
-            Some(actor),
-            if archive {
-                "category.archived"
-            } else {
-                "category.restored"
+            &LogRecord {
+                actor_id: Some(actor),
+                action: if archive {
+                    Action::CategoryArchived
+                } else {
+                    Action::CategoryRestored
+                },
+                target_kind: TargetKind::Category,
+                target_id: Some(id),
+                subject_user_id: None,
+                reason: format!("{:?}, {} topics", category.name, category.topic_count),
             },
-            None,
-            &format!(
-                "category {id} {:?}, {} topics",
-                category.name, category.topic_count
-            ),
             now,
         )
         .await?;

@@ -9,14 +9,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::account::rules::Email;
 use crate::auth::csrf::{CsrfForm, NoFields, check_token};
-use crate::auth::role::{Relation, Role};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
 use crate::auth::token;
 use crate::config::Config;
 use crate::db::invitations::{Invitation, NewInvitation};
 use crate::db::{self, Db};
+use crate::domain::account::Email;
+use crate::domain::log::{Action, LogRecord, TargetKind};
+use crate::domain::role::{Relation, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Locale, Tr};
 use crate::mail::{self, Mail};
@@ -146,10 +147,14 @@ async fn view(
     // Real addresses are shown to coordinators alone, and each showing is written down.
     db::audit::record(
         tx.exec(),
-        Some(viewer),
-        "invitations.viewed",
-        None,
-        &format!("page {page}"),
+        &LogRecord {
+            actor_id: Some(viewer),
+            action: Action::InvitationsViewed,
+            target_kind: TargetKind::InvitationList,
+            target_id: Some(page),
+            subject_user_id: None,
+            reason: String::new(),
+        },
         now,
     )
     .await?;
@@ -302,17 +307,21 @@ pub async fn invite_batch(
         mail::enqueue(&mut tx, &app.config, choice.locale, address, &invitation).await?;
         db::audit::record(
             tx.exec(),
-            Some(inviter.id),
-            "invitation.created",
-            None,
-            &format!("invitation {id}"),
+            &LogRecord {
+                actor_id: Some(inviter.id),
+                action: Action::InvitationCreated,
+                target_kind: TargetKind::Invitation,
+                target_id: Some(id),
+                subject_user_id: None,
+                reason: String::new(),
+            },
             now,
         )
         .await?;
         outcomes.push((address.to_owned(), Outcome::Invited));
     }
     tx.commit().await?;
-    app.mail.wake();
+    app.events.publish(&[crate::events::Event::MailQueued]);
     Ok(outcomes)
 }
 
@@ -515,15 +524,19 @@ pub async fn resend(
     .await?;
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "invitation.resent",
-        None,
-        &format!("invitation {id}"),
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::InvitationResent,
+            target_kind: TargetKind::Invitation,
+            target_id: Some(id),
+            subject_user_id: None,
+            reason: String::new(),
+        },
         now,
     )
     .await?;
     tx.commit().await?;
-    app.mail.wake();
+    app.events.publish(&[crate::events::Event::MailQueued]);
     SessionData(&ctx.session)
         .set_flash(
             ctx.tr()
@@ -560,10 +573,14 @@ pub async fn revoke_confirm(
     }
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "invitation.viewed",
-        None,
-        &format!("invitation {id}"),
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::InvitationViewed,
+            target_kind: TargetKind::Invitation,
+            target_id: Some(id),
+            subject_user_id: None,
+            reason: String::new(),
+        },
         now,
     )
     .await?;
@@ -591,10 +608,14 @@ pub async fn revoke(
     }
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "invitation.revoked",
-        None,
-        &format!("invitation {id}"),
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::InvitationRevoked,
+            target_kind: TargetKind::Invitation,
+            target_id: Some(id),
+            subject_user_id: None,
+            reason: String::new(),
+        },
         now,
     )
     .await?;
@@ -651,10 +672,14 @@ pub async fn invite_coordinator(
     let id = db::invitations::insert(tx.exec(), &new).await?;
     db::audit::record(
         tx.exec(),
-        None,
-        "invitation.created",
-        None,
-        &format!("invitation {id} (command line, coordinator)"),
+        &LogRecord {
+            actor_id: None,
+            action: Action::InvitationCreated,
+            target_kind: TargetKind::Invitation,
+            target_id: Some(id),
+            subject_user_id: None,
+            reason: "command line, coordinator".to_owned(),
+        },
         now,
     )
     .await?;

@@ -13,9 +13,10 @@ use crate::AppState;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
 use crate::db;
+use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::{AppError, AppResult};
-use crate::forums::search::normalize::group_terms;
 use crate::i18n::Tr;
+use crate::text::group_terms;
 use crate::web::layout::Layout;
 
 /// Characters in one term.
@@ -134,10 +135,14 @@ pub async fn add(
     let changed = db::search::reindex_all(tx.exec()).await?;
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "search_terms.added",
-        None,
-        &format!("group {id}: {terms}"),
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::SearchTermsAdded,
+            target_kind: TargetKind::SearchTerms,
+            target_id: Some(id),
+            subject_user_id: None,
+            reason: terms.to_string(),
+        },
         now,
     )
     .await?;
@@ -165,10 +170,14 @@ pub async fn remove(
     let changed = db::search::reindex_all(tx.exec()).await?;
     db::audit::record(
         tx.exec(),
-        Some(user.id),
-        "search_terms.removed",
-        None,
-        &format!("group {id}"),
+        &LogRecord {
+            actor_id: Some(user.id),
+            action: Action::SearchTermsRemoved,
+            target_kind: TargetKind::SearchTerms,
+            target_id: Some(id),
+            subject_user_id: None,
+            reason: String::new(),
+        },
         now,
     )
     .await?;
@@ -183,8 +192,8 @@ pub async fn remove(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forums::search::normalize::fold;
     use crate::i18n::Locale;
+    use crate::text::fold;
 
     #[test]
     fn groups_need_two_new_terms() {

@@ -4,7 +4,6 @@
 pub mod csrf;
 pub mod password;
 pub mod rate_limit;
-pub mod role;
 pub mod session;
 pub mod token;
 pub mod user_cache;

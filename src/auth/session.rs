@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Redirect};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::auth::role::Role;
 use crate::db::users::SessionUser;
+use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n::Locale;
 

@@ -1,6 +1,8 @@
 //! The members behind sessions, kept in memory on SQLite (one process owns the database, so
-//! it sees every change). Every change to a member's row is followed by [`UserCache::forget`];
-//! entries also expire after a minute as a safety net. On PostgreSQL several instances may
+//! it sees every change). The cache listens to the event bus: a member's entry goes when an
+//! [`Event::MemberChanged`] for them is published, right after the commit, so the very next
+//! request reads the row (a member suspended or silenced is seen so at once); entries also
+//! expire after a minute as a safety net. On PostgreSQL several instances may
 //! change the same row, so there is no cache and every request reads the row.
 
 use std::sync::Arc;
@@ -8,6 +10,7 @@ use std::time::Duration;
 
 use crate::db::users::SessionUser;
 use crate::db::{self, Db, Reader};
+use crate::events::{Event, EventBus};
 
 #[derive(Clone)]
 pub struct UserCache(Option<moka::sync::Cache<i64, Arc<SessionUser>>>);
@@ -42,10 +45,14 @@ impl UserCache {
         Ok(user)
     }
 
-    /// After a transaction that changed the member's row committed.
-    pub fn forget(&self, id: i64) {
-        if let Some(cache) = &self.0 {
-            cache.invalidate(&id);
+    /// Forgets a member when their account changes.
+    pub fn listen_to(&self, bus: &EventBus) {
+        if let Some(cache) = self.0.clone() {
+            bus.listen(move |event| {
+                if let Event::MemberChanged { user_id } = event {
+                    cache.invalidate(user_id);
+                }
+            });
         }
     }
 }

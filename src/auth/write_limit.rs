@@ -136,7 +136,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::auth::role::{Relation, Role};
+    use crate::domain::role::{Relation, Role};
 
     fn someone(id: i64, role: Role) -> SessionUser {
         SessionUser {
@@ -148,6 +148,8 @@ mod tests {
             locale: "ja".into(),
             text_size: "normal".into(),
             auth_version: 1,
+            silenced_until: None,
+            silence_reason: String::new(),
         }
     }
 

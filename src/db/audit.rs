@@ -1,22 +1,20 @@
-//! Queries on `audit_log`: coordinator access to personal data and account changes.
+//! Queries on `audit_log`, the typed log (see `domain::log`). Rows are only ever added.
 
 use super::Exec;
+use crate::domain::log::LogRecord;
 use crate::on;
 
-pub async fn record(
-    exec: Exec<'_>,
-    actor_id: Option<i64>,
-    action: &str,
-    subject_user_id: Option<i64>,
-    detail: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let sql = "INSERT INTO audit_log (actor_id, action, subject_user_id, detail, created_at) VALUES ($1, $2, $3, $4, $5)";
+pub async fn record(exec: Exec<'_>, record: &LogRecord, now: i64) -> Result<(), sqlx::Error> {
+    let sql = "INSERT INTO audit_log \
+               (actor_id, action, target_kind, target_id, subject_user_id, reason, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7)";
     on!(exec, |c| sqlx::query(sql)
-        .bind(actor_id)
-        .bind(action)
-        .bind(subject_user_id)
-        .bind(detail)
+        .bind(record.actor_id)
+        .bind(record.action.as_str())
+        .bind(record.target_kind.as_str())
+        .bind(record.target_id)
+        .bind(record.subject_user_id)
+        .bind(&record.reason)
         .bind(now)
         .execute(c)
         .await

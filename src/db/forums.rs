@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use super::Exec;
-use crate::auth::role::Role;
+use crate::domain::role::Role;
 use crate::on;
 
 /// Who is reading, as the visibility rule needs it.

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::Exec;
-use crate::auth::role::{Relation, Role};
+use crate::domain::role::{Relation, Role};
 use crate::on;
 
 #[derive(Debug, Clone, FromRow)]

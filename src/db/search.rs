@@ -17,8 +17,8 @@ use sqlx::FromRow;
 
 use super::forums::{VISIBLE, Viewer};
 use super::{Db, Dialect, Exec};
-use crate::forums::search::normalize::{self, Synonyms};
 use crate::on;
+use crate::text::{self, Synonyms};
 
 /// Shorter terms than this cannot use a trigram index.
 pub const TRIGRAM: usize = 3;
@@ -89,7 +89,7 @@ fn gram_token(gram: &str) -> String {
 
 /// The grams of a post as the SQLite gram table stores them: tokens separated by spaces.
 pub fn gram_tokens(title: &str, body: &str) -> String {
-    normalize::grams(&format!("{title} {body}"))
+    text::grams(&format!("{title} {body}"))
         .iter()
         .map(|g| gram_token(g))
         .collect::<Vec<_>>()
@@ -121,7 +121,7 @@ async fn write_grams(
 
 /// A post's body as the search stores it: the text a reader sees (no Markdown syntax), normalized.
 pub fn searchable_body(markdown: &str, synonyms: &Synonyms) -> String {
-    normalize::normalize(&crate::markdown::plain_text(markdown), synonyms)
+    text::normalize(&crate::markdown::plain_text(markdown), synonyms)
 }
 
 /// Brings a post's search text up to date after it was written, edited or deleted: call it in
@@ -139,7 +139,7 @@ pub async fn index_post(mut exec: Exec<'_>, post_id: i64) -> Result<(), sqlx::Er
     match source {
         Some(post) if post.deleted_at.is_none() => {
             let title = if post.first_id == post_id {
-                normalize::normalize(&post.title, &synonyms)
+                text::normalize(&post.title, &synonyms)
             } else {
                 String::new()
             };
@@ -181,7 +181,7 @@ pub async fn reindex_all(mut exec: Exec<'_>) -> Result<u64, sqlx::Error> {
     let mut changed: Vec<(i64, String, String)> = Vec::new();
     let mut consider = |(id, old_title, old_body, markdown, topic_title, first_id): Row| {
         let title = if first_id == id {
-            normalize::normalize(&topic_title, &synonyms)
+            text::normalize(&topic_title, &synonyms)
         } else {
             String::new()
         };
@@ -355,7 +355,7 @@ fn search_sql(dialect: Dialect, terms: &[String], blocked: &[i64]) -> (String, V
         match (dialect, short) {
             (Dialect::Sqlite, true) => grams.push(fts_phrase(&gram_token(term))),
             (Dialect::Sqlite, false) => {
-                let distinct = normalize::trigrams(term);
+                let distinct = text::trigrams(term);
                 trigrams.extend(
                     spread(&distinct, TRIGRAMS_PER_TERM)
                         .iter()

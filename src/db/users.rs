@@ -3,8 +3,8 @@
 use sqlx::FromRow;
 
 use super::Exec;
-use crate::account::rules::DisplayName;
-use crate::auth::role::{Relation, Role};
+use crate::domain::account::DisplayName;
+use crate::domain::role::{Relation, Role};
 use crate::on;
 
 /// What every request needs to know about the member behind a session.
@@ -20,6 +20,16 @@ pub struct SessionUser {
     pub locale: String,
     pub text_size: String,
     pub auth_version: i64,
+    /// Reads but may not write until then (Unix seconds), with the moderator's reason.
+    pub silenced_until: Option<i64>,
+    pub silence_reason: String,
+}
+
+impl SessionUser {
+    /// The end of a silence in force at `now`.
+    pub fn silenced_at(&self, now: i64) -> Option<i64> {
+        self.silenced_until.filter(|until| *until > now)
+    }
 }
 
 /// What a login needs.
@@ -30,6 +40,9 @@ pub struct Credentials {
     pub status: String,
     pub locale: String,
     pub auth_version: i64,
+    /// Login is refused until then (Unix seconds), with the moderator's reason.
+    pub suspended_until: Option<i64>,
+    pub suspend_reason: String,
 }
 
 pub struct NewUser<'a> {
@@ -43,8 +56,10 @@ pub struct NewUser<'a> {
     pub now: i64,
 }
 
-const SESSION_USER: &str =
-    "SELECT id, display_name, role, relation, status, locale, text_size, auth_version FROM users";
+const SESSION_USER: &str = "SELECT id, display_name, role, relation, status, locale, text_size, auth_version, \
+     silenced_until, silence_reason FROM users";
+const CREDENTIALS: &str = "SELECT id, password_hash, status, locale, auth_version, \
+     suspended_until, suspend_reason FROM users";
 
 pub async fn insert(exec: Exec<'_>, user: &NewUser<'_>) -> Result<i64, sqlx::Error> {
     let sql = "INSERT INTO users (email, display_name, display_name_key, display_name_skeleton, \
@@ -77,8 +92,8 @@ pub async fn credentials_by_email(
     exec: Exec<'_>,
     email: &str,
 ) -> Result<Option<Credentials>, sqlx::Error> {
-    let sql = "SELECT id, password_hash, status, locale, auth_version FROM users WHERE email = $1";
-    on!(exec, |c| sqlx::query_as(sql)
+    let sql = format!("{CREDENTIALS} WHERE email = $1");
+    on!(exec, |c| sqlx::query_as(&sql)
         .bind(email)
         .fetch_optional(c)
         .await)
@@ -88,8 +103,8 @@ pub async fn credentials_by_id(
     exec: Exec<'_>,
     id: i64,
 ) -> Result<Option<Credentials>, sqlx::Error> {
-    let sql = "SELECT id, password_hash, status, locale, auth_version FROM users WHERE id = $1";
-    on!(exec, |c| sqlx::query_as(sql)
+    let sql = format!("{CREDENTIALS} WHERE id = $1");
+    on!(exec, |c| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(c)
         .await)

@@ -15,10 +15,10 @@ use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::AppState;
-use crate::account::rules::{DisplayName, MAX_DISPLAY_NAME, MIN_DISPLAY_NAME, name_key};
 use crate::auth::CurrentUser;
 use crate::auth::session::RequestContext;
 use crate::db::{self, Tx};
+use crate::domain::account::{DisplayName, MAX_DISPLAY_NAME, MIN_DISPLAY_NAME, name_key};
 use crate::error::{AppError, AppResult};
 use crate::web::input::Query;
 

@@ -16,9 +16,9 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::AppState;
-use crate::auth::role::Role;
 use crate::db::forums::Viewer;
 use crate::db::users::SessionUser;
+use crate::domain::role::Role;
 
 /// Posts on one page of a topic.
 pub const POSTS_PER_PAGE: i64 = 20;

@@ -198,7 +198,7 @@ pub async fn mail_due(app: &AppState, delay: i64) -> Result<(), AppError> {
             }
         }
         tx.commit().await?;
-        app.mail.wake();
+        app.events.publish(&[crate::events::Event::MailQueued]);
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::write_limit::WriteKind;
 use crate::db::users::SessionUser;
 use crate::db::{self, forums::PostRef};
+use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::{AppError, AppResult};
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
 use crate::forums::{page_of, topics, viewer};
@@ -213,10 +214,14 @@ pub async fn edit(
             // Staff renaming a member's topic acts on their words: it is written down.
             db::audit::record(
                 tx.exec(),
-                Some(user.id),
-                "topic.renamed",
-                Some(post.author_id),
-                &format!("topic {}", post.topic_id),
+                &LogRecord {
+                    actor_id: Some(user.id),
+                    action: Action::TopicRenamed,
+                    target_kind: TargetKind::Topic,
+                    target_id: Some(post.topic_id),
+                    subject_user_id: Some(post.author_id),
+                    reason: String::new(),
+                },
                 now,
             )
             .await?;
@@ -226,7 +231,9 @@ pub async fn edit(
     tx.commit().await?;
     if new_title.is_some() {
         // The home page's lists show titles.
-        app.new_topics.changed();
+        app.events.publish(&[crate::events::Event::TopicChanged {
+            topic_id: post.topic_id,
+        }]);
     }
     Ok(Redirect::to(&address(post)).into_response())
 }
@@ -269,7 +276,10 @@ pub async fn delete(
     db::forums::delete_post(tx.exec(), id, user.id, db::now()).await?;
     db::search::index_post(tx.exec(), id).await?;
     tx.commit().await?;
-    app.new_topics.changed();
+    app.events.publish(&[crate::events::Event::PostChanged {
+        post_id: id,
+        topic_id: post.topic_id,
+    }]);
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("forums.deleted_flash").into_owned())
         .await?;

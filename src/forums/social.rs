@@ -29,7 +29,9 @@ use crate::auth::write_limit::WriteKind;
 use crate::db::reads::NewTopic;
 use crate::db::users::SessionUser;
 use crate::db::{self, Db, Exec, forums::LatestTopic, forums::PostRef};
+use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::{AppError, AppResult};
+use crate::events::{Event, EventBus};
 use crate::forums::reads::ReadMarks;
 use crate::forums::{page_of, viewer};
 use crate::i18n::Tr;
@@ -86,10 +88,10 @@ pub struct HomeTopics {
 }
 
 /// What the home page lists for each member ([`HomeTopics`]), kept in memory on SQLite (one process
-/// owns the database, so it sees every change), so the home page reads nothing from it. Any
-/// change that can alter the list (a post written or deleted, a topic read further, a block)
-/// calls [`NewTopicsCache::changed`], which retires every entry at once; entries also expire
-/// after a minute as a safety net (for changes to categories and roles). On PostgreSQL several
+/// owns the database, so it sees every change), so the home page reads nothing from it. It
+/// listens to the event bus: any change that can alter the lists (a post written, hidden or
+/// deleted, a topic renamed, a block, a category) retires every entry at once, a topic read
+/// further retires its reader's; entries also expire after a minute as a safety net. On PostgreSQL several
 /// instances write, so there is no cache.
 #[derive(Clone)]
 pub struct NewTopicsCache(Option<Arc<NewTopicsInner>>);
@@ -157,11 +159,24 @@ impl NewTopicsCache {
         Ok(topics)
     }
 
-    /// After a committed change that may alter what is new for someone.
-    pub fn changed(&self) {
-        if let Some(inner) = &self.0 {
-            inner.generation.fetch_add(1, Ordering::AcqRel);
-        }
+    /// Retires entries when the bus says something they list changed: every entry for a change
+    /// to posts, topics, categories, members or blocks; one member's when they read further.
+    pub fn listen_to(&self, bus: &EventBus) {
+        let Some(inner) = self.0.clone() else {
+            return;
+        };
+        bus.listen(move |event| match event {
+            Event::TopicRead { user_id } => inner.entries.invalidate(user_id),
+            Event::PostPublished { .. }
+            | Event::PostChanged { .. }
+            | Event::TopicChanged { .. }
+            | Event::MemberChanged { .. }
+            | Event::BlocksChanged
+            | Event::CategoriesChanged => {
+                inner.generation.fetch_add(1, Ordering::AcqRel);
+            }
+            Event::AnnouncementsChanged | Event::QueueChanged | Event::MailQueued => {}
+        });
     }
 }
 
@@ -194,7 +209,7 @@ pub async fn decorate(
         && last_read.is_none_or(|seen| seen < newest)
     {
         app.read_marks.note(user.id, topic_id, newest, db::now());
-        app.new_topics.changed();
+        app.events.publish(&[Event::TopicRead { user_id: user.id }]);
     }
     let mut by_post: HashMap<i64, Vec<&db::reactions::ReactionRow>> = HashMap::new();
     for r in &reactions {
@@ -385,7 +400,7 @@ pub async fn block(
     let mut tx = app.db.begin().await?;
     db::blocks::block(tx.exec(), user.id, author.id, db::now()).await?;
     tx.commit().await?;
-    app.new_topics.changed();
+    app.events.publish(&[crate::events::Event::BlocksChanged]);
     SessionData(&ctx.session)
         .set_flash(
             ctx.tr()
@@ -444,7 +459,7 @@ pub async fn unblock(
     let mut tx = app.db.begin().await?;
     let removed = db::blocks::unblock(tx.exec(), user.id, user_id).await?;
     tx.commit().await?;
-    app.new_topics.changed();
+    app.events.publish(&[crate::events::Event::BlocksChanged]);
     if !removed {
         return Err(AppError::NotFound);
     }
@@ -464,12 +479,12 @@ enum TopicAction {
 }
 
 impl TopicAction {
-    fn audit(self) -> &'static str {
+    fn audit(self) -> Action {
         match self {
-            TopicAction::Pin => "topic.pinned",
-            TopicAction::Unpin => "topic.unpinned",
-            TopicAction::Close => "topic.closed",
-            TopicAction::Reopen => "topic.reopened",
+            TopicAction::Pin => Action::TopicPinned,
+            TopicAction::Unpin => Action::TopicUnpinned,
+            TopicAction::Close => Action::TopicClosed,
+            TopicAction::Reopen => Action::TopicReopened,
         }
     }
 
@@ -515,10 +530,14 @@ async fn topic_action(
         }
         db::audit::record(
             tx.exec(),
-            Some(user.id),
-            action.audit(),
-            None,
-            &format!("topic {id}"),
+            &LogRecord {
+                actor_id: Some(user.id),
+                action: action.audit(),
+                target_kind: TargetKind::Topic,
+                target_id: Some(id),
+                subject_user_id: None,
+                reason: String::new(),
+            },
             now,
         )
         .await?;

@@ -431,7 +431,10 @@ async fn start_topic(
     notify::after_post(&mut tx, &post, now).await?;
     db::drafts::discard(tx.exec(), user.id, &Place::NewTopic(category_id).key()).await?;
     tx.commit().await?;
-    app.new_topics.changed();
+    app.events.publish(&[crate::events::Event::PostChanged {
+        post_id: 0,
+        topic_id: 0,
+    }]);
     tracing::info!(topic = topic_id, user = user.id, "topic started");
     Ok(Redirect::to(&format!("/t/{topic_id}")).into_response())
 }
@@ -611,7 +614,10 @@ pub async fn reply(
     db::drafts::discard(tx.exec(), user.id, &Place::Reply(topic.id).key()).await?;
     let position = db::forums::count_posts(tx.exec(), topic.id).await?;
     tx.commit().await?;
-    app.new_topics.changed();
+    app.events.publish(&[crate::events::Event::PostChanged {
+        post_id: 0,
+        topic_id: 0,
+    }]);
     Ok(Redirect::to(&format!(
         "/t/{}?page={}#post-{post_id}",
         topic.id,

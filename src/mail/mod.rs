@@ -13,14 +13,20 @@ use crate::db::{self, Tx};
 use crate::error::AppError;
 use crate::i18n::{Locale, Tr};
 
-/// Wakes the worker after a transaction with mail committed, so mail leaves at once rather than
-/// at the next poll.
+/// Wakes the worker after a transaction with mail committed (through the event bus), so mail
+/// leaves at once rather than at the next poll.
 #[derive(Clone, Default)]
 pub struct MailSignal(Arc<Notify>);
 
 impl MailSignal {
-    pub fn wake(&self) {
-        self.0.notify_one();
+    /// Wakes the worker whenever mail was queued.
+    pub fn listen_to(&self, bus: &crate::events::EventBus) {
+        let signal = self.0.clone();
+        bus.listen(move |event| {
+            if *event == crate::events::Event::MailQueued {
+                signal.notify_one();
+            }
+        });
     }
 
     pub async fn woken(&self) {

@@ -2,7 +2,7 @@
 //! role in words (not only a colour), so that everyone can tell who speaks for the site or as an
 //! expert, and no one can pass for them by name alone.
 
-use crate::auth::role::Role;
+use crate::domain::role::Role;
 use crate::i18n::Tr;
 
 pub struct Badge {

@@ -4,8 +4,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::AppState;
-use crate::auth::role::Role;
 use crate::auth::session::{RequestContext, TextSize};
+use crate::domain::role::Role;
 use crate::i18n::{Locale, Tr};
 
 /// The logged-in member as the navigation shows them.

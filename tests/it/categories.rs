@@ -213,7 +213,7 @@ async fn coordinators_edit_order_archive_and_restore(app: TestApp) {
     );
     assert_eq!(
         app.scalar(&format!(
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'category.edited' AND detail LIKE 'category {id}:%'"
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'category.edited' AND target_kind = 'category' AND target_id = {id}"
         ))
         .await,
         1

@@ -227,7 +227,7 @@ async fn staff_pin_and_close_topics_and_closed_topics_take_no_replies(app: TestA
             app.scalar(&format!(
                 "SELECT COUNT(*) FROM audit_log a JOIN users u ON u.id = a.actor_id \
                  WHERE a.action = '{action}' AND u.display_name = '{actor}' \
-                 AND a.detail = 'topic {older_id}'"
+                 AND a.target_kind = 'topic' AND a.target_id = {older_id}"
             ))
             .await,
             1,

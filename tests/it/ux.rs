@@ -125,7 +125,7 @@ async fn revoking_an_invitation_asks_first(app: TestApp) {
     );
     assert_eq!(app.client().get(&link).await.status, 200);
     let viewed = format!(
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'invitation.viewed' AND detail = 'invitation {id}'"
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'invitation.viewed' AND target_kind = 'invitation' AND target_id = {id}"
     );
     assert_eq!(
         app.scalar(&viewed).await,

@@ -1,7 +1,7 @@
 //! Excerpts with the matches marked, built safely: the original text is escaped piece by piece and
 //! only the `<mark>` tags added here are HTML. A post's stored HTML is never used.
 
-use super::normalize::{Synonyms, normalize_mapped};
+use crate::text::{Synonyms, normalize_mapped};
 
 /// Escapes text for an HTML element or attribute.
 pub fn escape(text: &str, out: &mut String) {

@@ -9,7 +9,6 @@
 //! (see `db::search`); past it, the reader is asked to narrow the search.
 
 pub mod highlight;
-pub mod normalize;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -18,12 +17,13 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::auth::role::Role;
 use crate::auth::session::RequestContext;
 use crate::db::{self, search::Outcome, search::PageOf, search::TopicHit};
+use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::forums::viewer;
 use crate::markdown;
+use crate::text;
 use crate::web::input::Query;
 use crate::web::layout::local_time;
 use crate::web::layout::pages_for;
@@ -100,18 +100,18 @@ pub enum Checked {
 /// Whether a normalized term is mostly repetition: long, with few distinct trigrams.
 fn repetitive(term: &str) -> bool {
     let trigrams = term.chars().count().saturating_sub(2);
-    trigrams >= REPETITION_MIN_TRIGRAMS && normalize::trigrams(term).len() * 2 < trigrams
+    trigrams >= REPETITION_MIN_TRIGRAMS && text::trigrams(term).len() * 2 < trigrams
 }
 
 /// Checks a raw query and turns it into normalized terms.
-pub fn check_query(raw: Option<&str>, synonyms: &normalize::Synonyms) -> Checked {
+pub fn check_query(raw: Option<&str>, synonyms: &text::Synonyms) -> Checked {
     let Some(raw) = raw else {
         return Checked::Absent;
     };
     if raw.trim().chars().count() > MAX_QUERY {
         return Checked::TooLong;
     }
-    let terms = normalize::query_terms(raw, synonyms, MAX_TERMS);
+    let terms = text::query_terms(raw, synonyms, MAX_TERMS);
     if terms.is_empty() {
         Checked::Empty
     } else if terms.iter().any(|term| repetitive(term)) {
@@ -237,7 +237,7 @@ fn result_item(
     t: crate::i18n::Tr,
     topic: &TopicHit,
     terms: &[String],
-    synonyms: &normalize::Synonyms,
+    synonyms: &text::Synonyms,
 ) -> ResultItem {
     let hidden = topic.matches - topic.posts.len() as i64;
     ResultItem {
@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn queries_are_checked() {
-        let s = normalize::Synonyms::from_groups(["がん 癌"]);
+        let s = text::Synonyms::from_groups(["がん 癌"]);
         assert_eq!(check_query(None, &s), Checked::Absent);
         assert_eq!(check_query(Some("  　 "), &s), Checked::Empty);
         assert_eq!(check_query(Some(&"あ".repeat(101)), &s), Checked::TooLong);
@@ -297,7 +297,7 @@ mod tests {
 
     #[test]
     fn repetitive_terms_are_too_broad() {
-        let s = normalize::Synonyms::default();
+        let s = text::Synonyms::default();
         for query in [
             "あ".repeat(99),
             "あい".repeat(20),

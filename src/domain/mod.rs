@@ -1,28 +1,11 @@
-//! Roles and relations, stored as short text in the database.
-
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Member,
-    Expert,
-    Moderator,
-    Coordinator,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Relation {
-    Patient,
-    Family,
-    Supporter,
-}
+//! Domain types below every layer: `auth`, `db` and the capabilities all import them from here,
+//! so that storage never reaches up into a capability.
 
 #[derive(Debug, thiserror::Error)]
 #[error("unknown value {0:?}")]
 pub struct UnknownValue(pub String);
 
+/// Enums stored as short text: `as_str`, `FromStr`, `TryFrom<String>` (for sqlx rows), `Display`.
 macro_rules! text_enum {
     ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $ty {
@@ -51,12 +34,6 @@ macro_rules! text_enum {
     };
 }
 
-text_enum!(Role { Member => "member", Expert => "expert", Moderator => "moderator", Coordinator => "coordinator" });
-text_enum!(Relation { Patient => "patient", Family => "family", Supporter => "supporter" });
-
-impl Role {
-    /// Moderators and coordinators are staff: they see the review queue and the moderation log.
-    pub fn is_staff(self) -> bool {
-        self >= Role::Moderator
-    }
-}
+pub mod account;
+pub mod log;
+pub mod role;
