@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod content;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -14,6 +15,8 @@ pub mod home;
 pub mod i18n;
 pub mod mail;
 pub mod markdown;
+pub mod moderation;
+pub mod safety;
 pub mod session_store;
 pub mod text;
 pub mod web;
@@ -252,6 +255,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(forums::routes())
         .merge(account::member_routes())
         .merge(admin::routes())
+        .merge(moderation::routes())
         .route_layer(from_fn(auth::session::require_login));
 
     let pages = Router::new()

@@ -26,19 +26,22 @@ pub enum WriteKind {
     Reaction,
     Preview,
     Draft,
+    /// A moderator's action in the queue (approve, hide, restore, acknowledge).
+    Moderate,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 6] = [
+    pub const ALL: [WriteKind; 7] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
         WriteKind::Reaction,
         WriteKind::Preview,
         WriteKind::Draft,
+        WriteKind::Moderate,
     ];
 
     /// A composer's form posts with `action=preview` to look before posting: that is a preview,
@@ -59,6 +62,7 @@ impl WriteKind {
             WriteKind::Reaction => "reaction",
             WriteKind::Preview => "preview",
             WriteKind::Draft => "draft",
+            WriteKind::Moderate => "moderate",
         }
     }
 
@@ -77,6 +81,8 @@ impl WriteKind {
             WriteKind::Preview => (20, 180),
             // The composer's script saves a few seconds after typing stops.
             WriteKind::Draft => (30, 720),
+            // Working through a long queue; staff get three times this.
+            WriteKind::Moderate => (30, 600),
         }
     }
 
@@ -94,7 +100,7 @@ struct KindLimiters {
 }
 
 #[derive(Clone)]
-pub struct WriteLimits(Arc<[KindLimiters; 6]>);
+pub struct WriteLimits(Arc<[KindLimiters; 7]>);
 
 impl WriteLimits {
     /// The limits above, each multiplied by `scale` (the `write_limit_scale` setting).

@@ -650,7 +650,8 @@ fn others_table(o: &Others) -> Vec<Route> {
         get(&format!("/t/{topic}"), MEMBERS),
         get(&format!("/p/{reply}"), [303, 303, 303, 303, 303]),
         get(&format!("/u/{}", o.hana), MEMBERS),
-        get(&format!("/p/{reply}/edit"), NOT_THEIRS),
+        // Staff edit a member's text, with a note on the post that a moderator did.
+        get(&format!("/p/{reply}/edit"), [303, 403, 403, 200, 200]),
         get(
             &format!("/p/{}/edit", o.first_post),
             [303, 403, 403, 200, 200],
@@ -663,7 +664,7 @@ fn others_table(o: &Others) -> Vec<Route> {
         post(
             &format!("/p/{reply}/edit"),
             &[("body", "書き換えました")],
-            NOT_THEIRS,
+            [303, 403, 403, SKIP, SKIP],
         ),
         get(&format!("/p/{reply}/delete"), NOT_THEIRS),
         post(&format!("/p/{reply}/delete"), &[], NOT_THEIRS),
