@@ -26,19 +26,23 @@ pub enum WriteKind {
     Reaction,
     Preview,
     Draft,
+    /// Staff changing what the site screens for or shows: watched and crisis words, the
+    /// support page.
+    Setting,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 6] = [
+    pub const ALL: [WriteKind; 7] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
         WriteKind::Reaction,
         WriteKind::Preview,
         WriteKind::Draft,
+        WriteKind::Setting,
     ];
 
     /// A composer's form posts with `action=preview` to look before posting: that is a preview,
@@ -59,6 +63,7 @@ impl WriteKind {
             WriteKind::Reaction => "reaction",
             WriteKind::Preview => "preview",
             WriteKind::Draft => "draft",
+            WriteKind::Setting => "setting",
         }
     }
 
@@ -77,6 +82,8 @@ impl WriteKind {
             WriteKind::Preview => (20, 180),
             // The composer's script saves a few seconds after typing stops.
             WriteKind::Draft => (30, 720),
+            // Pasting a list of words one by one; only staff can reach these forms.
+            WriteKind::Setting => (20, 240),
         }
     }
 
@@ -94,7 +101,7 @@ struct KindLimiters {
 }
 
 #[derive(Clone)]
-pub struct WriteLimits(Arc<[KindLimiters; 6]>);
+pub struct WriteLimits(Arc<[KindLimiters; 7]>);
 
 impl WriteLimits {
     /// The limits above, each multiplied by `scale` (the `write_limit_scale` setting).

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod profiles;
 pub mod reactions;
 pub mod reads;
+pub mod safety;
 pub mod search;
 pub mod tokens;
 pub mod users;

@@ -37,3 +37,4 @@ macro_rules! text_enum {
 pub mod account;
 pub mod log;
 pub mod role;
+pub mod safety;
