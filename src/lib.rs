@@ -256,6 +256,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(account::member_routes())
         .merge(admin::routes())
         .merge(moderation::routes())
+        .merge(safety::routes())
         .route_layer(from_fn(auth::session::require_login));
 
     let pages = Router::new()

@@ -28,13 +28,16 @@ pub enum WriteKind {
     Draft,
     /// A moderator's action in the queue (approve, hide, restore, acknowledge).
     Moderate,
+    /// Staff changing what the site screens for or shows: watched and crisis words, the
+    /// support page.
+    Setting,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 7] = [
+    pub const ALL: [WriteKind; 8] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -42,6 +45,7 @@ impl WriteKind {
         WriteKind::Preview,
         WriteKind::Draft,
         WriteKind::Moderate,
+        WriteKind::Setting,
     ];
 
     /// A composer's form posts with `action=preview` to look before posting: that is a preview,
@@ -63,6 +67,7 @@ impl WriteKind {
             WriteKind::Preview => "preview",
             WriteKind::Draft => "draft",
             WriteKind::Moderate => "moderate",
+            WriteKind::Setting => "setting",
         }
     }
 
@@ -83,6 +88,8 @@ impl WriteKind {
             WriteKind::Draft => (30, 720),
             // Working through a long queue; staff get three times this.
             WriteKind::Moderate => (30, 600),
+            // Pasting a list of words one by one; only staff can reach these forms.
+            WriteKind::Setting => (20, 240),
         }
     }
 
@@ -100,7 +107,7 @@ struct KindLimiters {
 }
 
 #[derive(Clone)]
-pub struct WriteLimits(Arc<[KindLimiters; 7]>);
+pub struct WriteLimits(Arc<[KindLimiters; 8]>);
 
 impl WriteLimits {
     /// The limits above, each multiplied by `scale` (the `write_limit_scale` setting).

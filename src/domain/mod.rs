@@ -38,3 +38,4 @@ pub mod account;
 pub mod content;
 pub mod log;
 pub mod role;
+pub mod safety;

@@ -24,6 +24,7 @@ mod mail_outage;
 mod names;
 mod notifications;
 mod notify_mail;
+mod safety;
 mod search;
 mod security;
 mod ux;
