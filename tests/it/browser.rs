@@ -309,6 +309,82 @@ chromium_story!(
     |_| {}
 );
 
+/// A new member's first post waits for review: she sees it marked so, another member does not
+/// see it, a moderator publishes it from the queue in one tap, and then everyone sees it.
+async fn a_first_post_is_held_then_approved(app: TestApp, chrome: &mut ChromeDriver) {
+    app.set_review_threshold(3).await;
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let taro = crate::journeys::member(&app, &coordinator, "taro@example.org", "たろう").await;
+    let hana_link = invite(&app, &coordinator, "hana@example.org", "member", "patient").await;
+    let mod_link = invite(
+        &app,
+        &coordinator,
+        "mod@example.org",
+        "moderator",
+        "supporter",
+    )
+    .await;
+    let hana = chrome.session().await;
+    let moderator = chrome.session().await;
+    join_in_browser(&app, &hana, &hana_link, "はな").await;
+    join_in_browser(&app, &moderator, &mod_link, "もでさん").await;
+
+    let living = crate::journeys::category_id(&app, "暮らし").await;
+    hana.goto(&app.url(&format!("/c/{living}/new")))
+        .await
+        .expect("opening the new-topic form");
+    fill(&hana, "タイトル", TITLE).await;
+    fill(&hana, "本文", BODY).await;
+    click(&hana, Locator::Css("button[name='action'][value='post']")).await;
+    let topic_url = wait_for_url(&hana, "the new topic", |u| u.path().starts_with("/t/")).await;
+    page_is_sound(&app, &hana, "the held topic").await;
+    let flash = text(&hana, Locator::Css("p.flash")).await;
+    assert!(flash.contains("モデレーターが確認したあと"), "{flash:?}");
+    let status = text(&hana, Locator::Css("p.status-note")).await;
+    assert!(status.contains("確認待ち"), "{status:?}");
+    assert_eq!(
+        taro.get(topic_url.path()).await.status,
+        404,
+        "another member does not see it yet"
+    );
+
+    // The moderator reaches the queue from the header and publishes it.
+    moderator.goto(&app.url("/")).await.expect("the home page");
+    click(&moderator, Locator::LinkText("確認待ち")).await;
+    wait_for_url(&moderator, "the queue", |u| u.path() == "/mod/queue").await;
+    page_is_sound(&app, &moderator, "the queue").await;
+    let item = text(&moderator, Locator::Css(".queue-item")).await;
+    assert!(item.contains(TITLE) && item.contains("はな"), "{item:?}");
+    click(&moderator, Locator::Css(".queue-item button.primary")).await;
+    wait_for_url(&moderator, "the queue after publishing", |u| {
+        u.path() == "/mod/queue"
+    })
+    .await;
+    let flash = text(&moderator, Locator::Css("p.flash")).await;
+    assert!(flash.contains("公開しました"), "{flash:?}");
+    assert!(moderator.find(Locator::Css(".queue-item")).await.is_err());
+
+    let seen = taro.get(topic_url.path()).await;
+    assert_eq!(seen.status, 200);
+    assert!(seen.contains("味覚が変わって"));
+    hana.goto(topic_url.as_str())
+        .await
+        .expect("the topic again");
+    assert!(hana.find(Locator::Css("p.status-note")).await.is_err());
+    hana.close().await.expect("ending Hana's browser session");
+    moderator
+        .close()
+        .await
+        .expect("ending the moderator's session");
+    app.shutdown().await;
+}
+
+chromium_story!(
+    first_post_review_in_chromium,
+    a_first_post_is_held_then_approved,
+    |_| {}
+);
+
 // ---------------------------------------------------------------------------------------------
 // What a person does in the browser.
 
