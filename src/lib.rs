@@ -65,6 +65,8 @@ pub struct App {
     pub mail: MailSignal,
     /// Changes, published after their commit (see `work` and `events`).
     pub events: events::EventBus,
+    /// What waits in the review queue, for the staff's header.
+    pub queue_count: moderation::count::QueueCount,
     pub users: UserCache,
     /// What is new for each member since their last visit (see `forums::social`).
     pub new_topics: forums::social::NewTopicsCache,
@@ -181,6 +183,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         visitor_tokens: auth::csrf::VisitorTokens::new(&form_key),
         mail: MailSignal::default(),
         events: events::EventBus::default(),
+        queue_count: moderation::count::QueueCount::default(),
         db,
         config,
     });
@@ -197,6 +200,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
     let worker = tokio::spawn(worker.run(stop_worker_rx));
     tokio::spawn(forums::notify::run_mailer(app.clone(), shutdown_rx.clone()));
     tokio::spawn(forums::reads::run_writer(app.clone(), shutdown_rx.clone()));
+    tokio::spawn(moderation::count::QueueCount::run(
+        app.clone(),
+        shutdown_rx.clone(),
+    ));
     tokio::spawn(housekeeping(
         app.clone(),
         store.clone(),

@@ -1,5 +1,6 @@
 //! Moderation: the review queue, actions on posts, members' view of their own withheld posts.
 
+pub mod count;
 pub mod queue;
 
 use axum::Router;

@@ -233,6 +233,9 @@ async fn announce_post(work: &mut crate::work::Work<'_>, id: i64) -> AppResult<(
 /// A flagged post looked at and left as it is.
 pub async fn clear_post_flag(app: &AppState, id: i64) -> AppResult<()> {
     let mut work = app.work().await?;
+    db::forums::post_state(work.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     db::forums::set_flagged(work.exec(), id, None).await?;
     work.announce(Event::QueueChanged);
     work.commit().await?;

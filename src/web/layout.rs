@@ -13,6 +13,8 @@ pub struct Nav {
     pub display_name: String,
     pub is_staff: bool,
     pub is_coordinator: bool,
+    /// For staff, when items wait in the review queue: how many, and that said in words.
+    pub queue: Option<(i64, String)>,
 }
 
 pub struct Layout {
@@ -39,6 +41,9 @@ impl Layout {
                 display_name: u.display_name.clone(),
                 is_staff: u.role.is_staff(),
                 is_coordinator: u.role == Role::Coordinator,
+                queue: Some(app.queue_count.get())
+                    .filter(|n| *n > 0 && u.role.is_staff())
+                    .map(|n| (n, ctx.tr().count("nav.queue_waiting", n, &[]))),
             }),
             flash: ctx.flash.clone(),
         }

@@ -66,6 +66,22 @@ async fn search_finds(browser: &Browser, word: &str) -> bool {
     !page.select("ol.search-results > li").is_empty()
 }
 
+/// The count in the staff's header, recounted after the queue changed (soon, not at once).
+async fn header_counts(staff: &Browser, expected: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let shown = staff.get("/").await.select(".count-badge");
+        if shown == [expected.to_owned()] {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the header shows {shown:?}, not {expected}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn first_posts_wait_for_review(app: TestApp) {
     let team = team(&app).await;
     let living = category_id(&app, "暮らし").await;
@@ -156,6 +172,11 @@ async fn first_posts_wait_for_review(app: TestApp) {
         "the author's history: {}",
         queue.text()
     );
+    header_counts(&team.moderator, "2").await;
+    assert!(
+        team.hana.get("/").await.select(".count-badge").is_empty(),
+        "staff only"
+    );
 
     // The moderator publishes the first; it appears, and now the follower and the mention are
     // notified, and the log says who published it.
@@ -203,6 +224,7 @@ async fn first_posts_wait_for_review(app: TestApp) {
     assert_eq!(again.status, 303);
     assert_eq!(log_rows(&app, "post.approved").await, 1);
 
+    header_counts(&team.moderator, "1").await;
     // Two posts published: the next goes straight through.
     submit(
         &team.moderator,

@@ -109,6 +109,26 @@ fn table() -> Vec<Route> {
             [303, 404, 404, 404, 404],
         ),
         get("/p/999999/block", [303, 404, 404, 404, 404]),
+        get("/mod/queue", [303, 404, 404, 200, 200]),
+        get("/me/withheld", MEMBERS),
+        get("/mod/posts/999999", [303, 404, 404, 404, 404]),
+        post("/mod/posts/999999/approve", &[], [303, 404, 404, 404, 404]),
+        post(
+            "/mod/posts/999999/hide",
+            &[("reason", "理由")],
+            [303, 404, 404, 404, 404],
+        ),
+        post("/mod/posts/999999/restore", &[], [303, 404, 404, 404, 404]),
+        post(
+            "/mod/posts/999999/clear-flag",
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            "/mod/alerts/999999/acknowledge",
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
         post("/p/999999/block", &[], [303, 404, 404, 404, 404]),
         get("/account/blocks", MEMBERS),
         post(
@@ -690,6 +710,32 @@ fn others_table(o: &Others) -> Vec<Route> {
             [303, 404, 404, 403, 403],
         ),
         get(&format!("/p/{reply}/history"), [303, 404, 404, 200, 200]),
+        // Moderation acts on real posts of others: members and experts do not learn it exists.
+        get(&format!("/mod/posts/{reply}"), [303, 404, 404, 200, 200]),
+        get(
+            &format!("/mod/posts/{family_post}"),
+            [303, 404, 404, 200, 200],
+        ),
+        post(
+            &format!("/mod/posts/{reply}/hide"),
+            &[("reason", "のぞき")],
+            [303, 404, 404, SKIP, SKIP],
+        ),
+        post(
+            &format!("/mod/posts/{reply}/approve"),
+            &[],
+            [303, 404, 404, SKIP, SKIP],
+        ),
+        post(
+            &format!("/mod/posts/{reply}/restore"),
+            &[],
+            [303, 404, 404, SKIP, SKIP],
+        ),
+        post(
+            &format!("/mod/posts/{reply}/clear-flag"),
+            &[],
+            [303, 404, 404, SKIP, SKIP],
+        ),
         post(&format!("/t/{topic}/pin"), &[], [303, 404, 404, SKIP, SKIP]),
         post(
             &format!("/t/{topic}/close"),
