@@ -336,13 +336,13 @@ pub async fn set_post_status(
 
 /// Marks a post as flagged by a watched word (`Some(now)`), or reviewed (`None`).
 pub async fn set_flagged(exec: Exec<'_>, id: i64, at: Option<i64>) -> Result<(), sqlx::Error> {
-    let sql = "UPDATE posts SET flagged_at = $1 WHERE id = $2";
-    on!(exec, |c| sqlx::query(sql)
-        .bind(at)
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|_| ()))
+    set_time(
+        exec,
+        "UPDATE posts SET flagged_at = $1 WHERE id = $2",
+        id,
+        at,
+    )
+    .await
 }
 
 /// How many of a member's posts are published: the first ones wait for review.
@@ -523,26 +523,41 @@ pub async fn rename_topic(exec: Exec<'_>, topic_id: i64, title: &str) -> Result<
         .map(|_| ()))
 }
 
-/// Pins a topic to the top of its category (`Some(now)`) or unpins it (`None`).
-pub async fn set_pinned(exec: Exec<'_>, topic_id: i64, at: Option<i64>) -> Result<(), sqlx::Error> {
-    let sql = "UPDATE topics SET pinned_at = $1 WHERE id = $2";
+/// Sets one time column (`$1`) of the row `$2` that `sql` updates.
+async fn set_time(
+    exec: Exec<'_>,
+    sql: &'static str,
+    id: i64,
+    at: Option<i64>,
+) -> Result<(), sqlx::Error> {
     on!(exec, |c| sqlx::query(sql)
         .bind(at)
-        .bind(topic_id)
+        .bind(id)
         .execute(c)
         .await
         .map(|_| ()))
 }
 
+/// Pins a topic to the top of its category (`Some(now)`) or unpins it (`None`).
+pub async fn set_pinned(exec: Exec<'_>, topic_id: i64, at: Option<i64>) -> Result<(), sqlx::Error> {
+    set_time(
+        exec,
+        "UPDATE topics SET pinned_at = $1 WHERE id = $2",
+        topic_id,
+        at,
+    )
+    .await
+}
+
 /// Closes a topic to replies (`Some(now)`) or reopens it (`None`).
 pub async fn set_closed(exec: Exec<'_>, topic_id: i64, at: Option<i64>) -> Result<(), sqlx::Error> {
-    let sql = "UPDATE topics SET closed_at = $1 WHERE id = $2";
-    on!(exec, |c| sqlx::query(sql)
-        .bind(at)
-        .bind(topic_id)
-        .execute(c)
-        .await
-        .map(|_| ()))
+    set_time(
+        exec,
+        "UPDATE topics SET closed_at = $1 WHERE id = $2",
+        topic_id,
+        at,
+    )
+    .await
 }
 
 /// A category as coordinators manage it: archived or not, whoever may see it.
@@ -662,12 +677,7 @@ pub async fn set_category_archived(
 /// Marks a post as edited by a moderator (its page says so).
 pub async fn note_moderator_edit(exec: Exec<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
     let sql = "UPDATE posts SET moderator_edited_at = $1 WHERE id = $2";
-    on!(exec, |c| sqlx::query(sql)
-        .bind(now)
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|_| ()))
+    set_time(exec, sql, id, Some(now)).await
 }
 
 /// A post waiting for review, as approving it needs it.

@@ -12,10 +12,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/mod/queue", get(queue::page))
         .route("/mod/posts/{id}", get(queue::post_page))
-        .route("/mod/posts/{id}/approve", post(queue::approve))
         .route("/mod/posts/{id}/hide", post(queue::hide))
-        .route("/mod/posts/{id}/restore", post(queue::restore))
-        .route("/mod/posts/{id}/clear-flag", post(queue::clear_flag))
+        .route("/mod/posts/{id}/{action}", post(queue::act))
         .route("/mod/alerts/{id}/acknowledge", post(queue::acknowledge))
         .route("/me/withheld", get(queue::my_withheld))
 }

@@ -281,18 +281,6 @@ async fn done(ctx: &RequestContext, changed: bool, key: &str, back: &str) -> App
     Ok(Redirect::to(back).into_response())
 }
 
-pub async fn approve(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    Require(user, _): Require<Staff>,
-    Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> AppResult<Response> {
-    app.writes.check(&user, WriteKind::Moderate)?;
-    let changed = approve_post(&app, &user, id).await?;
-    done(&ctx, changed, "moderation.approved_flash", "/mod/queue").await
-}
-
 #[derive(Deserialize)]
 pub struct HideForm {
     #[serde(default)]
@@ -325,34 +313,57 @@ pub async fn hide(
     done(&ctx, changed, "moderation.hidden_flash", "/mod/queue").await
 }
 
-pub async fn restore(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    Require(user, _): Require<Staff>,
-    Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> AppResult<Response> {
-    app.writes.check(&user, WriteKind::Moderate)?;
-    let changed = restore_post(&app, &user, id).await?;
-    done(
-        &ctx,
-        changed,
-        "moderation.restored_flash",
-        &format!("/p/{id}"),
-    )
-    .await
+/// What a moderator does to a post with one tap (hiding asks for a reason: [`hide`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostAction {
+    Approve,
+    Restore,
+    ClearFlag,
 }
 
-pub async fn clear_flag(
+impl std::str::FromStr for PostAction {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<PostAction, AppError> {
+        match s {
+            "approve" => Ok(PostAction::Approve),
+            "restore" => Ok(PostAction::Restore),
+            "clear-flag" => Ok(PostAction::ClearFlag),
+            _ => Err(AppError::NotFound),
+        }
+    }
+}
+
+/// `POST /mod/posts/{id}/{approve|restore|clear-flag}`.
+pub async fn act(
     State(app): State<AppState>,
     ctx: RequestContext,
     Require(user, _): Require<Staff>,
-    Path(id): Path<i64>,
+    Path((id, action)): Path<(i64, String)>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
+    let action: PostAction = action.parse()?;
     app.writes.check(&user, WriteKind::Moderate)?;
-    clear_post_flag(&app, id).await?;
-    done(&ctx, true, "moderation.flag_cleared_flash", "/mod/queue").await
+    let (changed, key, back) = match action {
+        PostAction::Approve => (
+            approve_post(&app, &user, id).await?,
+            "moderation.approved_flash",
+            "/mod/queue".to_owned(),
+        ),
+        PostAction::Restore => (
+            restore_post(&app, &user, id).await?,
+            "moderation.restored_flash",
+            format!("/p/{id}"),
+        ),
+        PostAction::ClearFlag => {
+            clear_post_flag(&app, id).await?;
+            (
+                true,
+                "moderation.flag_cleared_flash",
+                "/mod/queue".to_owned(),
+            )
+        }
+    };
+    done(&ctx, changed, key, &back).await
 }
 
 pub async fn acknowledge(
