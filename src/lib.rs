@@ -14,6 +14,7 @@ pub mod home;
 pub mod i18n;
 pub mod mail;
 pub mod markdown;
+pub mod moderation;
 pub mod session_store;
 pub mod text;
 pub mod web;
@@ -252,6 +253,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(forums::routes())
         .merge(account::member_routes())
         .merge(admin::routes())
+        .merge(moderation::routes())
         .route_layer(from_fn(auth::session::require_login));
 
     let pages = Router::new()

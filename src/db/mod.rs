@@ -10,12 +10,14 @@ pub mod blocks;
 pub mod drafts;
 pub mod forums;
 pub mod invitations;
+pub mod members;
 pub mod notifications;
 pub mod outbox;
 pub mod profiles;
 pub mod reactions;
 pub mod reads;
 pub mod search;
+pub mod staff_notes;
 pub mod tokens;
 pub mod users;
 
