@@ -21,6 +21,7 @@ mod invitations;
 mod limits;
 mod login;
 mod mail_outage;
+mod moderation_members;
 mod names;
 mod notifications;
 mod notify_mail;
