@@ -138,6 +138,10 @@ async fn silence_stops_writing_but_not_reading_and_lifts_early(app: TestApp) {
             .join("")
             .contains(reason)
     );
+    assert!(
+        s.sora.get(&s.topic).await.select(".silenced").is_empty(),
+        "only she is told"
+    );
 
     // Replying, starting a topic and reacting are refused, her text kept; nothing is written.
     let posts_before = app.scalar("SELECT COUNT(*) FROM posts").await;
