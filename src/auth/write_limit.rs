@@ -169,21 +169,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::domain::role::{Relation, Role};
+    use crate::domain::role::Role;
 
     fn someone(id: i64, role: Role) -> SessionUser {
-        SessionUser {
-            id,
-            display_name: format!("member {id}"),
-            role,
-            relation: Relation::Patient,
-            status: "active".into(),
-            locale: "ja".into(),
-            text_size: "normal".into(),
-            auth_version: 1,
-            silenced_until: None,
-            silence_reason: String::new(),
-        }
+        SessionUser::for_test(id, role)
     }
 
     fn allowed_in_a_row(limits: &WriteLimits, user: &SessionUser, kind: WriteKind) -> usize {

@@ -42,15 +42,7 @@ pub async fn set_silence(
 ) -> Result<(), sqlx::Error> {
     let sql =
         "UPDATE users SET silenced_until = $1, silence_reason = $2, updated_at = $3 WHERE id = $4";
-    on!(exec, |c| sqlx::query(sql)
-        .bind(until)
-        .bind(reason)
-        .bind(now)
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+    set_until(exec, sql, id, until, reason, now).await
 }
 
 /// Suspends a member until `until`, moving the auth version on so that every session they hold
@@ -64,6 +56,18 @@ pub async fn set_suspension(
 ) -> Result<(), sqlx::Error> {
     let sql = "UPDATE users SET suspended_until = $1, suspend_reason = $2, updated_at = $3, \
                auth_version = auth_version + CASE WHEN $1 IS NULL THEN 0 ELSE 1 END WHERE id = $4";
+    set_until(exec, sql, id, until, reason, now).await
+}
+
+/// Runs `sql`, which sets an end (`$1`), a reason (`$2`) and the change time (`$3`) on member `$4`.
+async fn set_until(
+    exec: Exec<'_>,
+    sql: &str,
+    id: i64,
+    until: Option<i64>,
+    reason: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     on!(exec, |c| sqlx::query(sql)
         .bind(until)
         .bind(reason)

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::csrf::{CsrfForm, NoFields};
+use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{RequestContext, Require, SessionData, Staff};
 use crate::auth::write_limit::WriteKind;
 use crate::db;
@@ -44,6 +44,8 @@ pub enum Restriction {
 }
 
 impl Restriction {
+    const ALL: [Restriction; 2] = [Restriction::Silence, Restriction::Suspension];
+
     /// The prefix of its form's fields, routes and locale keys.
     fn key(self) -> &'static str {
         match self {
@@ -221,14 +223,15 @@ fn field_ids(kind: Restriction) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-/// Silences or suspends `id` as `actor`, in one unit of work with its log row; refused (and
-/// nothing written) when the rules do not allow it.
+/// Silences or suspends `id` as `actor` for `sentence`, or lifts it early when `sentence` is
+/// `None`: one unit of work with its log row and event; refused (and nothing written) when the
+/// rules do not allow it.
 pub async fn restrict(
     app: &AppState,
     actor: &SessionUser,
     id: i64,
     kind: Restriction,
-    sentence: &Sentence,
+    sentence: Option<&Sentence>,
 ) -> AppResult<Result<(), Refusal>> {
     let mut work = app.work().await?;
     let target = db::members::for_staff(work.exec(), id)
@@ -238,49 +241,24 @@ pub async fn restrict(
         return Ok(Err(refusal));
     }
     let now = work.now();
-    kind.set(work.exec(), id, Some(sentence.until), &sentence.reason, now)
-        .await?;
-    work.log(
-        LogRecord::new(actor.id, kind.actions().0, TargetKind::Member, id)
-            .about(id)
-            .because(sentence.reason.clone()),
-    )
-    .await?;
+    let (imposed, lifted) = kind.actions();
+    let record = match sentence {
+        Some(sentence) => {
+            kind.set(work.exec(), id, Some(sentence.until), &sentence.reason, now)
+                .await?;
+            LogRecord::new(actor.id, imposed, TargetKind::Member, id)
+                .because(sentence.reason.clone())
+        }
+        None if kind.in_force(&target, now).is_none() => return Ok(Err(Refusal::NotInForce)),
+        None => {
+            kind.set(work.exec(), id, None, "", now).await?;
+            LogRecord::new(actor.id, lifted, TargetKind::Member, id)
+        }
+    };
+    tracing::info!(actor = actor.id, member = id, action = %record.action, "member action");
+    work.log(record.about(id)).await?;
     work.announce(Event::MemberChanged { user_id: id });
     work.commit().await?;
-    tracing::info!(actor = actor.id, member = id, ?kind, "member restricted");
-    Ok(Ok(()))
-}
-
-/// Lifts a silence or suspension early, with its log row.
-pub async fn lift(
-    app: &AppState,
-    actor: &SessionUser,
-    id: i64,
-    kind: Restriction,
-) -> AppResult<Result<(), Refusal>> {
-    let mut work = app.work().await?;
-    let target = db::members::for_staff(work.exec(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if let Err(refusal) = may_restrict(actor, &target) {
-        return Ok(Err(refusal));
-    }
-    let now = work.now();
-    if kind.in_force(&target, now).is_none() {
-        return Ok(Err(Refusal::NotInForce));
-    }
-    kind.set(work.exec(), id, None, "", now).await?;
-    work.log(LogRecord::new(actor.id, kind.actions().1, TargetKind::Member, id).about(id))
-        .await?;
-    work.announce(Event::MemberChanged { user_id: id });
-    work.commit().await?;
-    tracing::info!(
-        actor = actor.id,
-        member = id,
-        ?kind,
-        "member restriction lifted"
-    );
     Ok(Ok(()))
 }
 
@@ -514,19 +492,18 @@ async fn refused(
 }
 
 async fn restrict_page(
-    app: AppState,
-    ctx: RequestContext,
+    app: &AppState,
+    ctx: &RequestContext,
     user: &SessionUser,
     id: i64,
     kind: Restriction,
     form: RestrictForm,
 ) -> AppResult<Response> {
-    app.writes.check(user, WriteKind::Moderation)?;
     let t = ctx.tr();
     let sentence = match form.sentence(t, kind, db::now(), &app.config.time_zone) {
         Ok(sentence) => sentence,
         Err(errors) => {
-            let mut view = member_view(&app, &ctx, user, id).await?;
+            let mut view = member_view(app, ctx, user, id).await?;
             let part = match kind {
                 Restriction::Silence => &mut view.silence,
                 Restriction::Suspension => &mut view.suspend,
@@ -538,64 +515,40 @@ async fn restrict_page(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
         }
     };
-    match restrict(&app, user, id, kind, &sentence).await? {
-        Ok(()) => done(&ctx, id, &format!("members.done.{}", kind.key())).await,
-        Err(refusal) => refused(&app, &ctx, user, id, refusal).await,
+    match restrict(app, user, id, kind, Some(&sentence)).await? {
+        Ok(()) => done(ctx, id, &format!("members.done.{}", kind.key())).await,
+        Err(refusal) => refused(app, ctx, user, id, refusal).await,
     }
 }
 
-async fn lift_page(
-    app: AppState,
+/// `POST /mod/members/{id}/{action}`: `silence` or `suspend` with the form's length and
+/// reason, `unsilence` or `unsuspend` to lift it early.
+pub async fn act(
+    State(app): State<AppState>,
     ctx: RequestContext,
-    user: &SessionUser,
-    id: i64,
-    kind: Restriction,
+    Require(user, _): Require<Staff>,
+    Path((id, action)): Path<(i64, String)>,
+    CsrfForm(form): CsrfForm<RestrictForm>,
 ) -> AppResult<Response> {
-    app.writes.check(user, WriteKind::Moderation)?;
-    match lift(&app, user, id, kind).await? {
-        Ok(()) => done(&ctx, id, &format!("members.done.un{}", kind.key())).await,
-        Err(refusal) => refused(&app, &ctx, user, id, refusal).await,
+    let (kind, impose) = Restriction::ALL
+        .into_iter()
+        .find_map(|kind| {
+            let key = kind.key();
+            match action.strip_prefix("un") {
+                Some(lifted) if lifted == key => Some((kind, false)),
+                _ if action == key => Some((kind, true)),
+                _ => None,
+            }
+        })
+        .ok_or(AppError::NotFound)?;
+    app.writes.check(&user, WriteKind::Moderation)?;
+    if impose {
+        return restrict_page(&app, &ctx, &user, id, kind, form).await;
     }
-}
-
-pub async fn silence(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    Require(user, _): Require<Staff>,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<RestrictForm>,
-) -> AppResult<Response> {
-    restrict_page(app, ctx, &user, id, Restriction::Silence, form).await
-}
-
-pub async fn suspend(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    Require(user, _): Require<Staff>,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<RestrictForm>,
-) -> AppResult<Response> {
-    restrict_page(app, ctx, &user, id, Restriction::Suspension, form).await
-}
-
-pub async fn unsilence(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    Require(user, _): Require<Staff>,
-    Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> AppResult<Response> {
-    lift_page(app, ctx, &user, id, Restriction::Silence).await
-}
-
-pub async fn unsuspend(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    Require(user, _): Require<Staff>,
-    Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> AppResult<Response> {
-    lift_page(app, ctx, &user, id, Restriction::Suspension).await
+    match restrict(&app, &user, id, kind, None).await? {
+        Ok(()) => done(&ctx, id, &format!("members.done.un{key}", key = kind.key())).await,
+        Err(refusal) => refused(&app, &ctx, &user, id, refusal).await,
+    }
 }
 
 #[derive(Deserialize)]
@@ -637,18 +590,7 @@ mod tests {
     use crate::domain::role::Relation;
 
     fn session(id: i64, role: Role) -> SessionUser {
-        SessionUser {
-            id,
-            display_name: format!("staff {id}"),
-            role,
-            relation: Relation::Supporter,
-            status: "active".into(),
-            locale: "ja".into(),
-            text_size: "normal".into(),
-            auth_version: 1,
-            silenced_until: None,
-            silence_reason: String::new(),
-        }
+        SessionUser::for_test(id, role)
     }
 
     fn target(id: i64, role: Role) -> StaffMember {

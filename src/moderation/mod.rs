@@ -13,9 +13,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/mod/log", get(log::page))
         .route("/mod/members/{id}", get(members::page))
-        .route("/mod/members/{id}/silence", post(members::silence))
-        .route("/mod/members/{id}/unsilence", post(members::unsilence))
-        .route("/mod/members/{id}/suspend", post(members::suspend))
-        .route("/mod/members/{id}/unsuspend", post(members::unsuspend))
         .route("/mod/members/{id}/notes", post(members::add_note))
+        // silence, unsilence, suspend, unsuspend
+        .route("/mod/members/{id}/{action}", post(members::act))
 }
