@@ -159,8 +159,11 @@ pub fn silenced(
     until: i64,
     reason: &str,
 ) -> Response {
+    let mut layout = Layout::titled(app, ctx, "silence.refused.title");
+    // The page itself says what the banner would.
+    layout.silenced = None;
     let view = WriteLimitedView::new(
-        Layout::titled(app, ctx, "silence.refused.title"),
+        layout,
         ctx.tr().f(
             "silence.refused.text",
             &[

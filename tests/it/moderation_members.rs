@@ -156,6 +156,10 @@ async fn silence_stops_writing_but_not_reading_and_lifts_early(app: TestApp) {
         )
         .await;
     assert_eq!(refused.status, 403, "{}", refused.text());
+    assert!(
+        refused.select(".silenced").is_empty(),
+        "said once, not twice"
+    );
     let text = refused.select("main").join("");
     assert!(
         text.contains(reason) && text.contains("モデレーター"),
