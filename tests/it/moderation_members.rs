@@ -578,3 +578,41 @@ async fn the_log_filters_and_cannot_be_changed(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(the_log_filters_and_cannot_be_changed);
+
+async fn a_member_is_told_in_their_own_language(app: TestApp) {
+    let s = scene(&app).await;
+    let ken = member(&app, &s.coordinator, "ken@example.org", "けん").await;
+    let ken_id = app
+        .scalar("SELECT id FROM users WHERE email = 'ken@example.org'")
+        .await;
+    // He chooses English from the footer, as anyone would.
+    ken.get("/").await;
+    let chosen = ken.post_form("/preferences", &[("locale", "en")]).await;
+    assert!(chosen.status.is_redirection(), "{}", chosen.text());
+    restrict(
+        &s.moderator,
+        ken_id,
+        "silence",
+        "1d",
+        "",
+        "言葉づかいについて",
+    )
+    .await;
+    let banner = ken.get("/").await.select(".silenced").join("");
+    assert!(
+        banner.contains("A moderator has paused") && banner.contains("言葉づかいについて"),
+        "{banner}"
+    );
+    restrict(&s.moderator, ken_id, "suspend", "1d", "", "少しお休みを").await;
+    // The login page is in the visitor's language; what only he may read is in his.
+    let (_, answer) = login(&app, "ken@example.org", PASSWORD).await;
+    assert_eq!(answer.status, 403);
+    let text = answer.select("main").join("");
+    assert!(
+        text.contains("This account has been suspended by a moderator until")
+            && text.contains("少しお休みを"),
+        "{text}"
+    );
+    app.shutdown().await;
+}
+both_databases!(a_member_is_told_in_their_own_language);
