@@ -294,6 +294,7 @@ async fn measure_on(
         sqlx::query("ANALYZE").execute(pool).await?;
     }
     let viewer = Viewer {
+        id: user,
         rank: 0,
         relation: "patient",
         staff: false,

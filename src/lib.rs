@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod content;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod i18n;
 pub mod mail;
 pub mod markdown;
 pub mod moderation;
+pub mod safety;
 pub mod session_store;
 pub mod text;
 pub mod web;
@@ -254,6 +256,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(account::member_routes())
         .merge(admin::routes())
         .merge(moderation::routes())
+        .merge(safety::routes())
         .route_layer(from_fn(auth::session::require_login));
 
     let pages = Router::new()

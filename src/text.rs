@@ -125,6 +125,12 @@ pub fn fold(text: &str) -> String {
     fold_mapped(text).text()
 }
 
+/// The form watched and crisis words are compared in: [`fold`], with every run of white space
+/// one space and none at the ends, so that 「want  to\ndie」 meets "want to die".
+pub fn fold_words(text: &str) -> String {
+    fold(text).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The full normalization with its map back to the original.
 pub fn normalize_mapped(original: &str, synonyms: &Synonyms) -> Mapped {
     let folded = fold_mapped(original);
@@ -249,6 +255,13 @@ mod tests {
             ["抗がん剤", "gan", "がん"]
         );
         assert_eq!(query_terms("a b c", &s, 2), ["a", "b"]);
+    }
+
+    #[test]
+    fn words_fold_with_single_spaces() {
+        assert_eq!(fold_words("  Want\u{3000}TO\n\n die "), "want to die");
+        assert_eq!(fold_words("ｼﾆﾀｲ"), "しにたい");
+        assert_eq!(fold_words(" \t "), "");
     }
 
     #[test]

@@ -29,22 +29,27 @@ pub enum WriteKind {
     Reaction,
     Preview,
     Draft,
-    /// A moderator's or coordinator's action on a member, or a staff note.
-    Moderation,
+    /// A moderator's action: in the queue (approve, hide, restore, acknowledge) or on a
+    /// member (silence, suspend, lift, a staff note).
+    Moderate,
+    /// Staff changing what the site screens for or shows: watched and crisis words, the
+    /// support page.
+    Setting,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 7] = [
+    pub const ALL: [WriteKind; 8] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
         WriteKind::Reaction,
         WriteKind::Preview,
         WriteKind::Draft,
-        WriteKind::Moderation,
+        WriteKind::Moderate,
+        WriteKind::Setting,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -53,7 +58,9 @@ impl WriteKind {
     pub fn stopped_by_silence(self) -> bool {
         match self {
             WriteKind::Topic | WriteKind::Reply | WriteKind::Edit | WriteKind::Reaction => true,
-            WriteKind::Preview | WriteKind::Draft | WriteKind::Moderation => false,
+            WriteKind::Preview | WriteKind::Draft | WriteKind::Moderate | WriteKind::Setting => {
+                false
+            }
         }
     }
 
@@ -75,7 +82,8 @@ impl WriteKind {
             WriteKind::Reaction => "reaction",
             WriteKind::Preview => "preview",
             WriteKind::Draft => "draft",
-            WriteKind::Moderation => "moderation",
+            WriteKind::Moderate => "moderate",
+            WriteKind::Setting => "setting",
         }
     }
 
@@ -94,8 +102,10 @@ impl WriteKind {
             WriteKind::Preview => (20, 180),
             // The composer's script saves a few seconds after typing stops.
             WriteKind::Draft => (30, 720),
-            // A busy morning's handful of members and notes (staff get three times this).
-            WriteKind::Moderation => (10, 120),
+            // Working through a long queue; staff get three times this.
+            WriteKind::Moderate => (30, 600),
+            // Pasting a list of words one by one; only staff can reach these forms.
+            WriteKind::Setting => (20, 240),
         }
     }
 

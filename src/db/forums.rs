@@ -1,15 +1,21 @@
 //! Queries on categories, topics, posts and post revisions. Every read that a member's request
-//! makes goes through the category visibility rule in [`VISIBLE`].
+//! makes goes through the category visibility rule in [`VISIBLE`], and the content rules below
+//! it: [`topic_seen`] for topics, [`post_in_thread`] for a topic's own page, [`post_surfaced`]
+//! for content shown anywhere else (search, "new since your last visit", mentions, mail, member
+//! pages). No query that lists, counts, searches or mails content writes its own conditions.
 
 use sqlx::FromRow;
 
 use super::Exec;
+use crate::domain::content::PostStatus;
 use crate::domain::role::Role;
 use crate::on;
 
 /// Who is reading, as the visibility rule needs it.
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer {
+    /// The reader's member id.
+    pub id: i64,
     pub rank: i64,
     pub relation: &'static str,
     pub staff: bool,
@@ -20,6 +26,29 @@ pub struct Viewer {
 /// $2 relation, $3 staff (1 or 0).
 pub const VISIBLE: &str = "c.archived_at IS NULL AND c.min_role_rank <= $1 \
     AND (c.only_relation IS NULL OR c.only_relation = $2 OR $3 = 1)";
+
+/// A topic the reader (bound as `reader`, e.g. `"$4"`) may see in a visible category: published,
+/// or started by them (held for review), or the reader is staff (`$3`, bound by [`VISIBLE`]'s
+/// users).
+pub fn topic_seen(t: &str, reader: &str) -> String {
+    format!("({t}.status = 'published' OR {t}.author_id = {reader} OR $3 = 1)")
+}
+
+/// A post on its topic's page: held posts only for their author and staff; hidden and deleted
+/// ones keep their place for everyone, without their text (see `forums::topics`).
+pub fn post_in_thread(p: &str, reader: &str) -> String {
+    format!("({p}.status <> 'held' OR {p}.author_id = {reader} OR $3 = 1)")
+}
+
+/// A post shown outside its topic's page: not deleted, published, in a published topic, and not
+/// by someone the reader blocks. The same for staff: the review queue is where they see the rest.
+pub fn post_surfaced(p: &str, t: &str, reader: &str) -> String {
+    format!(
+        "({p}.deleted_at IS NULL AND {p}.status = 'published' AND {t}.status = 'published' \
+         AND NOT EXISTS (SELECT 1 FROM user_blocks b \
+         WHERE b.blocker_id = {reader} AND b.blocked_id = {p}.author_id))"
+    )
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct CategorySummary {
@@ -56,6 +85,9 @@ pub struct Topic {
     pub title: String,
     pub pinned_at: Option<i64>,
     pub closed_at: Option<i64>,
+    pub author_id: i64,
+    #[sqlx(try_from = "String")]
+    pub status: PostStatus,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -69,6 +101,11 @@ pub struct PostRow {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub status: PostStatus,
+    /// Why it is held (a reason code) or hidden (the moderator's words), for its author.
+    pub status_reason: String,
+    pub moderator_edited_at: Option<i64>,
 }
 
 /// A post with what editing and linking to it need.
@@ -81,8 +118,13 @@ pub struct PostRef {
     pub body_markdown: String,
     pub body_html: String,
     pub deleted_at: Option<i64>,
-    /// 1 for the first post of its topic.
+    pub category_id: i64,
+    #[sqlx(try_from = "String")]
+    pub status: PostStatus,
+    /// Its place among the posts the reader sees in the topic, from 1.
     pub position: i64,
+    /// The topic's first post (whose edit form holds the title).
+    pub opens_topic: bool,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -104,13 +146,15 @@ pub async fn visible_categories(
 ) -> Result<Vec<CategorySummary>, sqlx::Error> {
     let sql = format!(
         "SELECT c.id, c.name, c.description, COUNT(t.id) AS topic_count, MAX(t.last_posted_at) AS last_posted_at \
-         FROM categories c LEFT JOIN topics t ON t.category_id = c.id \
-         WHERE {VISIBLE} GROUP BY c.id, c.name, c.description, c.position ORDER BY c.position, c.id"
+         FROM categories c LEFT JOIN topics t ON t.category_id = c.id AND {} \
+         WHERE {VISIBLE} GROUP BY c.id, c.name, c.description, c.position ORDER BY c.position, c.id",
+        topic_seen("t", "$4")
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(viewer.rank)
         .bind(viewer.relation)
         .bind(staff(viewer))
+        .bind(viewer.id)
         .fetch_all(c)
         .await)
 }
@@ -135,16 +179,22 @@ pub async fn category(
 /// Pinned topics first, then by last activity.
 pub async fn topics_in(
     exec: Exec<'_>,
+    viewer: Viewer,
     category_id: i64,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<TopicRow>, sqlx::Error> {
-    let sql = "SELECT t.id, t.title, u.display_name AS author_name, t.reply_count, t.last_posted_at, t.pinned_at, t.closed_at \
-               FROM topics t JOIN users u ON u.id = t.author_id WHERE t.category_id = $1 \
-               ORDER BY CASE WHEN t.pinned_at IS NULL THEN 1 ELSE 0 END, t.last_posted_at DESC, t.id DESC \
-               LIMIT $2 OFFSET $3";
-    on!(exec, |c| sqlx::query_as(sql)
+    let sql = format!(
+        "SELECT t.id, t.title, u.display_name AS author_name, t.reply_count, t.last_posted_at, t.pinned_at, t.closed_at \
+         FROM topics t JOIN users u ON u.id = t.author_id WHERE t.category_id = $1 AND {} \
+         ORDER BY CASE WHEN t.pinned_at IS NULL THEN 1 ELSE 0 END, t.last_posted_at DESC, t.id DESC \
+         LIMIT $4 OFFSET $5",
+        topic_seen("t", "$2")
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
         .bind(category_id)
+        .bind(viewer.id)
+        .bind(staff(viewer))
         .bind(limit)
         .bind(offset)
         .fetch_all(c)
@@ -172,7 +222,7 @@ pub async fn latest_topics(
     let sql = format!(
         "SELECT t.id, t.title, c.name AS category_name, t.reply_count, t.last_posted_at \
          FROM topics t JOIN categories c ON c.id = t.category_id \
-         WHERE {VISIBLE} AND NOT EXISTS \
+         WHERE {VISIBLE} AND t.status = 'published' AND NOT EXISTS \
          (SELECT 1 FROM user_blocks b WHERE b.blocker_id = $4 AND b.blocked_id = t.author_id) \
          ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5"
     );
@@ -186,10 +236,19 @@ pub async fn latest_topics(
         .await)
 }
 
-pub async fn count_topics(exec: Exec<'_>, category_id: i64) -> Result<i64, sqlx::Error> {
-    let sql = "SELECT COUNT(*) FROM topics WHERE category_id = $1";
-    on!(exec, |c| sqlx::query_scalar(sql)
+pub async fn count_topics(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    category_id: i64,
+) -> Result<i64, sqlx::Error> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM topics t WHERE t.category_id = $1 AND {}",
+        topic_seen("t", "$2")
+    );
+    on!(exec, |c| sqlx::query_scalar(&sql)
         .bind(category_id)
+        .bind(viewer.id)
+        .bind(staff(viewer))
         .fetch_one(c)
         .await)
 }
@@ -199,35 +258,98 @@ pub async fn insert_topic(
     category_id: i64,
     author_id: i64,
     title: &str,
+    status: PostStatus,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let sql = "INSERT INTO topics (category_id, author_id, title, created_at, last_posted_at) \
-               VALUES ($1, $2, $3, $4, $4) RETURNING id";
+    let sql = "INSERT INTO topics (category_id, author_id, title, created_at, last_posted_at, status) \
+               VALUES ($1, $2, $3, $4, $4, $5) RETURNING id";
     on!(exec, |c| sqlx::query_scalar(sql)
         .bind(category_id)
         .bind(author_id)
         .bind(title)
         .bind(now)
+        .bind(status.as_str())
         .fetch_one(c)
         .await)
 }
 
+/// A post as the content pipeline writes it.
+pub struct NewPostRow<'a> {
+    pub topic_id: i64,
+    pub author_id: i64,
+    pub markdown: &'a str,
+    pub html: &'a str,
+    pub status: PostStatus,
+    pub status_reason: &'a str,
+    pub flagged: bool,
+}
+
 pub async fn insert_post(
     exec: Exec<'_>,
-    topic_id: i64,
-    author_id: i64,
-    markdown: &str,
-    html: &str,
+    post: &NewPostRow<'_>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let sql = "INSERT INTO posts (topic_id, author_id, body_markdown, body_html, created_at) \
-               VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    let sql = "INSERT INTO posts (topic_id, author_id, body_markdown, body_html, created_at, \
+               status, status_reason, status_changed_at, flagged_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $5, CASE WHEN $8 = 1 THEN $5 END) RETURNING id";
     on!(exec, |c| sqlx::query_scalar(sql)
-        .bind(topic_id)
-        .bind(author_id)
-        .bind(markdown)
-        .bind(html)
+        .bind(post.topic_id)
+        .bind(post.author_id)
+        .bind(post.markdown)
+        .bind(post.html)
         .bind(now)
+        .bind(post.status.as_str())
+        .bind(post.status_reason)
+        .bind(i64::from(post.flagged))
+        .fetch_one(c)
+        .await)
+}
+
+/// Sets a post's status and the reason its author sees; a topic's first post carries its topic.
+pub async fn set_post_status(
+    exec: Exec<'_>,
+    id: i64,
+    status: PostStatus,
+    reason: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let post =
+        "UPDATE posts SET status = $1, status_reason = $2, status_changed_at = $3 WHERE id = $4";
+    let topic = "UPDATE topics SET status = $1 WHERE id = (SELECT topic_id FROM posts WHERE id = $2) \
+                 AND $2 = (SELECT MIN(q.id) FROM posts q WHERE q.topic_id = topics.id)";
+    on!(exec, |c| {
+        sqlx::query(post)
+            .bind(status.as_str())
+            .bind(reason)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(topic)
+            .bind(status.as_str())
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Marks a post as flagged by a watched word (`Some(now)`), or reviewed (`None`).
+pub async fn set_flagged(exec: Exec<'_>, id: i64, at: Option<i64>) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE posts SET flagged_at = $1 WHERE id = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(at)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// How many of a member's posts are published: the first ones wait for review.
+pub async fn published_posts_by(exec: Exec<'_>, author_id: i64) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM posts WHERE author_id = $1 AND status = 'published'";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(author_id)
         .fetch_one(c)
         .await)
 }
@@ -245,39 +367,60 @@ pub async fn note_reply(exec: Exec<'_>, topic_id: i64, now: i64) -> Result<(), s
 
 pub async fn topic(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<Topic>, sqlx::Error> {
     let sql = format!(
-        "SELECT t.id, t.category_id, c.name AS category_name, t.title, t.pinned_at, t.closed_at \
-         FROM topics t JOIN categories c ON c.id = t.category_id WHERE {VISIBLE} AND t.id = $4"
+        "SELECT t.id, t.category_id, c.name AS category_name, t.title, t.pinned_at, t.closed_at, \
+         t.author_id, t.status FROM topics t JOIN categories c ON c.id = t.category_id \
+         WHERE {VISIBLE} AND t.id = $4 AND {}",
+        topic_seen("t", "$5")
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(viewer.rank)
         .bind(viewer.relation)
         .bind(staff(viewer))
         .bind(id)
+        .bind(viewer.id)
         .fetch_optional(c)
         .await)
 }
 
 pub async fn posts_in(
     exec: Exec<'_>,
+    viewer: Viewer,
     topic_id: i64,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<PostRow>, sqlx::Error> {
-    let sql = "SELECT p.id, p.author_id, u.display_name AS author_name, u.role AS author_role, \
-               p.body_html, p.created_at, p.edited_at, p.deleted_at \
-               FROM posts p JOIN users u ON u.id = p.author_id WHERE p.topic_id = $1 ORDER BY p.id LIMIT $2 OFFSET $3";
-    on!(exec, |c| sqlx::query_as(sql)
+    let sql = format!(
+        "SELECT p.id, p.author_id, u.display_name AS author_name, u.role AS author_role, \
+         p.body_html, p.created_at, p.edited_at, p.deleted_at, p.status, p.status_reason, \
+         p.moderator_edited_at \
+         FROM posts p JOIN users u ON u.id = p.author_id WHERE p.topic_id = $1 AND {} \
+         ORDER BY p.id LIMIT $4 OFFSET $5",
+        post_in_thread("p", "$2")
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
         .bind(topic_id)
+        .bind(viewer.id)
+        .bind(staff(viewer))
         .bind(limit)
         .bind(offset)
         .fetch_all(c)
         .await)
 }
 
-pub async fn count_posts(exec: Exec<'_>, topic_id: i64) -> Result<i64, sqlx::Error> {
-    let sql = "SELECT COUNT(*) FROM posts WHERE topic_id = $1";
-    on!(exec, |c| sqlx::query_scalar(sql)
+/// How many posts of the topic the reader sees on its pages.
+pub async fn count_posts(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    topic_id: i64,
+) -> Result<i64, sqlx::Error> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM posts p WHERE p.topic_id = $1 AND {}",
+        post_in_thread("p", "$2")
+    );
+    on!(exec, |c| sqlx::query_scalar(&sql)
         .bind(topic_id)
+        .bind(viewer.id)
+        .bind(staff(viewer))
         .fetch_one(c)
         .await)
 }
@@ -285,17 +428,22 @@ pub async fn count_posts(exec: Exec<'_>, topic_id: i64) -> Result<i64, sqlx::Err
 /// A post in a topic the viewer may see.
 pub async fn post(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<PostRef>, sqlx::Error> {
     let sql = format!(
-        "SELECT p.id, p.topic_id, t.title AS topic_title, p.author_id, p.body_markdown, \
-         p.body_html, p.deleted_at, \
-         (SELECT COUNT(*) FROM posts q WHERE q.topic_id = p.topic_id AND q.id <= p.id) AS position \
+        "SELECT p.id, p.topic_id, t.title AS topic_title, t.category_id, p.author_id, \
+         p.body_markdown, p.body_html, p.deleted_at, p.status, \
+         (SELECT COUNT(*) FROM posts q WHERE q.topic_id = p.topic_id AND q.id <= p.id AND {}) AS position, \
+         (SELECT MIN(q.id) FROM posts q WHERE q.topic_id = p.topic_id) = p.id AS opens_topic \
          FROM posts p JOIN topics t ON t.id = p.topic_id JOIN categories c ON c.id = t.category_id \
-         WHERE {VISIBLE} AND p.id = $4"
+         WHERE {VISIBLE} AND p.id = $4 AND {} AND {}",
+        post_in_thread("q", "$5"),
+        topic_seen("t", "$5"),
+        post_in_thread("p", "$5"),
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(viewer.rank)
         .bind(viewer.relation)
         .bind(staff(viewer))
         .bind(id)
+        .bind(viewer.id)
         .fetch_optional(c)
         .await)
 }
@@ -509,4 +657,55 @@ pub async fn set_category_archived(
         .execute(c)
         .await
         .map(|_| ()))
+}
+
+/// Marks a post as edited by a moderator (its page says so).
+pub async fn note_moderator_edit(exec: Exec<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE posts SET moderator_edited_at = $1 WHERE id = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// A post waiting for review, as approving it needs it.
+#[derive(Debug, Clone, FromRow)]
+pub struct HeldPost {
+    pub author_id: i64,
+    pub topic_id: i64,
+    pub category_id: i64,
+    pub body_markdown: String,
+    pub opens_topic: bool,
+}
+
+pub async fn held_post(exec: Exec<'_>, id: i64) -> Result<Option<HeldPost>, sqlx::Error> {
+    let sql = "SELECT p.author_id, p.topic_id, t.category_id, p.body_markdown, \
+               (SELECT MIN(q.id) FROM posts q WHERE q.topic_id = p.topic_id) = p.id AS opens_topic \
+               FROM posts p JOIN topics t ON t.id = p.topic_id \
+               WHERE p.id = $1 AND p.status = 'held' AND p.deleted_at IS NULL";
+    on!(exec, |c| sqlx::query_as(sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+/// What moderation actions check of a post (any status, not deleted).
+#[derive(Debug, Clone, FromRow)]
+pub struct PostState {
+    pub author_id: i64,
+    pub topic_id: i64,
+    #[sqlx(try_from = "String")]
+    pub status: PostStatus,
+    pub flagged_at: Option<i64>,
+}
+
+pub async fn post_state(exec: Exec<'_>, id: i64) -> Result<Option<PostState>, sqlx::Error> {
+    let sql = "SELECT author_id, topic_id, status, flagged_at FROM posts \
+               WHERE id = $1 AND deleted_at IS NULL";
+    on!(exec, |c| sqlx::query_as(sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
 }

@@ -11,12 +11,15 @@ pub mod drafts;
 pub mod forums;
 pub mod invitations;
 pub mod members;
+pub mod moderation;
 pub mod notifications;
 pub mod outbox;
 pub mod profiles;
 pub mod reactions;
 pub mod reads;
+pub mod safety;
 pub mod search;
+pub mod settings;
 pub mod staff_notes;
 pub mod tokens;
 pub mod users;
@@ -47,6 +50,16 @@ macro_rules! on {
 pub enum Exec<'a> {
     Sqlite(&'a mut SqliteConnection),
     Postgres(&'a mut PgConnection),
+}
+
+impl Exec<'_> {
+    /// The same connection again, for the next query of a function that runs several.
+    pub fn again(&mut self) -> Exec<'_> {
+        match self {
+            Exec::Sqlite(c) => Exec::Sqlite(c),
+            Exec::Postgres(c) => Exec::Postgres(c),
+        }
+    }
 }
 
 /// The pools. SQLite in WAL mode has many readers and one writer at a time: writers queue for

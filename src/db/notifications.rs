@@ -203,11 +203,11 @@ pub async fn notified_posts(
            EXISTS (SELECT 1 FROM category_subscriptions s WHERE s.user_id = $4 AND s.category_id = c.id) AS follows_category \
          FROM notifications n JOIN posts p ON p.id = n.post_id JOIN topics t ON t.id = p.topic_id \
          JOIN categories c ON c.id = t.category_id JOIN users u ON u.id = p.author_id \
-         WHERE {} AND n.user_id = $4 AND p.deleted_at IS NULL AND p.id IN ({}) \
-         AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE (b.blocker_id = $4 AND b.blocked_id = p.author_id) \
-           OR (b.blocker_id = p.author_id AND b.blocked_id = $4)) \
+         WHERE {} AND n.user_id = $4 AND {} AND p.id IN ({}) \
+         AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = p.author_id AND b.blocked_id = $4) \
          ORDER BY t.id, p.id",
         super::forums::VISIBLE,
+        super::forums::post_surfaced("p", "t", "$4"),
         super::placeholders(5, post_ids.len())
     );
     on!(exec, |c| {

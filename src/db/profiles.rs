@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::Exec;
-use super::forums::{VISIBLE, Viewer};
+use super::forums::{VISIBLE, Viewer, post_surfaced};
 use crate::on;
 
 #[derive(Debug, Clone, FromRow)]
@@ -22,7 +22,8 @@ pub async fn recent_posts(
     let sql = format!(
         "SELECT p.id AS post_id, t.title AS topic_title, p.created_at \
          FROM posts p JOIN topics t ON t.id = p.topic_id JOIN categories c ON c.id = t.category_id \
-         WHERE {VISIBLE} AND p.author_id = $4 AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT $5"
+         WHERE {VISIBLE} AND p.author_id = $4 AND {} ORDER BY p.id DESC LIMIT $5",
+        post_surfaced("p", "t", "$6")
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(viewer.rank)
@@ -30,6 +31,7 @@ pub async fn recent_posts(
         .bind(i64::from(viewer.staff))
         .bind(author_id)
         .bind(limit)
+        .bind(viewer.id)
         .fetch_all(c)
         .await)
 }

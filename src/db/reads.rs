@@ -14,8 +14,8 @@ use crate::on;
 fn unread(member: &str, noted: &[(i64, i64)], first: usize) -> String {
     let mut sql = format!(
         "p.topic_id = t.id AND p.id > COALESCE(r.last_read_post_id, 0) \
-         AND p.author_id <> {member} AND p.deleted_at IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = {member} AND b.blocked_id = p.author_id)"
+         AND p.author_id <> {member} AND {}",
+        super::forums::post_surfaced("p", "t", member)
     );
     for i in 0..noted.len() {
         let topic = first + 2 * i;

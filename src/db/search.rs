@@ -25,14 +25,6 @@ pub const TRIGRAM: usize = 3;
 /// How much a term found in a topic's title weighs against one occurrence in a body.
 const TITLE_WEIGHT: i64 = 10;
 
-/// The same connection again, for the next query of a function that runs several.
-fn again<'b>(exec: &'b mut Exec<'_>) -> Exec<'b> {
-    match exec {
-        Exec::Sqlite(c) => Exec::Sqlite(c),
-        Exec::Postgres(c) => Exec::Postgres(c),
-    }
-}
-
 #[derive(Debug, Clone, FromRow)]
 pub struct TermGroup {
     pub id: i64,
@@ -128,11 +120,11 @@ pub fn searchable_body(markdown: &str, synonyms: &Synonyms) -> String {
 /// the same transaction as the change. A deleted post leaves the index; a topic's first post
 /// carries the topic's title.
 pub async fn index_post(mut exec: Exec<'_>, post_id: i64) -> Result<(), sqlx::Error> {
-    let synonyms = synonyms(again(&mut exec)).await?;
+    let synonyms = synonyms(exec.again()).await?;
     let sql = "SELECT t.category_id, p.created_at, p.deleted_at, p.body_markdown, t.title, \
                (SELECT MIN(q.id) FROM posts q WHERE q.topic_id = p.topic_id) AS first_id \
                FROM posts p JOIN topics t ON t.id = p.topic_id WHERE p.id = $1";
-    let source: Option<PostSource> = on!(again(&mut exec), |c| sqlx::query_as(sql)
+    let source: Option<PostSource> = on!(exec.again(), |c| sqlx::query_as(sql)
         .bind(post_id)
         .fetch_optional(c)
         .await)?;
@@ -147,7 +139,7 @@ pub async fn index_post(mut exec: Exec<'_>, post_id: i64) -> Result<(), sqlx::Er
             let upsert = "INSERT INTO post_search (post_id, category_id, created_at, title, body) \
                           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (post_id) DO UPDATE \
                           SET category_id = excluded.category_id, title = excluded.title, body = excluded.body";
-            on!(again(&mut exec), |c| sqlx::query(upsert)
+            on!(exec.again(), |c| sqlx::query(upsert)
                 .bind(post_id)
                 .bind(post.category_id)
                 .bind(post.created_at)
@@ -160,7 +152,7 @@ pub async fn index_post(mut exec: Exec<'_>, post_id: i64) -> Result<(), sqlx::Er
         }
         _ => {
             let delete = "DELETE FROM post_search WHERE post_id = $1";
-            on!(again(&mut exec), |c| sqlx::query(delete)
+            on!(exec.again(), |c| sqlx::query(delete)
                 .bind(post_id)
                 .execute(c)
                 .await
@@ -173,7 +165,7 @@ pub async fn index_post(mut exec: Exec<'_>, post_id: i64) -> Result<(), sqlx::Er
 /// Re-normalizes every indexed post with the current equivalent terms, writing only the rows
 /// whose text changes. Run it in the transaction that changed the terms. Returns rows changed.
 pub async fn reindex_all(mut exec: Exec<'_>) -> Result<u64, sqlx::Error> {
-    let synonyms = synonyms(again(&mut exec)).await?;
+    let synonyms = synonyms(exec.again()).await?;
     let sql = "SELECT s.post_id, s.title, s.body, p.body_markdown, t.title AS topic_title, f.first_id \
                FROM post_search s JOIN posts p ON p.id = s.post_id JOIN topics t ON t.id = p.topic_id \
                JOIN (SELECT topic_id, MIN(id) AS first_id FROM posts GROUP BY topic_id) f ON f.topic_id = p.topic_id";
@@ -190,7 +182,7 @@ pub async fn reindex_all(mut exec: Exec<'_>) -> Result<u64, sqlx::Error> {
             changed.push((id, title, body));
         }
     };
-    on!(again(&mut exec), |c| {
+    on!(exec.again(), |c| {
         let mut rows = sqlx::query_as::<_, Row>(sql).fetch(c);
         while let Some(row) = rows.try_next().await? {
             consider(row);
@@ -199,14 +191,14 @@ pub async fn reindex_all(mut exec: Exec<'_>) -> Result<u64, sqlx::Error> {
     })?;
     let update = "UPDATE post_search SET title = $1, body = $2 WHERE post_id = $3";
     for (id, title, body) in &changed {
-        on!(again(&mut exec), |c| sqlx::query(update)
+        on!(exec.again(), |c| sqlx::query(update)
             .bind(title)
             .bind(body)
             .bind(id)
             .execute(c)
             .await
             .map(|_| ()))?;
-        write_grams(again(&mut exec), *id, Some((title, body))).await?;
+        write_grams(exec.again(), *id, Some((title, body))).await?;
     }
     Ok(changed.len() as u64)
 }
@@ -332,14 +324,20 @@ fn spread<T: Clone>(items: &[T], max: usize) -> Vec<T> {
 /// lookup for short terms; for longer ones, PostgreSQL's trigram `LIKE`, or on SQLite a few of
 /// the term's distinct trigrams, never FTS5's phrase match, whose cost grows with repeated
 /// text); only those are checked for the exact terms and scored; then they are grouped by topic.
-fn search_sql(dialect: Dialect, terms: &[String], blocked: &[i64]) -> (String, Vec<String>) {
+fn search_sql(
+    dialect: Dialect,
+    reader: i64,
+    terms: &[String],
+    blocked: &[i64],
+) -> (String, Vec<String>) {
     let mut params: Vec<String> = Vec::new();
     let mut param = |value: String| {
         params.push(value);
         format!("${}", params.len() + 7)
     };
     let mut candidate = Vec::new();
-    let mut exact = vec!["p.deleted_at IS NULL".to_owned()];
+    // The reader's id from their session, written as a number: nothing typed goes in here.
+    let mut exact = vec![super::forums::post_surfaced("p", "t", &reader.to_string())];
     let mut score = Vec::new();
     let mut trigrams = Vec::new();
     let mut grams = Vec::new();
@@ -412,6 +410,7 @@ fn search_sql(dialect: Dialect, terms: &[String], blocked: &[i64]) -> (String, V
          ), hits AS MATERIALIZED (\
             SELECT s.post_id, p.topic_id, s.created_at, CAST({score} AS BIGINT) AS score \
             FROM candidates k JOIN post_search s ON s.post_id = k.post_id JOIN posts p ON p.id = s.post_id \
+            JOIN topics t ON t.id = p.topic_id \
             WHERE {exact}\
          ), found AS (\
             SELECT topic_id, MAX(score) AS best, MAX(created_at) AS latest, COUNT(*) AS matches \
@@ -487,7 +486,7 @@ pub async fn search(
         Exec::Sqlite(_) => Dialect::Sqlite,
         Exec::Postgres(_) => Dialect::Postgres,
     };
-    let (sql, params) = search_sql(dialect, terms, blocked);
+    let (sql, params) = search_sql(dialect, viewer.id, terms, blocked);
     // A macro rather than a closure: the query is built once for each driver's types.
     macro_rules! query {
         () => {{
@@ -593,7 +592,7 @@ mod tests {
     #[test]
     fn short_terms_use_grams_and_long_ones_trigrams() {
         let terms = vec!["仕事".to_owned(), "抗がん剤".to_owned()];
-        let (sql, params) = search_sql(Dialect::Sqlite, &terms, &[]);
+        let (sql, params) = search_sql(Dialect::Sqlite, 1, &terms, &[]);
         assert!(
             sql.contains("post_search_grams MATCH $10")
                 && sql.contains("post_search_fts MATCH $11")
@@ -609,7 +608,7 @@ mod tests {
                 "\"抗がん\" AND \"がん剤\""
             ]
         );
-        let (sql, params) = search_sql(Dialect::Postgres, &terms, &[7, 9]);
+        let (sql, params) = search_sql(Dialect::Postgres, 1, &terms, &[7, 9]);
         assert!(
             sql.contains("@> ARRAY[$8]") && sql.contains("LIKE $10"),
             "{sql}"
@@ -664,7 +663,7 @@ mod tests {
     #[test]
     fn a_repeated_letter_is_one_trigram() {
         let terms = vec!["a".repeat(99)];
-        let (_, params) = search_sql(Dialect::Sqlite, &terms, &[]);
+        let (_, params) = search_sql(Dialect::Sqlite, 1, &terms, &[]);
         assert_eq!(params[1], "\"aaa\"");
     }
 }

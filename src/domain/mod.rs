@@ -35,5 +35,7 @@ macro_rules! text_enum {
 }
 
 pub mod account;
+pub mod content;
 pub mod log;
 pub mod role;
+pub mod safety;

@@ -64,6 +64,7 @@ pub fn public_routes() -> Router<AppState> {
 
 pub fn viewer(user: &SessionUser) -> Viewer {
     Viewer {
+        id: user.id,
         rank: match user.role {
             Role::Member => 0,
             Role::Expert => 1,

@@ -13,13 +13,12 @@ use crate::auth::CurrentUser;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::write_limit::WriteKind;
+use crate::content::{self, Draft};
 use crate::db::users::SessionUser;
 use crate::db::{self, forums::PostRef};
-use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::{AppError, AppResult};
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
 use crate::forums::{page_of, topics, viewer};
-use crate::markdown;
 use crate::web::layout::Layout;
 use crate::web::layout::local_time;
 
@@ -54,16 +53,18 @@ struct Editable {
 async fn editable_post(app: &AppState, user: &SessionUser, id: i64) -> AppResult<Editable> {
     let post = visible_post(app, user, id).await?;
     let author = post.author_id == user.id;
-    let title = post.position == 1 && (author || user.role.is_staff());
-    if !author && !title {
+    let staff = user.role.is_staff();
+    let title = post.opens_topic && (author || staff);
+    if !author && !staff {
         return Err(AppError::Forbidden);
     }
     if post.deleted_at.is_some() {
         return Err(AppError::NotFound);
     }
+    // Staff edit a member's text with a note on the post saying a moderator did.
     Ok(Editable {
         post,
-        body: author,
+        body: author || staff,
         title,
     })
 }
@@ -81,7 +82,7 @@ impl Editable {
     }
 }
 
-fn address(post: &PostRef) -> String {
+pub fn address(post: &PostRef) -> String {
     format!(
         "/t/{}?page={}#post-{}",
         post.topic_id,
@@ -157,85 +158,48 @@ pub async fn edit(
     // Only the fields the reader may change are read; anything else the form sends is ignored.
     let title = editable
         .title
-        .then(|| rules::title(form.title.as_deref().unwrap_or(&post.topic_title)));
-    let body = editable.body.then(|| rules::body(&form.body));
-    let problems = [&title, &body]
+        .then(|| form.title.as_deref().unwrap_or(&post.topic_title));
+    let body = editable.body.then_some(form.body.as_str());
+    let refusal = if form.action == "preview" {
+        None
+    } else {
+        let draft = Draft::Edit { post, title, body };
+        match content::submit(&app, &user, draft).await? {
+            Ok(accepted) => return topics::after_submit(&app, &ctx, &user, accepted, false).await,
+            Err(refusal) => Some(refusal),
+        }
+    };
+    let checked_body = body.map(rules::body);
+    let errors: Vec<String> = match &refusal {
+        Some(refusal) => refusal.messages(t, &app.config),
+        None => [
+            title.map(rules::title).and_then(Result::err),
+            checked_body.clone().and_then(Result::err),
+        ]
         .into_iter()
         .flatten()
-        .filter_map(|checked| checked.as_ref().err());
-    let errors: Vec<String> = problems.map(|p| t.s(p.key()).into_owned()).collect();
-    if form.action == "preview" || !errors.is_empty() {
-        let status = if errors.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        let view = EditView {
-            layout: Layout::titled(&app, &ctx, "forums.edit_title"),
-            post_id: id,
-            limits: editable.limits(t),
-            preview: body
-                .as_ref()
-                .and_then(|body| topics::preview(&form.action, body)),
-            title: editable
-                .title
-                .then(|| form.title.unwrap_or_else(|| post.topic_title.clone())),
-            body: editable.body.then_some(form.body),
-            errors,
-        };
-        return Ok((status, view).into_response());
-    }
-    let new_title = title
-        .and_then(Result::ok)
-        .filter(|title| *title != post.topic_title);
-    let new_body = body
-        .and_then(Result::ok)
-        .filter(|body| *body != post.body_markdown);
-    if new_title.is_none() && new_body.is_none() {
-        return Ok(Redirect::to(&address(post)).into_response());
-    }
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    // The revision keeps the text and title before the edit, whichever of them changes.
-    let html = match &new_body {
-        Some(body) => {
-            // Mentions in an edited post link as in a new one; only new posts notify.
-            let base = app.config.base_url.as_str().trim_end_matches('/');
-            let (linked, _) = crate::forums::mentions::resolve(&mut tx, base, body).await?;
-            Some(markdown::render(&linked))
-        }
-        None => None,
+        .map(|p| t.s(p.key()).into_owned())
+        .collect(),
     };
-    let body = new_body.as_deref().zip(html.as_deref());
-    db::forums::edit_post(tx.exec(), id, user.id, body, now).await?;
-    if let Some(title) = &new_title {
-        db::forums::rename_topic(tx.exec(), post.topic_id, title).await?;
-        if post.author_id != user.id {
-            // Staff renaming a member's topic acts on their words: it is written down.
-            db::audit::record(
-                tx.exec(),
-                &LogRecord {
-                    actor_id: Some(user.id),
-                    action: Action::TopicRenamed,
-                    target_kind: TargetKind::Topic,
-                    target_id: Some(post.topic_id),
-                    subject_user_id: Some(post.author_id),
-                    reason: String::new(),
-                },
-                now,
-            )
-            .await?;
-        }
-    }
-    db::search::index_post(tx.exec(), id).await?;
-    tx.commit().await?;
-    if new_title.is_some() {
-        // The home page's lists show titles.
-        app.events.publish(&[crate::events::Event::TopicChanged {
-            topic_id: post.topic_id,
-        }]);
-    }
-    Ok(Redirect::to(&address(post)).into_response())
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let view = EditView {
+        layout: Layout::titled(&app, &ctx, "forums.edit_title"),
+        post_id: id,
+        limits: editable.limits(t),
+        preview: checked_body
+            .as_ref()
+            .and_then(|body| topics::preview(&form.action, body)),
+        title: editable
+            .title
+            .then(|| form.title.unwrap_or_else(|| post.topic_title.clone())),
+        body: editable.body.then_some(form.body),
+        errors,
+    };
+    Ok((status, view).into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -336,7 +300,7 @@ pub async fn history(
     Ok(HistoryView {
         layout: Layout::titled(&app, &ctx, "forums.history_title"),
         post_link: address(&post),
-        current_title: (post.position == 1).then(|| post.topic_title.clone()),
+        current_title: post.opens_topic.then(|| post.topic_title.clone()),
         current: post.body_markdown,
         revisions,
     })

@@ -11,17 +11,19 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
-use crate::auth::session::RequestContext;
+use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::write_limit::WriteKind;
+use crate::content::{self, Draft};
 use crate::db::notifications::Followed;
 use crate::db::{self, forums::Category};
+use crate::domain::content::{HoldReason, PostStatus};
 use crate::error::{AppError, AppResult};
 use crate::forums::drafts::{self, Place};
-use crate::forums::mentions;
-use crate::forums::notify::{self, NewPost};
+use crate::forums::notify;
+use crate::forums::posts;
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
 use crate::forums::social::{self, PostFacts, PostSocial};
-use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, page_of, viewer};
+use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, viewer};
 use crate::i18n::Tr;
 use crate::markdown;
 use crate::web::badge::Badge;
@@ -122,12 +124,13 @@ pub async fn category(
     let mut conn = app.db.conn().await?;
     let category = visible_category(conn.exec(), &user, id).await?;
     let pages = pages_for(
-        db::forums::count_topics(conn.exec(), id).await?,
+        db::forums::count_topics(conn.exec(), viewer(&user), id).await?,
         TOPICS_PER_PAGE,
     );
     let page = query.page.unwrap_or(1).clamp(1, pages);
     let rows = db::forums::topics_in(
         conn.exec(),
+        viewer(&user),
         id,
         TOPICS_PER_PAGE,
         (page - 1) * TOPICS_PER_PAGE,
@@ -359,8 +362,8 @@ pub async fn create_topic_anywhere(
     start_topic(&app, &ctx, &user, category, destination, form.draft).await
 }
 
-/// Checks a new topic for `category` (or the problem with the chosen one, a locale key); shows
-/// the form again, with a preview or what to fix, or publishes the topic.
+/// Shows the new-topic form again (with a preview, the problem with the chosen category, or why
+/// the topic was refused), or publishes the topic through the content pipeline.
 async fn start_topic(
     app: &AppState,
     ctx: &RequestContext,
@@ -370,73 +373,92 @@ async fn start_topic(
     form: DraftForm,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let title = rules::title(&form.title);
-    let body = rules::body(&form.body);
-    let errors: Vec<String> = [
-        category.err(),
-        title.as_ref().err().map(|p| p.key()),
-        body.as_ref().err().map(|p| p.key()),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|key| t.s(key).into_owned())
-    .collect();
-    let (category_id, title, body) = match (category, title, body) {
-        (Ok(category), Ok(title), Ok(body)) if form.action != "preview" => (category, title, body),
-        (category, _, body) => {
-            // Text too long to post is not kept as a draft either; the errors say so.
-            if let Ok(category) = category {
-                let place = Place::NewTopic(category);
-                drafts::save(app, user, place, &form.title, &form.body).await?;
-            }
-            let status = if errors.is_empty() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            let composer = Composer {
-                preview: preview(&form.action, &body),
-                title: form.title,
-                body: form.body,
-                errors,
-                limits: limits_hint(t),
-            };
-            let view = NewTopicView {
-                layout: Layout::titled(app, ctx, "forums.new_topic"),
-                destination,
-                composer,
-            };
-            return Ok((status, view).into_response());
+    let mut refusal = None;
+    if let Ok(category_id) = category
+        && form.action != "preview"
+    {
+        let draft = Draft::Topic {
+            category_id,
+            title: &form.title,
+            body: &form.body,
+        };
+        match content::submit(app, user, draft).await? {
+            Ok(accepted) => return after_submit(app, ctx, user, accepted, true).await,
+            Err(refused) => refusal = Some(refused),
         }
+    }
+    if let Ok(category_id) = category {
+        // Text too long to post is not kept as a draft either; the errors say so.
+        let place = Place::NewTopic(category_id);
+        drafts::save(app, user, place, &form.title, &form.body).await?;
+    }
+    let body = rules::body(&form.body);
+    let errors: Vec<String> = match &refusal {
+        Some(refusal) => refusal.messages(t, &app.config),
+        None => [
+            category.err(),
+            rules::title(&form.title).err().map(|p| p.key()),
+            body.as_ref().err().map(|p| p.key()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|key| t.s(key).into_owned())
+        .collect(),
     };
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let (linked, mentioned) = mentions::resolve(
-        &mut tx,
-        app.config.base_url.as_str().trim_end_matches('/'),
-        &body,
-    )
-    .await?;
-    let html = markdown::render(&linked);
-    let topic_id = db::forums::insert_topic(tx.exec(), category_id, user.id, &title, now).await?;
-    let post_id = db::forums::insert_post(tx.exec(), topic_id, user.id, &body, &html, now).await?;
-    db::search::index_post(tx.exec(), post_id).await?;
-    let post = NewPost {
-        author_id: user.id,
-        topic_id,
-        category_id,
-        post_id,
-        mentioned: &mentioned,
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     };
-    notify::after_post(&mut tx, &post, now).await?;
-    db::drafts::discard(tx.exec(), user.id, &Place::NewTopic(category_id).key()).await?;
-    tx.commit().await?;
-    app.events.publish(&[crate::events::Event::PostChanged {
-        post_id: 0,
-        topic_id: 0,
-    }]);
-    tracing::info!(topic = topic_id, user = user.id, "topic started");
-    Ok(Redirect::to(&format!("/t/{topic_id}")).into_response())
+    let composer = Composer {
+        preview: preview(&form.action, &body),
+        title: form.title,
+        body: form.body,
+        errors,
+        limits: limits_hint(t),
+    };
+    let view = NewTopicView {
+        layout: Layout::titled(app, ctx, "forums.new_topic"),
+        destination,
+        composer,
+    };
+    Ok((status, view).into_response())
+}
+
+/// Where a writer goes once the pipeline stored their text: to the support resources page when
+/// it carried crisis words (it is published, and the page says so), otherwise to the post, with
+/// a word when it waits for review. `topic_page` sends a new topic's writer to its first page.
+pub async fn after_submit(
+    app: &AppState,
+    ctx: &RequestContext,
+    user: &crate::db::users::SessionUser,
+    accepted: content::Accepted,
+    topic_page: bool,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let flash = SessionData(&ctx.session);
+    if accepted.crisis {
+        flash
+            .set_flash(t.s("moderation.crisis_flash").into_owned())
+            .await?;
+        return Ok(Redirect::to("/support").into_response());
+    }
+    if let content::Outcome::Held(_) = accepted.outcome {
+        flash
+            .set_flash(t.s("moderation.held_flash").into_owned())
+            .await?;
+    }
+    let placed = accepted.placed;
+    if topic_page {
+        return Ok(Redirect::to(&format!("/t/{}", placed.topic_id)).into_response());
+    }
+    let post = {
+        let mut conn = app.db.conn().await?;
+        db::forums::post(conn.exec(), viewer(user), placed.post_id)
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    Ok(Redirect::to(&posts::address(&post)).into_response())
 }
 
 pub struct PostItem {
@@ -453,6 +475,12 @@ pub struct PostItem {
     /// The topic's first post, whose edit form holds the title.
     pub opens_topic: bool,
     pub social: PostSocial,
+    pub status: PostStatus,
+    /// For its author and staff: why it waits for review or was hidden.
+    pub status_note: Option<String>,
+    /// Hidden by a moderator, and the reader is neither its author nor staff: only its place shows.
+    pub withheld: bool,
+    pub moderator_edited: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -482,12 +510,18 @@ async fn topic_view(
         .await?
         .ok_or(AppError::NotFound)?;
     let pages = pages_for(
-        db::forums::count_posts(conn.exec(), id).await?,
+        db::forums::count_posts(conn.exec(), viewer(user), id).await?,
         POSTS_PER_PAGE,
     );
     let page = page.unwrap_or(1).clamp(1, pages);
-    let rows =
-        db::forums::posts_in(conn.exec(), id, POSTS_PER_PAGE, (page - 1) * POSTS_PER_PAGE).await?;
+    let rows = db::forums::posts_in(
+        conn.exec(),
+        viewer(user),
+        id,
+        POSTS_PER_PAGE,
+        (page - 1) * POSTS_PER_PAGE,
+    )
+    .await?;
     let facts: Vec<PostFacts> = rows
         .iter()
         .map(|p| PostFacts {
@@ -502,18 +536,28 @@ async fn topic_view(
         .into_iter()
         .zip(social)
         .enumerate()
-        .map(|(index, (p, social))| PostItem {
-            opens_topic: page == 1 && index == 0,
-            id: p.id,
-            author: p.author_name,
-            author_badge: Badge::for_role(t, p.author_role),
-            can_block: p.author_id != user.id && !p.author_role.is_staff(),
-            time: local_time(&app.config, p.created_at),
-            edited: p.edited_at.is_some(),
-            deleted: p.deleted_at.is_some(),
-            body_html: p.body_html,
-            mine: p.author_id == user.id,
-            social,
+        .map(|(index, (p, social))| {
+            let mine = p.author_id == user.id;
+            let withheld = p.status == PostStatus::Hidden && !mine && !user.role.is_staff();
+            PostItem {
+                opens_topic: page == 1 && index == 0,
+                status_note: (!withheld)
+                    .then(|| status_note(t, p.status, &p.status_reason))
+                    .flatten(),
+                withheld,
+                status: p.status,
+                moderator_edited: p.moderator_edited_at.is_some(),
+                id: p.id,
+                author: p.author_name,
+                author_badge: Badge::for_role(t, p.author_role),
+                can_block: p.author_id != user.id && !p.author_role.is_staff(),
+                time: local_time(&app.config, p.created_at),
+                edited: p.edited_at.is_some(),
+                deleted: p.deleted_at.is_some(),
+                body_html: if withheld { String::new() } else { p.body_html },
+                mine,
+                social,
+            }
         })
         .collect();
     Ok(TopicView {
@@ -525,6 +569,19 @@ async fn topic_view(
         is_staff: user.role.is_staff(),
         following,
     })
+}
+
+/// What a post's author (and staff) read about its status: why it waits, or why it was hidden
+/// (in the moderator's words, never naming them).
+pub fn status_note(t: Tr, status: PostStatus, reason: &str) -> Option<String> {
+    match status {
+        PostStatus::Published => None,
+        PostStatus::Held => Some(match reason.parse::<HoldReason>() {
+            Ok(HoldReason::WatchedWord) => t.s("moderation.held_watched").into_owned(),
+            _ => t.s("moderation.held_first_posts").into_owned(),
+        }),
+        PostStatus::Hidden => Some(t.f("moderation.hidden_note", &[("reason", reason)])),
+    }
 }
 
 pub async fn show(
@@ -552,78 +609,50 @@ pub async fn reply(
     app.writes
         .check(&user, WriteKind::Reply.or_preview(&form.action))?;
     let t = ctx.tr();
-    let topic = {
+    let refusal = if form.action == "preview" {
+        // Only a topic the reader may see has a composer to preview in.
         let mut conn = app.db.conn().await?;
         db::forums::topic(conn.exec(), viewer(&user), id)
             .await?
-            .ok_or(AppError::NotFound)?
+            .ok_or(AppError::NotFound)?;
+        None
+    } else {
+        let draft = Draft::Reply {
+            topic_id: id,
+            body: &form.body,
+        };
+        match content::submit(&app, &user, draft).await? {
+            Ok(accepted) => return after_submit(&app, &ctx, &user, accepted, false).await,
+            Err(refusal) => Some(refusal),
+        }
     };
+    drafts::save(&app, &user, Place::Reply(id), "", &form.body).await?;
     let body = rules::body(&form.body);
-    let closed = topic.closed_at.is_some();
-    if form.action == "preview" || body.is_err() || closed {
-        drafts::save(&app, &user, Place::Reply(id), "", &form.body).await?;
-        let mut errors: Vec<String> = body
+    let errors = match &refusal {
+        Some(refusal) => refusal.messages(t, &app.config),
+        None => body
             .as_ref()
             .err()
             .map(|p| t.s(p.key()).into_owned())
             .into_iter()
-            .collect();
-        if closed {
-            errors.push(t.s("forums.closed").into_owned());
-        }
-        let composer = Composer {
-            preview: preview(&form.action, &body),
-            title: String::new(),
-            body: form.body,
-            errors,
-            limits: reply_limits_hint(t),
-        };
-        let status = if composer.errors.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        // The composer sits under the last page, where a reply lands.
-        let mut conn = app.db.conn().await?;
-        let view = topic_view(&app, &mut conn, &ctx, &user, id, Some(i64::MAX), composer).await?;
-        return Ok((status, view).into_response());
-    }
-    let Ok(body) = body else {
-        return Err(AppError::Internal("reply checked above".into()));
+            .collect(),
     };
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let (linked, mentioned) = mentions::resolve(
-        &mut tx,
-        app.config.base_url.as_str().trim_end_matches('/'),
-        &body,
-    )
-    .await?;
-    let html = markdown::render(&linked);
-    let post_id = db::forums::insert_post(tx.exec(), topic.id, user.id, &body, &html, now).await?;
-    db::search::index_post(tx.exec(), post_id).await?;
-    db::forums::note_reply(tx.exec(), topic.id, now).await?;
-    let post = NewPost {
-        author_id: user.id,
-        topic_id: topic.id,
-        category_id: topic.category_id,
-        post_id,
-        mentioned: &mentioned,
+    let composer = Composer {
+        preview: preview(&form.action, &body),
+        title: String::new(),
+        body: form.body,
+        errors,
+        limits: reply_limits_hint(t),
     };
-    notify::after_post(&mut tx, &post, now).await?;
-    db::drafts::discard(tx.exec(), user.id, &Place::Reply(topic.id).key()).await?;
-    let position = db::forums::count_posts(tx.exec(), topic.id).await?;
-    tx.commit().await?;
-    app.events.publish(&[crate::events::Event::PostChanged {
-        post_id: 0,
-        topic_id: 0,
-    }]);
-    Ok(Redirect::to(&format!(
-        "/t/{}?page={}#post-{post_id}",
-        topic.id,
-        page_of(position)
-    ))
-    .into_response())
+    let status = if composer.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    // The composer sits under the last page, where a reply lands.
+    let mut conn = app.db.conn().await?;
+    let view = topic_view(&app, &mut conn, &ctx, &user, id, Some(i64::MAX), composer).await?;
+    Ok((status, view).into_response())
 }
 
 impl TopicView {

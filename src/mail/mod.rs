@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::db::{self, Tx};
+use crate::domain::safety::AlertCause;
 use crate::error::AppError;
 use crate::i18n::{Locale, Tr};
 
@@ -69,6 +70,13 @@ pub enum Mail<'a> {
     Announcement {
         title: &'a str,
         body: &'a str,
+        link: &'a str,
+    },
+    /// To every moderator and coordinator at once: crisis words in content, or a member worried
+    /// about someone. It names the cause and links to the item, and never quotes the content,
+    /// which may hold someone's health details.
+    UrgentAlert {
+        cause: AlertCause,
         link: &'a str,
     },
 }
@@ -228,6 +236,15 @@ impl Mail<'_> {
                     t.s("mail.announcement.action").into_owned(),
                     link.to_string(),
                 )),
+            ),
+            Mail::UrgentAlert { cause, link } => (
+                "mail.urgent",
+                t.s("mail.greeting_plain").into_owned(),
+                vec![
+                    t.f(&format!("mail.urgent.cause.{}", cause.as_str()), &site),
+                    t.s("mail.urgent.private").into_owned(),
+                ],
+                Some((t.s("mail.urgent.action").into_owned(), link.to_string())),
             ),
         };
         MailContent {

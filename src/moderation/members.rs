@@ -541,7 +541,7 @@ pub async fn act(
             }
         })
         .ok_or(AppError::NotFound)?;
-    app.writes.check(&user, WriteKind::Moderation)?;
+    app.writes.check(&user, WriteKind::Moderate)?;
     if impose {
         return restrict_page(&app, &ctx, &user, id, kind, form).await;
     }
@@ -564,7 +564,7 @@ pub async fn add_note(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<NoteForm>,
 ) -> AppResult<Response> {
-    app.writes.check(&user, WriteKind::Moderation)?;
+    app.writes.check(&user, WriteKind::Moderate)?;
     let t = ctx.tr();
     let body = form.body.trim();
     let problem = if body.is_empty() {

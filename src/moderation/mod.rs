@@ -1,8 +1,10 @@
-//! Moderation: what staff (moderators and coordinators) do about members, and the log of what
-//! every one of them did. Each route admits staff only; others get 404.
+//! Moderation: the review queue, actions on posts and on members, members' view of their own
+//! withheld posts, and the log of what every moderator and coordinator did. Each staff route
+//! admits staff only; others get 404.
 
 pub mod log;
 pub mod members;
+pub mod queue;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -11,6 +13,14 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/mod/queue", get(queue::page))
+        .route("/mod/posts/{id}", get(queue::post_page))
+        .route("/mod/posts/{id}/approve", post(queue::approve))
+        .route("/mod/posts/{id}/hide", post(queue::hide))
+        .route("/mod/posts/{id}/restore", post(queue::restore))
+        .route("/mod/posts/{id}/clear-flag", post(queue::clear_flag))
+        .route("/mod/alerts/{id}/acknowledge", post(queue::acknowledge))
+        .route("/me/withheld", get(queue::my_withheld))
         .route("/mod/log", get(log::page))
         .route("/mod/members/{id}", get(members::page))
         .route("/mod/members/{id}/notes", post(members::add_note))

@@ -25,6 +25,7 @@ mod moderation_members;
 mod names;
 mod notifications;
 mod notify_mail;
+mod safety;
 mod search;
 mod security;
 mod ux;

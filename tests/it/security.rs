@@ -152,6 +152,23 @@ fn table() -> Vec<Route> {
             &[],
             [303, 404, 404, 404, 404],
         ),
+        get("/support", MEMBERS),
+        get("/mod/words", [303, 404, 404, 200, 200]),
+        post("/mod/words", &[("word", "")], [303, 404, 404, 422, 422]),
+        post("/mod/words/999999/delete", &[], [303, 404, 404, 404, 404]),
+        get("/admin/crisis-words", COORDINATOR_ONLY),
+        post(
+            "/admin/crisis-words",
+            &[("word", "")],
+            [303, 404, 404, 404, 422],
+        ),
+        post(
+            "/admin/crisis-words/999999/delete",
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
+        get("/admin/support", COORDINATOR_ONLY),
+        post("/admin/support", &[("body", "")], [303, 404, 404, 404, 422]),
         get("/admin/categories", COORDINATOR_ONLY),
         get("/admin/categories/1", COORDINATOR_ONLY),
         get("/admin/categories/999999", [303, 404, 404, 404, 404]),
@@ -651,7 +668,8 @@ fn others_table(o: &Others) -> Vec<Route> {
         get(&format!("/t/{topic}"), MEMBERS),
         get(&format!("/p/{reply}"), [303, 303, 303, 303, 303]),
         get(&format!("/u/{}", o.hana), MEMBERS),
-        get(&format!("/p/{reply}/edit"), NOT_THEIRS),
+        // Staff edit a member's text, with a note on the post that a moderator did.
+        get(&format!("/p/{reply}/edit"), [303, 403, 403, 200, 200]),
         get(
             &format!("/p/{}/edit", o.first_post),
             [303, 403, 403, 200, 200],
@@ -664,7 +682,7 @@ fn others_table(o: &Others) -> Vec<Route> {
         post(
             &format!("/p/{reply}/edit"),
             &[("body", "書き換えました")],
-            NOT_THEIRS,
+            [303, 403, 403, SKIP, SKIP],
         ),
         get(&format!("/p/{reply}/delete"), NOT_THEIRS),
         post(&format!("/p/{reply}/delete"), &[], NOT_THEIRS),

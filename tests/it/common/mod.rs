@@ -82,7 +82,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     let running = hidamari::start(config, listener)
         .await
         .unwrap_or_else(|e| panic!("starting hidamari on {backend:?}: {e}"));
-    TestApp {
+    let app = TestApp {
         addr: running.addr,
         backend,
         mail,
@@ -90,7 +90,10 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
         database_url,
         running,
         pg_database,
-    }
+    };
+    // New members' first posts would wait for review; the stories about review set it back.
+    app.set_review_threshold(0).await;
+    app
 }
 
 /// A fresh database's URL, and for PostgreSQL its name (to drop it later).
@@ -172,6 +175,15 @@ impl TestApp {
                 .map(|r| r.rows_affected()),
         };
         done.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// How many of a new member's first posts wait for review (a site setting).
+    pub async fn set_review_threshold(&self, posts: i64) {
+        self.execute(&format!(
+            "INSERT INTO site_settings (name, value) VALUES ('review_threshold', '{posts}') \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+        ))
+        .await;
     }
 
     /// Stops the server gracefully (the outbox is flushed), then drops a PostgreSQL database.

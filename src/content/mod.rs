@@ -1,0 +1,474 @@
+//! The content pipeline. Everything members write (a forum topic, a reply, an edit; café messages
+//! and questions to experts join as kinds of [`Draft`], not as copies) goes through [`submit`]:
+//! silence, length and validity, watched words (block, hold, flag), crisis words (never blocked:
+//! published, and moderators alerted), the first-posts review threshold, mentions, Markdown,
+//! search indexing and notifications, all in one unit of work. It returns a [`Verdict`] that the
+//! capability turns into its page.
+//!
+//! Held content is published later by [`approve`], through the same steps a post published at
+//! once takes ([`publish`]), so followers and mentioned members hear of it only once others can
+//! read it.
+
+use crate::App;
+use crate::db;
+use crate::db::forums::{NewPostRow, PostRef};
+use crate::db::users::SessionUser;
+use crate::domain::content::{HoldReason, PostStatus};
+use crate::domain::log::{Action, LogRecord, TargetKind};
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
+use crate::events::Event;
+use crate::forums::drafts::Place;
+use crate::forums::notify::{self, NewPost};
+use crate::forums::rules::{self, DraftProblem};
+use crate::forums::{mentions, viewer};
+use crate::markdown;
+use crate::safety::{self, AlertCause, Screening};
+use crate::work::Work;
+
+/// What a member asks to publish.
+pub enum Draft<'a> {
+    Topic {
+        category_id: i64,
+        title: &'a str,
+        body: &'a str,
+    },
+    Reply {
+        topic_id: i64,
+        body: &'a str,
+    },
+    /// A change to a post: only the fields the editor may change are given.
+    Edit {
+        post: &'a PostRef,
+        title: Option<&'a str>,
+        body: Option<&'a str>,
+    },
+}
+
+/// Why a draft was not published; nothing was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Invalid(Vec<DraftProblem>),
+    /// A moderator silenced the writer until then (Unix seconds).
+    Silenced {
+        until: i64,
+        reason: String,
+    },
+    /// It carries a watched word that blocks.
+    WatchedWord {
+        word: String,
+    },
+    /// The topic is closed to replies.
+    Closed,
+}
+
+impl Refusal {
+    /// What to tell the writer, in their language.
+    pub fn messages(&self, t: crate::i18n::Tr, config: &crate::config::Config) -> Vec<String> {
+        match self {
+            Refusal::Invalid(problems) => {
+                problems.iter().map(|p| t.s(p.key()).into_owned()).collect()
+            }
+            Refusal::Silenced { until, reason } => vec![t.f(
+                "moderation.silenced_refusal",
+                &[
+                    ("until", &crate::web::layout::local_time(config, *until)),
+                    ("reason", reason),
+                ],
+            )],
+            Refusal::WatchedWord { word } => {
+                vec![t.f("moderation.watched_word_refusal", &[("word", word)])]
+            }
+            Refusal::Closed => vec![t.s("forums.closed").into_owned()],
+        }
+    }
+}
+
+/// Where a draft went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    pub post_id: i64,
+    pub topic_id: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Published,
+    /// Stored, and waiting for a moderator before others see it.
+    Held(HoldReason),
+    /// An edit that changed nothing.
+    Unchanged,
+}
+
+/// A draft that was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accepted {
+    pub placed: Placed,
+    pub outcome: Outcome,
+    /// It carried crisis words: the writer is shown where to find help, moderators were alerted.
+    pub crisis: bool,
+}
+
+/// Stored (published, held or unchanged), or refused with the reason.
+pub type Verdict = Result<Accepted, Refusal>;
+
+/// How many of a member's first posts wait for review unless a coordinator set another number.
+pub const DEFAULT_REVIEW_THRESHOLD: i64 = 3;
+
+/// A draft's text checked for length and form.
+struct Checked {
+    title: Option<String>,
+    body: Option<String>,
+}
+
+impl Checked {
+    /// Everything screening reads.
+    fn text(&self) -> String {
+        [self.title.as_deref(), self.body.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn check(draft: &Draft<'_>) -> Result<Checked, Vec<DraftProblem>> {
+    let (title, body) = match draft {
+        Draft::Topic { title, body, .. } => (Some(rules::title(title)), Some(rules::body(body))),
+        Draft::Reply { body, .. } => (None, Some(rules::body(body))),
+        Draft::Edit { title, body, .. } => (title.map(rules::title), body.map(rules::body)),
+    };
+    let problems: Vec<DraftProblem> = [&title, &body]
+        .into_iter()
+        .flatten()
+        .filter_map(|checked| checked.as_ref().err().copied())
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Checked {
+        title: title.and_then(Result::ok),
+        body: body.and_then(Result::ok),
+    })
+}
+
+/// Checks a draft and publishes, holds or refuses it (see the module's documentation).
+pub async fn submit(app: &App, writer: &SessionUser, draft: Draft<'_>) -> AppResult<Verdict> {
+    if let Some(until) = writer.silenced_at(db::now()) {
+        return Ok(Err(Refusal::Silenced {
+            until,
+            reason: writer.silence_reason.clone(),
+        }));
+    }
+    let checked = match check(&draft) {
+        Ok(checked) => checked,
+        Err(problems) => return Ok(Err(Refusal::Invalid(problems))),
+    };
+    let mut work = app.work().await?;
+    let screening = safety::screen(work.exec(), &checked.text()).await?;
+    if let Some(word) = screening.block.clone() {
+        // Dropping the unit of work rolls back: nothing is stored.
+        return Ok(Err(Refusal::WatchedWord { word }));
+    }
+    let (placed, outcome) = match draft {
+        Draft::Topic { category_id, .. } => {
+            new_post(
+                &mut work,
+                writer,
+                &checked,
+                &screening,
+                Target::NewTopic(category_id),
+            )
+            .await?
+        }
+        Draft::Reply { topic_id, .. } => {
+            let topic = db::forums::topic(work.exec(), viewer(writer), topic_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if topic.closed_at.is_some() {
+                return Ok(Err(Refusal::Closed));
+            }
+            let target = Target::Reply {
+                topic_id,
+                category_id: topic.category_id,
+            };
+            new_post(&mut work, writer, &checked, &screening, target).await?
+        }
+        Draft::Edit { post, .. } => edit(&mut work, writer, &checked, &screening, post).await?,
+    };
+    let crisis = screening.crisis && outcome != Outcome::Unchanged;
+    if crisis {
+        let link = format!("/p/{}", placed.post_id);
+        safety::alert(
+            &mut work,
+            AlertCause::CrisisWords,
+            TargetKind::Post,
+            placed.post_id,
+            writer.id,
+            &link,
+        )
+        .await?;
+    }
+    work.commit().await?;
+    Ok(Ok(Accepted {
+        placed,
+        outcome,
+        crisis,
+    }))
+}
+
+enum Target {
+    NewTopic(i64),
+    Reply { topic_id: i64, category_id: i64 },
+}
+
+/// Whether a new post by `writer` waits for review, and why.
+async fn hold_reason(
+    work: &mut Work<'_>,
+    writer: &SessionUser,
+    screening: &Screening,
+) -> AppResult<Option<HoldReason>> {
+    // Staff are trusted; experts are invited for what they know.
+    if writer.role.is_staff() {
+        return Ok(None);
+    }
+    if screening.hold {
+        return Ok(Some(HoldReason::WatchedWord));
+    }
+    if writer.role != Role::Member {
+        return Ok(None);
+    }
+    let threshold = review_threshold(work).await?;
+    let published = db::forums::published_posts_by(work.exec(), writer.id).await?;
+    Ok((published < threshold).then_some(HoldReason::FirstPosts))
+}
+
+/// The site's setting, or [`DEFAULT_REVIEW_THRESHOLD`].
+pub async fn review_threshold(work: &mut Work<'_>) -> Result<i64, sqlx::Error> {
+    let set = db::settings::get(work.exec(), db::settings::REVIEW_THRESHOLD).await?;
+    Ok(set
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(DEFAULT_REVIEW_THRESHOLD))
+}
+
+async fn new_post(
+    work: &mut Work<'_>,
+    writer: &SessionUser,
+    checked: &Checked,
+    screening: &Screening,
+    target: Target,
+) -> AppResult<(Placed, Outcome)> {
+    let body = checked.body.as_deref().unwrap_or_default();
+    let hold = hold_reason(work, writer, screening).await?;
+    let status = if hold.is_some() {
+        PostStatus::Held
+    } else {
+        PostStatus::Published
+    };
+    let app = work.app();
+    let (linked, mentioned) = mentions::resolve(work.tx(), base(app), body).await?;
+    let html = markdown::render(&linked);
+    let now = work.now();
+    let (topic_id, category_id, draft_place) = match target {
+        Target::NewTopic(category_id) => {
+            let title = checked.title.as_deref().unwrap_or_default();
+            let topic_id =
+                db::forums::insert_topic(work.exec(), category_id, writer.id, title, status, now)
+                    .await?;
+            (topic_id, category_id, Place::NewTopic(category_id))
+        }
+        Target::Reply {
+            topic_id,
+            category_id,
+        } => (topic_id, category_id, Place::Reply(topic_id)),
+    };
+    let row = NewPostRow {
+        topic_id,
+        author_id: writer.id,
+        markdown: body,
+        html: &html,
+        status,
+        status_reason: hold.map_or("", HoldReason::as_str),
+        flagged: screening.flag && !writer.role.is_staff(),
+    };
+    let post_id = db::forums::insert_post(work.exec(), &row, now).await?;
+    db::search::index_post(work.exec(), post_id).await?;
+    db::drafts::discard(work.exec(), writer.id, &draft_place.key()).await?;
+    let placed = Placed { post_id, topic_id };
+    let post = NewPost {
+        author_id: writer.id,
+        topic_id,
+        category_id,
+        post_id,
+        mentioned: &mentioned,
+    };
+    if row.flagged {
+        work.announce(Event::QueueChanged);
+    }
+    match hold {
+        None => {
+            publish(work, &post, matches!(target, Target::Reply { .. })).await?;
+            tracing::info!(post = post_id, topic = topic_id, user = writer.id, "posted");
+            Ok((placed, Outcome::Published))
+        }
+        Some(reason) => {
+            work.announce(Event::QueueChanged);
+            tracing::info!(
+                post = post_id,
+                user = writer.id,
+                reason = reason.as_str(),
+                "held for review"
+            );
+            Ok((placed, Outcome::Held(reason)))
+        }
+    }
+}
+
+/// What publishing a post sets off, now or when it is approved: the topic moves up (for a
+/// reply), the author follows the topic, followers and mentioned members are notified.
+async fn publish(work: &mut Work<'_>, post: &NewPost<'_>, reply: bool) -> AppResult<()> {
+    let now = work.now();
+    if reply {
+        db::forums::note_reply(work.exec(), post.topic_id, now).await?;
+    }
+    notify::after_post(work.tx(), post, now).await?;
+    work.announce(Event::PostPublished {
+        post_id: post.post_id,
+        topic_id: post.topic_id,
+        author_id: post.author_id,
+    });
+    Ok(())
+}
+
+async fn edit(
+    work: &mut Work<'_>,
+    editor: &SessionUser,
+    checked: &Checked,
+    screening: &Screening,
+    post: &PostRef,
+) -> AppResult<(Placed, Outcome)> {
+    let placed = Placed {
+        post_id: post.id,
+        topic_id: post.topic_id,
+    };
+    let new_title = checked
+        .title
+        .as_deref()
+        .filter(|title| *title != post.topic_title);
+    let new_body = checked
+        .body
+        .as_deref()
+        .filter(|body| *body != post.body_markdown);
+    if new_title.is_none() && new_body.is_none() {
+        return Ok((placed, Outcome::Unchanged));
+    }
+    let now = work.now();
+    let by_staff = post.author_id != editor.id;
+    let html = match new_body {
+        // Mentions in an edited post link as in a new one; only new posts notify.
+        Some(body) => {
+            let app = work.app();
+            let (linked, _) = mentions::resolve(work.tx(), base(app), body).await?;
+            Some(markdown::render(&linked))
+        }
+        None => None,
+    };
+    db::forums::edit_post(
+        work.exec(),
+        post.id,
+        editor.id,
+        new_body.zip(html.as_deref()),
+        now,
+    )
+    .await?;
+    if let Some(title) = new_title {
+        db::forums::rename_topic(work.exec(), post.topic_id, title).await?;
+        work.announce(Event::TopicChanged {
+            topic_id: post.topic_id,
+        });
+    }
+    if by_staff {
+        // Staff acting on a member's words: the member sees a note, the log says who.
+        if new_body.is_some() {
+            db::forums::note_moderator_edit(work.exec(), post.id, now).await?;
+            work.log(
+                LogRecord::new(
+                    editor.id,
+                    Action::PostEditedByModerator,
+                    TargetKind::Post,
+                    post.id,
+                )
+                .about(post.author_id),
+            )
+            .await?;
+        }
+        if new_title.is_some() {
+            work.log(
+                LogRecord::new(
+                    editor.id,
+                    Action::TopicRenamed,
+                    TargetKind::Topic,
+                    post.topic_id,
+                )
+                .about(post.author_id),
+            )
+            .await?;
+        }
+    }
+    let mut outcome = Outcome::Published;
+    if !editor.role.is_staff() {
+        if screening.hold && post.status == PostStatus::Published {
+            let reason = HoldReason::WatchedWord;
+            db::forums::set_post_status(
+                work.exec(),
+                post.id,
+                PostStatus::Held,
+                reason.as_str(),
+                now,
+            )
+            .await?;
+            work.announce(Event::QueueChanged);
+            outcome = Outcome::Held(reason);
+        }
+        if screening.flag {
+            db::forums::set_flagged(work.exec(), post.id, Some(now)).await?;
+            work.announce(Event::QueueChanged);
+        }
+    }
+    db::search::index_post(work.exec(), post.id).await?;
+    work.announce(Event::PostChanged {
+        post_id: post.id,
+        topic_id: post.topic_id,
+    });
+    if post.status == PostStatus::Held {
+        outcome = Outcome::Held(HoldReason::WatchedWord);
+    }
+    Ok((placed, outcome))
+}
+
+/// Publishes a held post (a moderator's approval, in the moderator's unit of work): it takes the
+/// steps a post published at once takes, with the mentions its text holds now.
+pub async fn approve(work: &mut Work<'_>, post_id: i64) -> AppResult<()> {
+    let held = db::forums::held_post(work.exec(), post_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = work.now();
+    db::forums::set_post_status(work.exec(), post_id, PostStatus::Published, "", now).await?;
+    let app = work.app();
+    let (_, mentioned) = mentions::resolve(work.tx(), base(app), &held.body_markdown).await?;
+    let post = NewPost {
+        author_id: held.author_id,
+        topic_id: held.topic_id,
+        category_id: held.category_id,
+        post_id,
+        mentioned: &mentioned,
+    };
+    publish(work, &post, !held.opens_topic).await?;
+    db::search::index_post(work.exec(), post_id).await?;
+    work.announce(Event::QueueChanged);
+    Ok(())
+}
+
+fn base(app: &App) -> &str {
+    app.config.base_url.as_str().trim_end_matches('/')
+}

@@ -1,0 +1,409 @@
+//! The review queue: urgent alerts first, then posts waiting for review oldest first, then posts a
+//! watched word flagged; each in its context with its author's history, handled with one tap.
+//! Every action is one unit of work with its log row; the author sees what happened to their
+//! post and why, never which moderator did it.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::csrf::{CsrfForm, NoFields};
+use crate::auth::session::{RequestContext, Require, SessionData, Staff};
+use crate::auth::write_limit::WriteKind;
+use crate::db;
+use crate::db::moderation::{OpenAlert, QueuedPost};
+use crate::db::users::SessionUser;
+use crate::domain::content::PostStatus;
+use crate::domain::log::{Action, LogRecord, TargetKind};
+use crate::error::{AppError, AppResult};
+use crate::events::Event;
+use crate::forums::topics::status_note;
+use crate::i18n::Tr;
+use crate::web::layout::{Layout, local_time};
+
+/// How many items of each kind one queue page shows.
+const PER_SECTION: i64 = 50;
+/// The longest reason a moderator may give for hiding a post.
+pub const MAX_REASON: usize = 500;
+
+pub struct QueueItem {
+    pub post: QueuedPost,
+    pub time: String,
+    pub history: String,
+    pub note: Option<String>,
+}
+
+pub struct AlertItem {
+    pub alert: OpenAlert,
+    pub what: String,
+    pub link: String,
+    pub time: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "moderation/queue.html")]
+pub struct QueueView {
+    layout: Layout,
+    alerts: Vec<AlertItem>,
+    held: Vec<QueueItem>,
+    flagged: Vec<QueueItem>,
+}
+
+fn item(app: &AppState, t: Tr, post: QueuedPost) -> QueueItem {
+    QueueItem {
+        time: local_time(&app.config, post.created_at),
+        history: t.f(
+            "moderation.author_history",
+            &[
+                ("joined", &local_time(&app.config, post.author_joined_at)),
+                ("published", &post.author_published.to_string()),
+                ("hidden", &post.author_hidden.to_string()),
+            ],
+        ),
+        note: status_note(t, PostStatus::Held, &post.status_reason),
+        post,
+    }
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(_, _): Require<Staff>,
+) -> AppResult<QueueView> {
+    let t = ctx.tr();
+    let mut conn = app.db.conn().await?;
+    let alerts = db::moderation::open_alerts(conn.exec(), PER_SECTION).await?;
+    let held = db::moderation::held_posts(conn.exec(), PER_SECTION).await?;
+    let flagged = db::moderation::flagged_posts(conn.exec(), PER_SECTION).await?;
+    drop(conn);
+    Ok(QueueView {
+        layout: Layout::titled(&app, &ctx, "moderation.queue_title"),
+        alerts: alerts
+            .into_iter()
+            .map(|alert| AlertItem {
+                what: t
+                    .s(&format!("moderation.alert.{}", alert.cause))
+                    .into_owned(),
+                link: format!("/mod/posts/{}", alert.target_id),
+                time: local_time(&app.config, alert.created_at),
+                alert,
+            })
+            .collect(),
+        held: held.into_iter().map(|p| item(&app, t, p)).collect(),
+        flagged: flagged.into_iter().map(|p| item(&app, t, p)).collect(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "moderation/post.html")]
+pub struct PostView {
+    layout: Layout,
+    item: QueueItem,
+    status: PostStatus,
+    flagged: bool,
+    reason: String,
+    errors: Vec<String>,
+}
+
+/// One post as moderators handle it, with the forms for what can be done to it.
+pub async fn post_page(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(_, _): Require<Staff>,
+    Path(id): Path<i64>,
+) -> AppResult<PostView> {
+    post_view(&app, &ctx, id, String::new(), Vec::new()).await
+}
+
+async fn post_view(
+    app: &AppState,
+    ctx: &RequestContext,
+    id: i64,
+    reason: String,
+    errors: Vec<String>,
+) -> AppResult<PostView> {
+    let t = ctx.tr();
+    let mut conn = app.db.conn().await?;
+    let post = db::moderation::post(conn.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let state = db::forums::post_state(conn.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    let mut item = item(app, t, post);
+    item.note = status_note(t, state.status, &item.post.status_reason);
+    Ok(PostView {
+        layout: Layout::titled(app, ctx, "moderation.post_title"),
+        status: state.status,
+        flagged: state.flagged_at.is_some(),
+        item,
+        reason,
+        errors,
+    })
+}
+
+/// The post's author, for the log row, when it is in the state the action needs.
+async fn author_if(
+    work: &mut crate::work::Work<'_>,
+    id: i64,
+    wanted: impl Fn(PostStatus) -> bool,
+) -> AppResult<Option<i64>> {
+    let state = db::forums::post_state(work.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(wanted(state.status).then_some(state.author_id))
+}
+
+/// Publishes a held post.
+pub async fn approve_post(app: &AppState, moderator: &SessionUser, id: i64) -> AppResult<bool> {
+    let mut work = app.work().await?;
+    let Some(author) = author_if(&mut work, id, |s| s == PostStatus::Held).await? else {
+        return Ok(false);
+    };
+    crate::content::approve(&mut work, id).await?;
+    work.log(
+        LogRecord::new(moderator.id, Action::PostApproved, TargetKind::Post, id).about(author),
+    )
+    .await?;
+    work.commit().await?;
+    Ok(true)
+}
+
+/// Hides a post (held or published) with a reason its author sees.
+pub async fn hide_post(
+    app: &AppState,
+    moderator: &SessionUser,
+    id: i64,
+    reason: &str,
+) -> AppResult<bool> {
+    let mut work = app.work().await?;
+    let Some(author) = author_if(&mut work, id, |s| s != PostStatus::Hidden).await? else {
+        return Ok(false);
+    };
+    let now = work.now();
+    db::forums::set_post_status(work.exec(), id, PostStatus::Hidden, reason, now).await?;
+    db::forums::set_flagged(work.exec(), id, None).await?;
+    db::search::index_post(work.exec(), id).await?;
+    work.log(
+        LogRecord::new(moderator.id, Action::PostHidden, TargetKind::Post, id)
+            .about(author)
+            .because(reason),
+    )
+    .await?;
+    announce_post(&mut work, id).await?;
+    work.commit().await?;
+    Ok(true)
+}
+
+/// Shows a hidden post again.
+pub async fn restore_post(app: &AppState, moderator: &SessionUser, id: i64) -> AppResult<bool> {
+    let mut work = app.work().await?;
+    let Some(author) = author_if(&mut work, id, |s| s == PostStatus::Hidden).await? else {
+        return Ok(false);
+    };
+    let now = work.now();
+    db::forums::set_post_status(work.exec(), id, PostStatus::Published, "", now).await?;
+    db::search::index_post(work.exec(), id).await?;
+    work.log(
+        LogRecord::new(moderator.id, Action::PostRestored, TargetKind::Post, id).about(author),
+    )
+    .await?;
+    announce_post(&mut work, id).await?;
+    work.commit().await?;
+    Ok(true)
+}
+
+async fn announce_post(work: &mut crate::work::Work<'_>, id: i64) -> AppResult<()> {
+    let state = db::forums::post_state(work.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    work.announce(Event::PostChanged {
+        post_id: id,
+        topic_id: state.topic_id,
+    });
+    work.announce(Event::QueueChanged);
+    Ok(())
+}
+
+/// A flagged post looked at and left as it is.
+pub async fn clear_post_flag(app: &AppState, id: i64) -> AppResult<()> {
+    let mut work = app.work().await?;
+    db::forums::set_flagged(work.exec(), id, None).await?;
+    work.announce(Event::QueueChanged);
+    work.commit().await?;
+    Ok(())
+}
+
+pub async fn acknowledge_alert(
+    app: &AppState,
+    moderator: &SessionUser,
+    id: i64,
+) -> AppResult<bool> {
+    let mut work = app.work().await?;
+    let member = db::moderation::alert_member(work.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = work.now();
+    if !db::moderation::acknowledge_alert(work.exec(), id, moderator.id, now).await? {
+        return Ok(false);
+    }
+    let mut record = LogRecord::new(
+        moderator.id,
+        Action::AlertAcknowledged,
+        TargetKind::Alert,
+        id,
+    );
+    record.subject_user_id = member;
+    work.log(record).await?;
+    work.announce(Event::QueueChanged);
+    work.commit().await?;
+    Ok(true)
+}
+
+async fn done(ctx: &RequestContext, changed: bool, key: &str, back: &str) -> AppResult<Response> {
+    let t = ctx.tr();
+    let message = if changed {
+        t.s(key)
+    } else {
+        t.s("moderation.already_handled")
+    };
+    SessionData(&ctx.session)
+        .set_flash(message.into_owned())
+        .await?;
+    Ok(Redirect::to(back).into_response())
+}
+
+pub async fn approve(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Staff>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Moderate)?;
+    let changed = approve_post(&app, &user, id).await?;
+    done(&ctx, changed, "moderation.approved_flash", "/mod/queue").await
+}
+
+#[derive(Deserialize)]
+pub struct HideForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn hide(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Staff>,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<HideForm>,
+) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Moderate)?;
+    let t = ctx.tr();
+    let reason = form.reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    let problem = if reason.is_empty() {
+        Some("moderation.reason_missing")
+    } else if reason.chars().count() > MAX_REASON {
+        Some("moderation.reason_too_long")
+    } else {
+        None
+    };
+    if let Some(key) = problem {
+        let errors = vec![t.s(key).into_owned()];
+        let view = post_view(&app, &ctx, id, form.reason, errors).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
+    }
+    let changed = hide_post(&app, &user, id, &reason).await?;
+    done(&ctx, changed, "moderation.hidden_flash", "/mod/queue").await
+}
+
+pub async fn restore(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Staff>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Moderate)?;
+    let changed = restore_post(&app, &user, id).await?;
+    done(
+        &ctx,
+        changed,
+        "moderation.restored_flash",
+        &format!("/p/{id}"),
+    )
+    .await
+}
+
+pub async fn clear_flag(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Staff>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Moderate)?;
+    clear_post_flag(&app, id).await?;
+    done(&ctx, true, "moderation.flag_cleared_flash", "/mod/queue").await
+}
+
+pub async fn acknowledge(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(user, _): Require<Staff>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Moderate)?;
+    let changed = acknowledge_alert(&app, &user, id).await?;
+    done(&ctx, changed, "moderation.acknowledged_flash", "/mod/queue").await
+}
+
+pub struct WithheldItem {
+    pub id: i64,
+    pub topic_title: String,
+    pub time: String,
+    pub note: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "moderation/withheld.html")]
+pub struct WithheldView {
+    layout: Layout,
+    posts: Vec<WithheldItem>,
+}
+
+/// A member's own posts that others cannot see, and why.
+pub async fn my_withheld(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<WithheldView> {
+    let t = ctx.tr();
+    let mut conn = app.db.conn().await?;
+    let rows = db::moderation::withheld_posts_of(conn.exec(), user.id).await?;
+    drop(conn);
+    let posts = rows
+        .into_iter()
+        .map(|p| WithheldItem {
+            note: p
+                .status
+                .parse::<PostStatus>()
+                .ok()
+                .and_then(|status| status_note(t, status, &p.status_reason))
+                .unwrap_or_default(),
+            time: local_time(&app.config, p.created_at),
+            id: p.id,
+            topic_title: p.topic_title,
+        })
+        .collect();
+    Ok(WithheldView {
+        layout: Layout::titled(&app, &ctx, "moderation.withheld_title"),
+        posts,
+    })
+}
