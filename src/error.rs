@@ -34,6 +34,10 @@ pub enum AppError {
         kind: WriteKind,
         wait: std::time::Duration,
     },
+    /// A silenced member tried to write what others would read: until when, and the
+    /// moderator's reason as it was written.
+    #[error("silenced until {until}")]
+    Silenced { until: i64, reason: String },
     /// A form field or query parameter (its name given) holds a control character.
     #[error("control character in {0:?}")]
     ControlCharacter(String),
@@ -59,6 +63,11 @@ pub enum ErrorPage {
         kind: WriteKind,
         wait: std::time::Duration,
     },
+    /// The writer is silenced until then, for this reason; the page offers back what was written.
+    Silenced {
+        until: i64,
+        reason: String,
+    },
     /// The form field (its name) that held a control character.
     ControlCharacter(String),
     Busy,
@@ -69,7 +78,9 @@ impl ErrorPage {
     pub fn status(&self) -> StatusCode {
         match self {
             ErrorPage::NotFound => StatusCode::NOT_FOUND,
-            ErrorPage::Forbidden | ErrorPage::StaleForm => StatusCode::FORBIDDEN,
+            ErrorPage::Forbidden | ErrorPage::StaleForm | ErrorPage::Silenced { .. } => {
+                StatusCode::FORBIDDEN
+            }
             ErrorPage::BadRequest | ErrorPage::ControlCharacter(_) => StatusCode::BAD_REQUEST,
             ErrorPage::TooManyRequests | ErrorPage::TooManyWrites { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
@@ -88,6 +99,7 @@ impl ErrorPage {
             ErrorPage::BadRequest => "error.bad_request",
             ErrorPage::TooManyRequests => "error.too_many",
             ErrorPage::TooManyWrites { .. } => "write_limit",
+            ErrorPage::Silenced { .. } => "silence.refused",
             ErrorPage::ControlCharacter(_) => "input.control",
             ErrorPage::Busy => "error.busy",
             ErrorPage::Internal => "error.internal",
@@ -108,6 +120,7 @@ impl IntoResponse for AppError {
             }
             AppError::TooManyRequests => ErrorPage::TooManyRequests,
             AppError::TooManyWrites { kind, wait } => ErrorPage::TooManyWrites { kind, wait },
+            AppError::Silenced { until, reason } => ErrorPage::Silenced { until, reason },
             AppError::ControlCharacter(field) => ErrorPage::ControlCharacter(field),
             AppError::Busy => ErrorPage::Busy,
             AppError::Database(err) => {

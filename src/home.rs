@@ -57,6 +57,9 @@ async fn home(
         text: t.s(&format!("home.action.{key}.text")).into_owned(),
     };
     let mut actions = vec![action("/forums", "forums"), action("/account", "account")];
+    if user.role.is_staff() {
+        actions.push(action("/mod/log", "mod_log"));
+    }
     if user.role == Role::Coordinator {
         actions.push(action("/admin/invitations", "invitations"));
         actions.push(action("/admin/announcements", "announcements"));

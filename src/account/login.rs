@@ -18,7 +18,7 @@ use crate::db;
 use crate::domain::account::{Email, MAX_EMAIL};
 use crate::error::AppResult;
 use crate::web::input::Query;
-use crate::web::layout::Layout;
+use crate::web::layout::{Layout, local_time};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account/login.html")]
@@ -125,11 +125,36 @@ pub async fn submit(
         app.limits.slow_down(Attempt::Login, &key);
         return again(StatusCode::UNPROCESSABLE_ENTITY, "login.failed");
     };
+    // Only now, with the password proved, may the page say that the account is suspended.
+    if let Some(refusal) = suspension_notice(&app, &user) {
+        tracing::info!(user = user.id, "login refused: suspended");
+        let view = LoginView {
+            layout: Layout::titled(&app, &ctx, "login.title"),
+            email: form.email.chars().take(MAX_EMAIL).collect(),
+            error: Some(refusal),
+            next: None,
+        };
+        return Ok((StatusCode::FORBIDDEN, view).into_response());
+    }
     SessionData(&ctx.session)
         .log_in(user.id, user.auth_version)
         .await?;
     tracing::info!(user = user.id, "logged in");
     Ok(Redirect::to(return_path(&form.next).unwrap_or("/")).into_response())
+}
+
+/// For an account suspended now: the reason, as the moderator wrote it, and the end, in the
+/// member's own language. Said only to someone who proved the password.
+pub fn suspension_notice(app: &AppState, account: &db::users::Credentials) -> Option<String> {
+    let until = account.suspended_until.filter(|u| *u > db::now())?;
+    let t = crate::i18n::Locale::from_code(&account.locale).tr();
+    Some(t.f(
+        "suspension.login_refused",
+        &[
+            ("until", &local_time(&app.config, until)),
+            ("reason", &account.suspend_reason),
+        ],
+    ))
 }
 
 pub async fn logout(ctx: RequestContext, CsrfForm(_): CsrfForm<NoFields>) -> AppResult<Redirect> {

@@ -215,6 +215,15 @@ pub async fn submit(
     tracing::info!(user = found.user_id, "password reset");
 
     let session = SessionData(&ctx.session);
+    // A new password does not lift a suspension: the member is told why, and not logged in.
+    let account = {
+        let mut conn = app.db.conn().await?;
+        db::users::credentials_by_id(conn.exec(), found.user_id).await?
+    };
+    if let Some(refusal) = account.and_then(|a| super::login::suspension_notice(&app, &a)) {
+        session.set_flash(refusal).await?;
+        return Ok(Redirect::to("/login").into_response());
+    }
     session.log_in(found.user_id, version).await?;
     session.set_flash(t.s("reset.done").into_owned()).await?;
     Ok(Redirect::to("/").into_response())

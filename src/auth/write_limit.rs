@@ -7,6 +7,9 @@
 //! Every write path calls [`WriteLimits::check`] once with its kind, after its form is read; a
 //! refusal becomes the "please wait" page (`web::limits`), which says what was limited, when
 //! writing works again, and offers back what was written.
+//!
+//! The same check refuses a silenced member's writes that others would see (see
+//! [`WriteKind::stopped_by_silence`]), with the moderator's reason and the end of the silence.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -26,7 +29,8 @@ pub enum WriteKind {
     Reaction,
     Preview,
     Draft,
-    /// A moderator's action in the queue (approve, hide, restore, acknowledge).
+    /// A moderator's action: in the queue (approve, hide, restore, acknowledge) or on a
+    /// member (silence, suspend, lift, a staff note).
     Moderate,
     /// Staff changing what the site screens for or shows: watched and crisis words, the
     /// support page.
@@ -47,6 +51,18 @@ impl WriteKind {
         WriteKind::Moderate,
         WriteKind::Setting,
     ];
+
+    /// Whether a silenced member is refused this write: what others would read. A preview and a
+    /// draft stay private, and staff work is not content (reports, blocks and the account page
+    /// take no write limit at all, so silence never reaches them).
+    pub fn stopped_by_silence(self) -> bool {
+        match self {
+            WriteKind::Topic | WriteKind::Reply | WriteKind::Edit | WriteKind::Reaction => true,
+            WriteKind::Preview | WriteKind::Draft | WriteKind::Moderate | WriteKind::Setting => {
+                false
+            }
+        }
+    }
 
     /// A composer's form posts with `action=preview` to look before posting: that is a preview,
     /// whatever the form would post otherwise.
@@ -107,7 +123,7 @@ struct KindLimiters {
 }
 
 #[derive(Clone)]
-pub struct WriteLimits(Arc<[KindLimiters; 8]>);
+pub struct WriteLimits(Arc<[KindLimiters; WriteKind::ALL.len()]>);
 
 impl WriteLimits {
     /// The limits above, each multiplied by `scale` (the `write_limit_scale` setting).
@@ -118,8 +134,22 @@ impl WriteLimits {
         })))
     }
 
-    /// One write of `kind` by `user`; refused with how long to wait when over the limit.
+    /// One write of `kind` by `user`; refused while they are silenced (for what others read),
+    /// or with how long to wait when over the limit.
     pub fn check(&self, user: &SessionUser, kind: WriteKind) -> Result<(), AppError> {
+        if kind.stopped_by_silence()
+            && let Some(until) = user.silenced_at(crate::db::now())
+        {
+            tracing::info!(
+                user = user.id,
+                kind = kind.as_str(),
+                "silenced: write refused"
+            );
+            return Err(AppError::Silenced {
+                until,
+                reason: user.silence_reason.clone(),
+            });
+        }
         let limiters = &self.0[kind as usize];
         let limiter = if user.role.is_staff() {
             &limiters.staff
@@ -149,21 +179,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::domain::role::{Relation, Role};
+    use crate::domain::role::Role;
 
     fn someone(id: i64, role: Role) -> SessionUser {
-        SessionUser {
-            id,
-            display_name: format!("member {id}"),
-            role,
-            relation: Relation::Patient,
-            status: "active".into(),
-            locale: "ja".into(),
-            text_size: "normal".into(),
-            auth_version: 1,
-            silenced_until: None,
-            silence_reason: String::new(),
-        }
+        SessionUser::for_test(id, role)
     }
 
     fn allowed_in_a_row(limits: &WriteLimits, user: &SessionUser, kind: WriteKind) -> usize {
@@ -204,5 +223,23 @@ mod tests {
         // Staff get more room, but a limit all the same.
         let moderator = someone(3, Role::Moderator);
         assert_eq!(allowed_in_a_row(&limits, &moderator, WriteKind::Reply), 24);
+    }
+
+    #[test]
+    fn a_silenced_member_may_preview_and_keep_drafts_but_not_publish() {
+        let limits = WriteLimits::new(1);
+        let mut member = someone(1, Role::Member);
+        member.silenced_until = Some(crate::db::now() + 3600);
+        member.silence_reason = "言葉づかいについて".into();
+        for kind in WriteKind::ALL {
+            let refused = matches!(
+                limits.check(&member, kind),
+                Err(AppError::Silenced { ref reason, .. }) if reason == "言葉づかいについて"
+            );
+            assert_eq!(refused, kind.stopped_by_silence(), "{kind:?}");
+        }
+        // A silence that has ended stops nothing.
+        member.silenced_until = Some(crate::db::now() - 1);
+        assert!(limits.check(&member, WriteKind::Reply).is_ok());
     }
 }

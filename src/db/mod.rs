@@ -10,6 +10,7 @@ pub mod blocks;
 pub mod drafts;
 pub mod forums;
 pub mod invitations;
+pub mod members;
 pub mod moderation;
 pub mod notifications;
 pub mod outbox;
@@ -19,6 +20,7 @@ pub mod reads;
 pub mod safety;
 pub mod search;
 pub mod settings;
+pub mod staff_notes;
 pub mod tokens;
 pub mod users;
 

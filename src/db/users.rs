@@ -32,6 +32,25 @@ impl SessionUser {
     }
 }
 
+#[cfg(test)]
+impl SessionUser {
+    /// An active member with this id and role, for unit tests.
+    pub fn for_test(id: i64, role: Role) -> SessionUser {
+        SessionUser {
+            id,
+            display_name: format!("member {id}"),
+            role,
+            relation: Relation::Patient,
+            status: "active".into(),
+            locale: "ja".into(),
+            text_size: "normal".into(),
+            auth_version: 1,
+            silenced_until: None,
+            silence_reason: String::new(),
+        }
+    }
+}
+
 /// What a login needs.
 #[derive(Debug, Clone, FromRow)]
 pub struct Credentials {

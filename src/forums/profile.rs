@@ -30,6 +30,8 @@ pub struct ProfileView {
     badge: Option<Badge>,
     since: String,
     recent: Vec<RecentItem>,
+    /// The member's staff page, for staff.
+    staff_page: Option<String>,
 }
 
 pub async fn show(
@@ -65,5 +67,6 @@ pub async fn show(
         badge: Badge::for_role(t, profile.role),
         since: t.f("profile.since", &[("month", &since)]),
         recent,
+        staff_page: user.role.is_staff().then(|| format!("/mod/members/{id}")),
     })
 }

@@ -194,6 +194,7 @@ mod tests {
             "templates/admin",
             "templates/mail",
             "templates/home",
+            "templates/moderation",
         ] {
             let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
                 continue;

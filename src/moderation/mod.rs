@@ -1,6 +1,10 @@
-//! Moderation: the review queue, actions on posts, members' view of their own withheld posts.
+//! Moderation: the review queue, actions on posts and on members, members' view of their own
+//! withheld posts, and the log of what every moderator and coordinator did. Each staff route
+//! admits staff only; others get 404.
 
 pub mod count;
+pub mod log;
+pub mod members;
 pub mod queue;
 
 use axum::Router;
@@ -16,4 +20,9 @@ pub fn routes() -> Router<AppState> {
         .route("/mod/posts/{id}/{action}", post(queue::act))
         .route("/mod/alerts/{id}/acknowledge", post(queue::acknowledge))
         .route("/me/withheld", get(queue::my_withheld))
+        .route("/mod/log", get(log::page))
+        .route("/mod/members/{id}", get(members::page))
+        .route("/mod/members/{id}/notes", post(members::add_note))
+        // silence, unsilence, suspend, unsuspend
+        .route("/mod/members/{id}/{action}", post(members::act))
 }

@@ -26,6 +26,8 @@ pub struct Layout {
     pub text_size: TextSize,
     pub nav: Option<Nav>,
     pub flash: Option<String>,
+    /// For a silenced member, on every page: why and until when.
+    pub silenced: Option<String>,
 }
 
 impl Layout {
@@ -46,6 +48,16 @@ impl Layout {
                     .map(|n| (n, ctx.tr().count("nav.queue_waiting", n, &[]))),
             }),
             flash: ctx.flash.clone(),
+            silenced: ctx.user.as_ref().and_then(|u| {
+                let until = u.silenced_at(crate::db::now())?;
+                Some(ctx.tr().f(
+                    "silence.banner",
+                    &[
+                        ("until", &local_time(&app.config, until)),
+                        ("reason", &u.silence_reason),
+                    ],
+                ))
+            }),
         }
     }
 
@@ -81,9 +93,11 @@ pub struct Pager {
 }
 
 impl Pager {
-    /// `base` is the list's path without a query; pages are `?page=N`.
+    /// `base` is the list's path; pages are `?page=N`.
+    /// `base` may carry a query of its own (a list's filters): the page is added to it.
     pub fn new(t: Tr, base: &str, page: i64, pages: i64) -> Pager {
-        let link = |n: i64| format!("{base}?page={n}");
+        let join = if base.contains('?') { '&' } else { '?' };
+        let link = |n: i64| format!("{base}{join}page={n}");
         Pager {
             prev: (page > 1).then(|| link(page - 1)),
             next: (page < pages).then(|| link(page + 1)),

@@ -1,6 +1,6 @@
 //! The pages for writing refused by a limit: a write limit reached (what was limited, when to
-//! try again, and what was written offered back to send again), and a control character in a
-//! field.
+//! try again, and what was written offered back to send again), a silenced member's write (why
+//! and until when, with what was written kept to copy), and a control character in a field.
 
 use std::time::Duration;
 
@@ -43,14 +43,52 @@ pub struct KeptField {
 pub struct WriteLimitedView {
     layout: Layout,
     message: String,
-    /// Where the form was sent, to send it again.
-    action: String,
+    /// Where the form was sent, to send it again; `None` when it cannot be sent again yet.
+    action: Option<String>,
+    /// What the page says of the text kept.
+    kept_hint: &'static str,
     kept: Vec<KeptField>,
 }
 
 impl WriteLimitedView {
     fn has_text(&self) -> bool {
         self.kept.iter().any(|f| f.label.is_some())
+    }
+
+    fn shows_form(&self) -> bool {
+        self.has_text() || (self.action.is_some() && !self.kept.is_empty())
+    }
+
+    /// The page for `message`, keeping what `submitted` held: the written fields to edit (or
+    /// copy), the others hidden, to send again to `action`.
+    fn new(
+        layout: Layout,
+        message: String,
+        action: Option<String>,
+        kept_hint: &'static str,
+        submitted: &Submitted,
+    ) -> WriteLimitedView {
+        let t = layout.t;
+        let kept = submitted
+            .fields()
+            .iter()
+            .map(|(name, value)| {
+                let written = WRITTEN.contains(&name.as_str()) && !value.is_empty();
+                KeptField {
+                    label: written.then(|| field_label(t, name)),
+                    multiline: name == "body",
+                    name: name.clone(),
+                    value: value.clone(),
+                }
+            })
+            .collect();
+        WriteLimitedView {
+            layout,
+            message,
+            action,
+            kept_hint,
+            kept,
+        }
     }
 }
 
@@ -90,22 +128,9 @@ pub fn write_limited(
             .as_second()
             .saturating_add_unsigned(seconds),
     );
-    let kept: Vec<KeptField> = submitted
-        .fields()
-        .iter()
-        .map(|(name, value)| {
-            let written = WRITTEN.contains(&name.as_str()) && !value.is_empty();
-            KeptField {
-                label: written.then(|| field_label(t, name)),
-                multiline: name == "body",
-                name: name.clone(),
-                value: value.clone(),
-            }
-        })
-        .collect();
-    let view = WriteLimitedView {
-        layout: Layout::titled(app, ctx, "write_limit.title"),
-        message: t.f(
+    let view = WriteLimitedView::new(
+        Layout::titled(app, ctx, "write_limit.title"),
+        t.f(
             "write_limit.text",
             &[
                 ("what", &t.s(&format!("write_limit.kind.{}", kind.as_str()))),
@@ -113,15 +138,44 @@ pub fn write_limited(
                 ("time", &again_at),
             ],
         ),
-        action: uri.to_string(),
-        kept,
-    };
+        Some(uri.to_string()),
+        "write_limit.kept",
+        submitted,
+    );
     (
         StatusCode::TOO_MANY_REQUESTS,
         [(header::RETRY_AFTER, seconds.to_string())],
         view,
     )
         .into_response()
+}
+
+/// The 403 page for a silenced member's write: until when and why, in the moderator's words
+/// (never which moderator), with what was written kept to copy.
+pub fn silenced(
+    app: &AppState,
+    ctx: &RequestContext,
+    submitted: &Submitted,
+    until: i64,
+    reason: &str,
+) -> Response {
+    let mut layout = Layout::titled(app, ctx, "silence.refused.title");
+    // The page itself says what the banner would.
+    layout.silenced = None;
+    let view = WriteLimitedView::new(
+        layout,
+        ctx.tr().f(
+            "silence.refused.text",
+            &[
+                ("until", &local_time(&app.config, until)),
+                ("reason", reason),
+            ],
+        ),
+        None,
+        "silence.kept",
+        submitted,
+    );
+    (StatusCode::FORBIDDEN, view).into_response()
 }
 
 #[cfg(test)]

@@ -51,6 +51,9 @@ pub async fn page_context(
         Some(ErrorPage::TooManyWrites { kind, wait }) => {
             limits::write_limited(&app, &ctx, &uri, &submitted, kind, wait)
         }
+        Some(ErrorPage::Silenced { until, reason }) => {
+            limits::silenced(&app, &ctx, &submitted, until, &reason)
+        }
         Some(page) => render_error(&app, &ctx, page),
         None => response,
     };

@@ -22,6 +22,7 @@ mod limits;
 mod login;
 mod mail_outage;
 mod moderation;
+mod moderation_members;
 mod names;
 mod notifications;
 mod notify_mail;

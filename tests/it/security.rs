@@ -681,6 +681,7 @@ fn others_table(o: &Others) -> Vec<Route> {
     const STAFF_ONLY: [u16; 5] = [303, 404, 404, 200, 200];
     const NOT_THEIRS: [u16; 5] = [303, 403, 403, 403, 403];
     const COORDINATOR_ACTS: [u16; 5] = [303, 404, 404, 404, SKIP];
+    const STAFF_ACTS: [u16; 5] = [303, 404, 404, SKIP, SKIP];
     let (topic, reply, family_topic, family_post) =
         (o.topic, o.reply, o.family_topic, o.family_post);
     vec![
@@ -798,6 +799,37 @@ fn others_table(o: &Others) -> Vec<Route> {
             COORDINATOR_ACTS,
         ),
         post("/admin/categories/1/archive", &[], COORDINATOR_ACTS),
+        // A member's staff page and the log: staff only; the actions are the staff's own
+        // stories (tests/it/moderation_members.rs), but nobody else may send them.
+        get("/mod/log", STAFF_ONLY),
+        get(&format!("/mod/log?member={}", o.hana), STAFF_ONLY),
+        get(&format!("/mod/members/{}", o.hana), STAFF_ONLY),
+        post(
+            &format!("/mod/members/{}/silence", o.hana),
+            &[("length", "1w"), ("reason", "のぞき見")],
+            STAFF_ACTS,
+        ),
+        post(
+            &format!("/mod/members/{}/suspend", o.hana),
+            &[("length", "1w"), ("reason", "のぞき見")],
+            STAFF_ACTS,
+        ),
+        post(
+            &format!("/mod/members/{}/notes", o.hana),
+            &[("body", "のぞき見")],
+            STAFF_ACTS,
+        ),
+        // Nothing is in force to lift: staff are told so, and nothing is written.
+        post(
+            &format!("/mod/members/{}/unsilence", o.hana),
+            &[],
+            [303, 404, 404, 409, 409],
+        ),
+        post(
+            &format!("/mod/members/{}/unsuspend", o.hana),
+            &[],
+            [303, 404, 404, 409, 409],
+        ),
     ]
 }
 
@@ -869,6 +901,12 @@ async fn others_content_for_every_role(app: TestApp) {
             others.announcement
         ),
         "SELECT COUNT(*) FROM categories WHERE id = 1 AND archived_at IS NULL".to_owned(),
+        format!(
+            "SELECT COUNT(*) FROM users WHERE id = {} AND silenced_until IS NULL AND suspended_until IS NULL",
+            others.hana
+        ),
+        "SELECT COUNT(*) = 0 FROM staff_notes".to_owned(),
+        "SELECT COUNT(*) = 0 FROM audit_log WHERE action LIKE 'member.%'".to_owned(),
     ];
     for check in untouched {
         assert_eq!(app.scalar(&check).await, 1, "{check}");
