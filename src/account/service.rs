@@ -27,6 +27,31 @@ async fn log_own(work: &mut Work<'_>, user_id: i64, action: Action) -> Result<()
         .await
 }
 
+/// A new single-use link's secret for `purpose` (carrying `new_email` for an address change),
+/// valid for `seconds`; the member's earlier links for it stop working.
+async fn issue_token(
+    work: &mut Work<'_>,
+    user_id: i64,
+    purpose: Purpose,
+    new_email: Option<&str>,
+    seconds: i64,
+) -> Result<String, sqlx::Error> {
+    let now = work.now();
+    let secret = token::generate();
+    db::tokens::retire_all(work.exec(), user_id, purpose, now).await?;
+    db::tokens::insert(
+        work.exec(),
+        user_id,
+        purpose,
+        &secret.hash,
+        new_email,
+        now,
+        now + seconds,
+    )
+    .await?;
+    Ok(secret.secret)
+}
+
 /// What became of an invitation's acceptance.
 pub enum Joined {
     Member(i64),
@@ -89,20 +114,15 @@ pub async fn request_reset(app: &App, email: &Email) -> AppResult<()> {
     let Some(account) = account.filter(|a| a.status == "active") else {
         return Ok(());
     };
-    let now = work.now();
-    let secret = token::generate();
-    db::tokens::retire_all(work.exec(), account.id, Purpose::PasswordReset, now).await?;
-    db::tokens::insert(
-        work.exec(),
+    let secret = issue_token(
+        &mut work,
         account.id,
         Purpose::PasswordReset,
-        &secret.hash,
         None,
-        now,
-        now + RESET_SECONDS,
+        RESET_SECONDS,
     )
     .await?;
-    let link = app.config.link(&format!("/reset/{}", secret.secret));
+    let link = app.config.link(&format!("/reset/{secret}"));
     let locale = Locale::from_code(&account.locale);
     work.mail(locale, email.as_str(), &Mail::PasswordReset { link: &link })
         .await?;
@@ -186,22 +206,15 @@ pub async fn request_email_change(
     if db::users::email_exists(work.exec(), email.as_str()).await? {
         return Ok(());
     }
-    let now = work.now();
-    let secret = token::generate();
-    db::tokens::retire_all(work.exec(), user.id, Purpose::EmailChange, now).await?;
-    db::tokens::insert(
-        work.exec(),
+    let secret = issue_token(
+        &mut work,
         user.id,
         Purpose::EmailChange,
-        &secret.hash,
         Some(email.as_str()),
-        now,
-        now + EMAIL_CHANGE_SECONDS,
+        EMAIL_CHANGE_SECONDS,
     )
     .await?;
-    let link = app
-        .config
-        .link(&format!("/account/email/confirm/{}", secret.secret));
+    let link = app.config.link(&format!("/account/email/confirm/{secret}"));
     let change = Mail::EmailChange {
         link: &link,
         display_name: &user.display_name,

@@ -18,6 +18,7 @@ use crate::i18n::Locale;
 use crate::mail::Mail;
 use crate::markdown;
 use crate::web::layout::{local_time, pages_for};
+use crate::work::Work;
 
 // Invitations.
 
@@ -39,6 +40,24 @@ pub enum Outcome {
 
 fn invitation_expiry(config: &Config, now: i64) -> i64 {
     now + i64::from(config.invitation_days) * 86_400
+}
+
+/// The invitation numbered `id`, or 404.
+async fn invitation_by_id(work: &mut Work<'_>, id: i64) -> AppResult<Invitation> {
+    db::invitations::by_id(work.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A row of the typed log about invitation `id`.
+async fn log_invitation(
+    work: &mut Work<'_>,
+    actor: i64,
+    action: Action,
+    id: i64,
+) -> Result<(), sqlx::Error> {
+    work.log(LogRecord::new(actor, action, TargetKind::Invitation, id))
+        .await
 }
 
 /// One page of the invitations (`page` clamped to those there are), with the page and the
@@ -70,19 +89,11 @@ pub async fn invitations_page(
 /// written down. Accepted or revoked since the list was shown: a stale form.
 pub async fn invitation_to_revoke(app: &App, viewer: i64, id: i64) -> AppResult<Invitation> {
     let mut work = app.work().await?;
-    let invitation = db::invitations::by_id(work.exec(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let invitation = invitation_by_id(&mut work, id).await?;
     if invitation.accepted_at.is_some() || invitation.revoked_at.is_some() {
         return Err(AppError::StaleForm);
     }
-    work.log(LogRecord::new(
-        viewer,
-        Action::InvitationViewed,
-        TargetKind::Invitation,
-        id,
-    ))
-    .await?;
+    log_invitation(&mut work, viewer, Action::InvitationViewed, id).await?;
     work.commit().await?;
     Ok(invitation)
 }
@@ -131,13 +142,7 @@ pub async fn invite_batch(
             expires: &expires_text,
         };
         work.mail(choice.locale, address, &invitation).await?;
-        work.log(LogRecord::new(
-            inviter.id,
-            Action::InvitationCreated,
-            TargetKind::Invitation,
-            id,
-        ))
-        .await?;
+        log_invitation(&mut work, inviter.id, Action::InvitationCreated, id).await?;
         outcomes.push((address.to_owned(), Outcome::Invited));
     }
     work.commit().await?;
@@ -150,9 +155,7 @@ pub async fn resend_invitation(app: &App, sender: &SessionUser, id: i64) -> AppR
     let mut work = app.work().await?;
     let now = work.now();
     let expires_at = invitation_expiry(&app.config, now);
-    let invitation = db::invitations::by_id(work.exec(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let invitation = invitation_by_id(&mut work, id).await?;
     let secret = token::generate();
     if !db::invitations::renew(work.exec(), id, &secret.hash, now, expires_at).await? {
         return Err(AppError::StaleForm);
@@ -166,13 +169,7 @@ pub async fn resend_invitation(app: &App, sender: &SessionUser, id: i64) -> AppR
     };
     let locale = Locale::from_code(&invitation.locale);
     work.mail(locale, &invitation.email, &mail).await?;
-    work.log(LogRecord::new(
-        sender.id,
-        Action::InvitationResent,
-        TargetKind::Invitation,
-        id,
-    ))
-    .await?;
+    log_invitation(&mut work, sender.id, Action::InvitationResent, id).await?;
     work.commit().await?;
     Ok(invitation.email)
 }
@@ -181,19 +178,11 @@ pub async fn resend_invitation(app: &App, sender: &SessionUser, id: i64) -> AppR
 pub async fn revoke_invitation(app: &App, actor: i64, id: i64) -> AppResult<String> {
     let mut work = app.work().await?;
     let now = work.now();
-    let invitation = db::invitations::by_id(work.exec(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let invitation = invitation_by_id(&mut work, id).await?;
     if !db::invitations::revoke(work.exec(), id, now).await? {
         return Err(AppError::StaleForm);
     }
-    work.log(LogRecord::new(
-        actor,
-        Action::InvitationRevoked,
-        TargetKind::Invitation,
-        id,
-    ))
-    .await?;
+    log_invitation(&mut work, actor, Action::InvitationRevoked, id).await?;
     work.commit().await?;
     Ok(invitation.email)
 }
