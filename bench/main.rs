@@ -293,7 +293,7 @@ async fn measure(
         let email = account_email(i);
         let link = server
             .spawn(async move {
-                hidamari::admin::invitations::invite_coordinator(&app.db, &app.config, &email)
+                hidamari::admin::service::invite_coordinator(&app.db, &app.config, &email)
                     .await
                     .map_err(|e| e.to_string())
             })

@@ -90,7 +90,7 @@ pub async fn create_coordinator(
         ));
     }
     let db = open_database(&config).await.map_err(|e| e.to_string())?;
-    let outcome = admin::invitations::invite_coordinator(&db, &config, email).await;
+    let outcome = admin::service::invite_coordinator(&db, &config, email).await;
     db.close().await;
     let link = outcome.map_err(|e| e.to_string())?;
     println!(

@@ -8,15 +8,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::account::service::{self, Joined};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::password::check_new_password;
 use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::token;
+use crate::db;
 use crate::db::invitations::Invitation;
-use crate::db::{self, users::NewUser};
 use crate::domain::account::DisplayName;
-use crate::domain::log::{Action, LogRecord, TargetKind};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::i18n::Tr;
 use crate::web::form::FieldErrors;
 use crate::web::layout::Layout;
@@ -153,54 +153,12 @@ pub async fn submit(
     };
     let hash = app.passwords.hash(&form.password).await?;
 
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    if db::users::display_name_taken(tx.exec(), &name.key, &name.skeleton, None).await? {
-        return again(taken());
-    }
-    if db::users::email_exists(tx.exec(), &invitation.email).await? {
-        return Ok(link_invalid(&app, &ctx, "link.invalid.invitation"));
-    }
-    let new_user = NewUser {
-        email: &invitation.email,
-        display_name: &name,
-        password_hash: &hash,
-        role: invitation.role,
-        relation: invitation.relation,
-        locale: ctx.locale.as_str(),
-        invited_by: invitation.invited_by,
-        now,
+    let joined = service::accept_invitation(&app, &invitation, &name, &hash, ctx.locale).await?;
+    let user_id = match joined {
+        Joined::Member(id) => id,
+        Joined::NameTaken => return again(taken()),
+        Joined::Unusable => return Ok(link_invalid(&app, &ctx, "link.invalid.invitation")),
     };
-    let user_id = match db::users::insert(tx.exec(), &new_user).await {
-        Ok(id) => id,
-        // Someone took the name between the check and the insert.
-        Err(e) if db::is_unique_violation(&e) => {
-            return again(taken());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if !db::invitations::mark_accepted(tx.exec(), invitation.id, user_id, now).await? {
-        return Err(AppError::StaleForm);
-    }
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user_id),
-            action: Action::InvitationAccepted,
-            target_kind: TargetKind::Member,
-            target_id: Some(user_id),
-            subject_user_id: Some(user_id),
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(
-        user = user_id,
-        invitation = invitation.id,
-        "invitation accepted"
-    );
 
     let session = SessionData(&ctx.session);
     session.log_in(user_id, 1).await?;

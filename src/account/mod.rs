@@ -4,6 +4,7 @@
 pub mod join;
 pub mod login;
 pub mod reset;
+pub mod service;
 pub mod settings;
 
 use axum::Router;

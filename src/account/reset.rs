@@ -12,22 +12,18 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::account::join::link_invalid;
+use crate::account::service;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::password::check_new_password;
 use crate::auth::rate_limit::{Attempt, client_address};
 use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::token;
+use crate::db;
 use crate::db::tokens::{Purpose, UserToken};
-use crate::db::{self};
 use crate::domain::account::{Email, MAX_EMAIL};
-use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::AppResult;
-use crate::i18n::Locale;
-use crate::mail::{self, Mail};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Layout;
-
-const VALID_SECONDS: i64 = 3600;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account/reset_request.html")]
@@ -101,35 +97,7 @@ pub async fn request_submit(
         return view(StatusCode::TOO_MANY_REQUESTS, errors, false);
     }
     app.limits.slow_down(Attempt::Reset, email.as_str());
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let account = db::users::credentials_by_email(tx.exec(), email.as_str()).await?;
-    if let Some(account) = account.filter(|a| a.status == "active") {
-        let secret = token::generate();
-        db::tokens::retire_all(tx.exec(), account.id, Purpose::PasswordReset, now).await?;
-        db::tokens::insert(
-            tx.exec(),
-            account.id,
-            Purpose::PasswordReset,
-            &secret.hash,
-            None,
-            now,
-            now + VALID_SECONDS,
-        )
-        .await?;
-        let link = app.config.link(&format!("/reset/{}", secret.secret));
-        mail::enqueue(
-            &mut tx,
-            &app.config,
-            Locale::from_code(&account.locale),
-            email.as_str(),
-            &Mail::PasswordReset { link: &link },
-        )
-        .await?;
-        tx.commit().await?;
-        app.events.publish(&[crate::events::Event::MailQueued]);
-        tracing::info!(user = account.id, "password reset requested");
-    }
+    service::request_reset(&app, &email).await?;
     view(StatusCode::OK, FieldErrors::default(), true)
 }
 
@@ -188,31 +156,9 @@ pub async fn submit(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
     }
     let hash = app.passwords.hash(&form.password).await?;
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    if !db::tokens::mark_used(tx.exec(), found.id, now).await? {
+    let Some(version) = service::reset_password(&app, &found, &hash).await? else {
         return Ok(link_invalid(&app, &ctx, "link.invalid.reset"));
-    }
-    // Every other session of the account ends with the new auth version.
-    let version = db::users::set_password(tx.exec(), found.user_id, &hash, now).await?;
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(found.user_id),
-            action: Action::PasswordReset,
-            target_kind: TargetKind::Member,
-            target_id: Some(found.user_id),
-            subject_user_id: Some(found.user_id),
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    app.events.publish(&[crate::events::Event::MemberChanged {
-        user_id: found.user_id,
-    }]);
-    tracing::info!(user = found.user_id, "password reset");
+    };
 
     let session = SessionData(&ctx.session);
     // A new password does not lift a suspension: the member is told why, and not logged in.

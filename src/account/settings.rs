@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::account::join::link_invalid;
+use crate::account::service;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::password::check_new_password;
@@ -17,16 +18,11 @@ use crate::auth::token;
 use crate::db::tokens::{Purpose, UserToken};
 use crate::db::{self, users::SessionUser};
 use crate::domain::account::{DisplayName, Email};
-use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::AppResult;
 use crate::forums::viewer;
 use crate::i18n::Locale;
-use crate::mail::{self, Mail};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Layout;
-
-/// How long the link that confirms a new address stays valid.
-const EMAIL_CHANGE_SECONDS: i64 = 24 * 3600;
 
 /// Which of the page's forms a message belongs to.
 #[derive(Default)]
@@ -148,22 +144,7 @@ pub async fn change_name(
             return form_again(&app, &ctx, &user, typed, String::new(), refused(e.key())).await;
         }
     };
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let taken =
-        db::users::display_name_taken(tx.exec(), &name.key, &name.skeleton, Some(user.id)).await?;
-    let saved = if taken {
-        false
-    } else {
-        match db::users::set_display_name(tx.exec(), user.id, &name, now).await {
-            Ok(()) => true,
-            // Someone took the name between the check and the update.
-            Err(e) if db::is_unique_violation(&e) => false,
-            Err(e) => return Err(e.into()),
-        }
-    };
-    if !saved {
-        drop(tx);
+    if !service::change_name(&app, user.id, &name).await? {
         return form_again(
             &app,
             &ctx,
@@ -174,22 +155,6 @@ pub async fn change_name(
         )
         .await;
     }
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::NameChanged,
-            target_kind: TargetKind::Member,
-            target_id: Some(user.id),
-            subject_user_id: Some(user.id),
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    app.events
-        .publish(&[crate::events::Event::MemberChanged { user_id: user.id }]);
     done(&ctx, "account.name_saved").await
 }
 
@@ -244,36 +209,7 @@ pub async fn change_password(
         return form_again(&app, &ctx, &user, None, String::new(), errors).await;
     }
     let new_hash = app.passwords.hash(&form.password).await?;
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let version = db::users::set_password(tx.exec(), user.id, &new_hash, now).await?;
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::PasswordChanged,
-            target_kind: TargetKind::Member,
-            target_id: Some(user.id),
-            subject_user_id: Some(user.id),
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    mail::enqueue(
-        &mut tx,
-        &app.config,
-        ctx.locale,
-        &email,
-        &Mail::PasswordChanged {
-            display_name: &user.display_name,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    app.events
-        .publish(&[crate::events::Event::MemberChanged { user_id: user.id }]);
-    app.events.publish(&[crate::events::Event::MailQueued]);
+    let version = service::change_password(&app, &user, &email, ctx.locale, &new_hash).await?;
     // This session stays; every other one carries the old version and ends.
     let session = SessionData(&ctx.session);
     session.set_auth_version(version).await?;
@@ -323,34 +259,7 @@ pub async fn change_email(
         };
         return form_again(&app, &ctx, &user, None, typed, errors).await;
     };
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    // An address that already belongs to someone gets no mail, but the answer is the same, so
-    // the form cannot be used to find out who is a member.
-    if !db::users::email_exists(tx.exec(), email.as_str()).await? {
-        let secret = token::generate();
-        db::tokens::retire_all(tx.exec(), user.id, Purpose::EmailChange, now).await?;
-        db::tokens::insert(
-            tx.exec(),
-            user.id,
-            Purpose::EmailChange,
-            &secret.hash,
-            Some(email.as_str()),
-            now,
-            now + EMAIL_CHANGE_SECONDS,
-        )
-        .await?;
-        let link = app
-            .config
-            .link(&format!("/account/email/confirm/{}", secret.secret));
-        let change = Mail::EmailChange {
-            link: &link,
-            display_name: &user.display_name,
-        };
-        mail::enqueue(&mut tx, &app.config, ctx.locale, email.as_str(), &change).await?;
-        tx.commit().await?;
-        app.events.publish(&[crate::events::Event::MailQueued]);
-    }
+    service::request_email_change(&app, &user, ctx.locale, &email).await?;
     SessionData(&ctx.session)
         .set_flash(t.f("account.email_sent", &[("email", email.as_str())]))
         .await?;
@@ -399,57 +308,9 @@ pub async fn confirm_email(
     let Some(found) = usable_email_token(&app, &secret).await? else {
         return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
     };
-    let Some(new_email) = found.new_email.clone() else {
-        return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
-    };
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let user = db::users::session_user(tx.exec(), found.user_id).await?;
-    let old_email = db::users::email_of(tx.exec(), found.user_id).await?;
-    let (Some(user), Some(old_email)) = (user, old_email) else {
-        return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
-    };
-    if !db::tokens::mark_used(tx.exec(), found.id, now).await?
-        || db::users::email_exists(tx.exec(), &new_email).await?
-    {
+    if !service::confirm_email(&app, &found).await? {
         return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
     }
-    match db::users::set_email(tx.exec(), user.id, &new_email, now).await {
-        Err(e) if db::is_unique_violation(&e) => {
-            return Ok(link_invalid(&app, &ctx, "link.invalid.email"));
-        }
-        other => other?,
-    }
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::EmailChanged,
-            target_kind: TargetKind::Member,
-            target_id: Some(user.id),
-            subject_user_id: Some(user.id),
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    // The old address hears of the change, in case it was not the member who made it.
-    let notice = Mail::EmailChanged {
-        display_name: &user.display_name,
-        new_email: &new_email,
-    };
-    mail::enqueue(
-        &mut tx,
-        &app.config,
-        Locale::from_code(&user.locale),
-        &old_email,
-        &notice,
-    )
-    .await?;
-    tx.commit().await?;
-    app.events
-        .publish(&[crate::events::Event::MemberChanged { user_id: user.id }]);
-    app.events.publish(&[crate::events::Event::MailQueued]);
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("account.email_saved").into_owned())
         .await?;
@@ -486,20 +347,7 @@ pub async fn preferences(
         .and_then(TextSize::parse)
         .unwrap_or(ctx.text_size);
     match &ctx.user {
-        Some(user) => {
-            let mut tx = app.db.begin().await?;
-            db::users::set_preferences(
-                tx.exec(),
-                user.id,
-                locale.as_str(),
-                size.as_str(),
-                db::now(),
-            )
-            .await?;
-            tx.commit().await?;
-            app.events
-                .publish(&[crate::events::Event::MemberChanged { user_id: user.id }]);
-        }
+        Some(user) => service::set_preferences(&app, user.id, locale, size).await?,
         None => {
             SessionData(&ctx.session)
                 .set_visitor_preferences(locale, size)
@@ -544,8 +392,6 @@ pub async fn notifications(
     CurrentUser(user): CurrentUser,
     CsrfForm(form): CsrfForm<NotificationsForm>,
 ) -> AppResult<Response> {
-    let mut tx = app.db.begin().await?;
-    db::notifications::set_email_replies(tx.exec(), user.id, form.email_replies.is_some()).await?;
-    tx.commit().await?;
+    service::set_email_replies(&app, user.id, form.email_replies.is_some()).await?;
     done(&ctx, "notify.email_saved").await
 }

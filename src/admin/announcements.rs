@@ -12,16 +12,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::admin::service;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
 use crate::db::{self, notifications::Announcement};
-use crate::domain::log::{Action, LogRecord, TargetKind};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::events::{Event, EventBus};
 use crate::forums::rules;
-use crate::i18n::Locale;
-use crate::mail::{self, Mail};
-use crate::markdown;
 use crate::web::layout::Layout;
 use crate::web::layout::local_time;
 
@@ -163,54 +160,7 @@ pub async fn post(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
         }
     };
-    let html = markdown::render(&body);
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let id = db::notifications::insert_announcement(
-        tx.exec(),
-        user.id,
-        &title,
-        &body,
-        &html,
-        email,
-        now,
-    )
-    .await?;
-    if email {
-        let link = app.config.link("/");
-        for (address, locale) in db::notifications::active_recipients(tx.exec()).await? {
-            let mail = Mail::Announcement {
-                title: &title,
-                body: &body,
-                link: &link,
-            };
-            mail::enqueue(
-                &mut tx,
-                &app.config,
-                Locale::from_code(&locale),
-                &address,
-                &mail,
-            )
-            .await?;
-        }
-    }
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::AnnouncementPosted,
-            target_kind: TargetKind::Announcement,
-            target_id: Some(id),
-            subject_user_id: None,
-            reason: format!("e-mailed: {email}"),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    app.events
-        .publish(&[crate::events::Event::AnnouncementsChanged]);
-    app.events.publish(&[crate::events::Event::MailQueued]);
+    service::post_announcement(&app, user.id, &title, &body, email).await?;
     let key = if email {
         "announcements.posted_mailed"
     } else {
@@ -230,27 +180,7 @@ pub async fn archive(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    if !db::notifications::archive_announcement(tx.exec(), id, now).await? {
-        return Err(AppError::NotFound);
-    }
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::AnnouncementArchived,
-            target_kind: TargetKind::Announcement,
-            target_id: Some(id),
-            subject_user_id: None,
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    app.events
-        .publish(&[crate::events::Event::AnnouncementsChanged]);
+    service::archive_announcement(&app, user.id, id).await?;
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("announcements.archived").into_owned())
         .await?;

@@ -13,11 +13,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::admin::service::{self, Checked, Direction, Edited};
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
 use crate::db;
 use crate::db::forums::ManagedCategory;
-use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::domain::role::Relation;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
@@ -87,21 +87,6 @@ impl CategoryForm {
             min_role: audience_value(c.min_role_rank).to_owned(),
             only_relation: c.only_relation.clone().unwrap_or_default(),
         }
-    }
-}
-
-/// A category as it may be stored.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Checked {
-    pub name: String,
-    pub description: String,
-    pub min_role_rank: i64,
-    pub only_relation: Option<Relation>,
-}
-
-impl Checked {
-    fn relation(&self) -> Option<&'static str> {
-        self.only_relation.map(Relation::as_str)
     }
 }
 
@@ -300,37 +285,7 @@ pub async fn create(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
         }
     };
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    db::forums::lock_categories(tx.exec()).await?;
-    let id = db::forums::insert_category(
-        tx.exec(),
-        &checked.name,
-        &checked.description,
-        checked.min_role_rank,
-        checked.relation(),
-        now,
-    )
-    .await?;
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::CategoryCreated,
-            target_kind: TargetKind::Category,
-            target_id: Some(id),
-            subject_user_id: None,
-            reason: format!(
-                "{:?}: min rank {}, relation {}",
-                checked.name,
-                checked.min_role_rank,
-                checked.relation().unwrap_or("any")
-            ),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    service::create_category(&app, user.id, &checked).await?;
     SessionData(&ctx.session)
         .set_flash(t.f("categories.created", &[("name", &checked.name)]))
         .await?;
@@ -372,76 +327,26 @@ pub async fn update(
     CsrfForm(form): CsrfForm<CategoryForm>,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let before = db::forums::managed_category(tx.exec(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let checked = match check(t, &form, Some(before.min_role_rank)) {
-        Ok(checked) => checked,
-        Err(errors) => {
-            drop(tx);
+    let edited = service::update_category(&app, user.id, id, |before| {
+        check(t, &form, Some(before.min_role_rank))
+    })
+    .await?;
+    let checked = match edited {
+        Edited::Saved(checked) => checked,
+        Edited::Refused { errors, archived } => {
             let view = EditView {
                 layout: Layout::titled(&app, &ctx, "categories.edit_title"),
                 id,
-                archived: before.archived_at.is_some(),
+                archived,
                 form: FormView::new(t, form, errors),
             };
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
         }
     };
-    let unchanged = checked.name == before.name
-        && checked.description == before.description
-        && checked.min_role_rank == before.min_role_rank
-        && checked.relation() == before.only_relation.as_deref();
-    if !unchanged {
-        db::forums::update_category(
-            tx.exec(),
-            id,
-            &checked.name,
-            &checked.description,
-            checked.min_role_rank,
-            checked.relation(),
-        )
-        .await?;
-        db::audit::record(
-            tx.exec(),
-            &LogRecord {
-                actor_id: Some(user.id),
-                action: Action::CategoryEdited,
-                target_kind: TargetKind::Category,
-                target_id: Some(id),
-                subject_user_id: None,
-                reason: format!(
-                    "{:?} -> {:?}, min rank {} -> {}, relation {} -> {}, description {}",
-                    before.name,
-                    checked.name,
-                    before.min_role_rank,
-                    checked.min_role_rank,
-                    before.only_relation.as_deref().unwrap_or("any"),
-                    checked.relation().unwrap_or("any"),
-                    if checked.description == before.description {
-                        "kept"
-                    } else {
-                        "changed"
-                    }
-                ),
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-    }
     SessionData(&ctx.session)
         .set_flash(t.f("categories.saved", &[("name", &checked.name)]))
         .await?;
     Ok(Redirect::to("/admin/categories").into_response())
-}
-
-#[derive(Clone, Copy)]
-enum Direction {
-    Up,
-    Down,
 }
 
 pub async fn move_up(
@@ -464,8 +369,7 @@ pub async fn move_down(
     reorder(&app, &ctx, user.id, id, Direction::Down).await
 }
 
-/// Swaps a category with its neighbour among the categories members see (archived ones keep
-/// their place), then numbers every category 1, 2, … in the new order: all in one transaction.
+/// Moves a category one place among those members see.
 async fn reorder(
     app: &AppState,
     ctx: &RequestContext,
@@ -473,59 +377,15 @@ async fn reorder(
     id: i64,
     direction: Direction,
 ) -> AppResult<Response> {
-    let t = ctx.tr();
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    db::forums::lock_categories(tx.exec()).await?;
-    let mut all = db::forums::managed_categories(tx.exec()).await?;
-    let at = all
-        .iter()
-        .position(|c| c.id == id)
-        .ok_or(AppError::NotFound)?;
-    let active = |c: &ManagedCategory| c.archived_at.is_none();
-    let neighbour = if !active(&all[at]) {
-        None
-    } else {
-        match direction {
-            Direction::Up => all[..at].iter().rposition(active),
-            Direction::Down => all[at + 1..]
-                .iter()
-                .position(active)
-                .map(|offset| at + 1 + offset),
-        }
-    };
-    let Some(neighbour) = neighbour else {
-        // Already first or last, or archived: nothing to move.
-        return Ok(Redirect::to("/admin/categories").into_response());
-    };
-    all.swap(at, neighbour);
-    for (index, category) in all.iter().enumerate() {
-        let position = i64::try_from(index).unwrap_or(i64::MAX - 1) + 1;
-        if category.position != position {
-            db::forums::set_category_position(tx.exec(), category.id, position).await?;
-        }
+    if let Some(name) = service::move_category(app, actor, id, direction).await? {
+        let key = match direction {
+            Direction::Up => "categories.moved_up",
+            Direction::Down => "categories.moved_down",
+        };
+        SessionData(&ctx.session)
+            .set_flash(ctx.tr().f(key, &[("name", &name)]))
+            .await?;
     }
-    let (action, key) = match direction {
-        Direction::Up => (Action::CategoryMovedUp, "categories.moved_up"),
-        Direction::Down => (Action::CategoryMovedDown, "categories.moved_down"),
-    };
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(actor),
-            action,
-            target_kind: TargetKind::Category,
-            target_id: Some(id),
-            subject_user_id: None,
-            reason: format!("swapped with category {}", all[at].id),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    SessionData(&ctx.session)
-        .set_flash(t.f(key, &[("name", &all[neighbour].name)]))
-        .await?;
     Ok(Redirect::to("/admin/categories").into_response())
 }
 
@@ -549,7 +409,6 @@ pub async fn restore(
     set_archived(&app, &ctx, user.id, id, false).await
 }
 
-/// Archives or restores a category; doing it twice (a repeated click) changes nothing more.
 async fn set_archived(
     app: &AppState,
     ctx: &RequestContext,
@@ -557,40 +416,14 @@ async fn set_archived(
     id: i64,
     archive: bool,
 ) -> AppResult<Response> {
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let category = db::forums::managed_category(tx.exec(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if category.archived_at.is_some() != archive {
-        let at = archive.then_some(now);
-        db::forums::set_category_archived(tx.exec(), id, at).await?;
-        db::audit::record(
-            tx.exec(),
-            &LogRecord {
-                actor_id: Some(actor),
-                action: if archive {
-                    Action::CategoryArchived
-                } else {
-                    Action::CategoryRestored
-                },
-                target_kind: TargetKind::Category,
-                target_id: Some(id),
-                subject_user_id: None,
-                reason: format!("{:?}, {} topics", category.name, category.topic_count),
-            },
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-    }
+    let name = service::set_category_archived(app, actor, id, archive).await?;
     let key = if archive {
         "categories.archived"
     } else {
         "categories.restored"
     };
     SessionData(&ctx.session)
-        .set_flash(ctx.tr().f(key, &[("name", &category.name)]))
+        .set_flash(ctx.tr().f(key, &[("name", &name)]))
         .await?;
     Ok(Redirect::to("/admin/categories").into_response())
 }

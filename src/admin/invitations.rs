@@ -9,41 +9,22 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::admin::service::{self, InviteAs, Outcome};
 use crate::auth::csrf::{CsrfForm, NoFields, check_token};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
-use crate::auth::token;
 use crate::config::Config;
-use crate::db::invitations::{Invitation, NewInvitation};
-use crate::db::{self, Db};
+use crate::db::{self, invitations::Invitation};
 use crate::domain::account::Email;
-use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::domain::role::{Relation, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Locale, Tr};
-use crate::mail::{self, Mail};
 use crate::web::input::{self, Query};
-use crate::web::layout::{Layout, Pager, local_time, pages_for};
+use crate::web::layout::{Layout, Pager, local_time};
 use crate::web::limits;
 
 /// More than this in one go is more likely a mistake than a plan.
 pub const MAX_BATCH: usize = 200;
 const PAGE_SIZE: i64 = 50;
-
-/// What a coordinator chose for a batch.
-#[derive(Debug, Clone, Copy)]
-pub struct InviteAs {
-    pub role: Role,
-    pub relation: Relation,
-    pub locale: Locale,
-}
-
-/// What happened to one address of a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Invited,
-    AlreadyMember,
-    AlreadyInvited,
-}
 
 pub struct OutcomeRow {
     pub email: String,
@@ -139,26 +120,7 @@ async fn view(
 ) -> AppResult<InvitationsView> {
     let t = ctx.tr();
     let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let total = db::invitations::count(tx.exec()).await?;
-    let pages = pages_for(total, PAGE_SIZE);
-    let page = page.clamp(1, pages);
-    let list = db::invitations::list(tx.exec(), PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    // Real addresses are shown to coordinators alone, and each showing is written down.
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(viewer),
-            action: Action::InvitationsViewed,
-            target_kind: TargetKind::InvitationList,
-            target_id: Some(page),
-            subject_user_id: None,
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let (list, page, pages) = service::invitations_page(app, viewer, page, PAGE_SIZE).await?;
     Ok(InvitationsView {
         layout: Layout::titled(app, ctx, "invitations.title"),
         rows: list
@@ -261,70 +223,6 @@ fn check_batch(t: Tr, raw: &[(String, InviteAs)]) -> Result<Vec<(Email, InviteAs
     }
 }
 
-/// Invites a checked batch in one transaction: addresses that are members or invited already are
-/// reported and left as they are; the others are invited and their mails queued.
-pub async fn invite_batch(
-    app: &AppState,
-    inviter: &crate::db::users::SessionUser,
-    batch: &[(Email, InviteAs)],
-) -> AppResult<Vec<(String, Outcome)>> {
-    let now = db::now();
-    let expires_at = now + i64::from(app.config.invitation_days) * 86_400;
-    let expires_text = local_time(&app.config, expires_at);
-    let mut outcomes = Vec::with_capacity(batch.len());
-    let mut tx = app.db.begin().await?;
-    for (email, choice) in batch {
-        let address = email.as_str();
-        if db::users::email_exists(tx.exec(), address).await? {
-            outcomes.push((address.to_owned(), Outcome::AlreadyMember));
-            continue;
-        }
-        if db::invitations::open_for_email(tx.exec(), address)
-            .await?
-            .is_some()
-        {
-            outcomes.push((address.to_owned(), Outcome::AlreadyInvited));
-            continue;
-        }
-        let secret = token::generate();
-        let new = NewInvitation {
-            email: address,
-            role: choice.role,
-            relation: choice.relation,
-            locale: choice.locale.as_str(),
-            token_hash: &secret.hash,
-            invited_by: Some(inviter.id),
-            now,
-            expires_at,
-        };
-        let id = db::invitations::insert(tx.exec(), &new).await?;
-        let link = app.config.link(&format!("/invite/{}", secret.secret));
-        let invitation = Mail::Invitation {
-            link: &link,
-            inviter: &inviter.display_name,
-            expires: &expires_text,
-        };
-        mail::enqueue(&mut tx, &app.config, choice.locale, address, &invitation).await?;
-        db::audit::record(
-            tx.exec(),
-            &LogRecord {
-                actor_id: Some(inviter.id),
-                action: Action::InvitationCreated,
-                target_kind: TargetKind::Invitation,
-                target_id: Some(id),
-                subject_user_id: None,
-                reason: String::new(),
-            },
-            now,
-        )
-        .await?;
-        outcomes.push((address.to_owned(), Outcome::Invited));
-    }
-    tx.commit().await?;
-    app.events.publish(&[crate::events::Event::MailQueued]);
-    Ok(outcomes)
-}
-
 async fn answer(
     app: &AppState,
     ctx: &RequestContext,
@@ -347,7 +245,7 @@ async fn answer(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let outcomes = invite_batch(app, user, &batch).await?;
+    let outcomes = service::invite_batch(app, user, &batch).await?;
     let rows = outcomes
         .into_iter()
         .map(|(email, outcome)| {
@@ -497,51 +395,9 @@ pub async fn resend(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    let now = db::now();
-    let expires_at = now + i64::from(app.config.invitation_days) * 86_400;
-    let mut tx = app.db.begin().await?;
-    let invitation = db::invitations::by_id(tx.exec(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let secret = token::generate();
-    if !db::invitations::renew(tx.exec(), id, &secret.hash, now, expires_at).await? {
-        return Err(AppError::StaleForm);
-    }
-    let link = app.config.link(&format!("/invite/{}", secret.secret));
-    let expires = local_time(&app.config, expires_at);
-    let mail = Mail::Invitation {
-        link: &link,
-        inviter: &user.display_name,
-        expires: &expires,
-    };
-    mail::enqueue(
-        &mut tx,
-        &app.config,
-        Locale::from_code(&invitation.locale),
-        &invitation.email,
-        &mail,
-    )
-    .await?;
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::InvitationResent,
-            target_kind: TargetKind::Invitation,
-            target_id: Some(id),
-            subject_user_id: None,
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    app.events.publish(&[crate::events::Event::MailQueued]);
+    let email = service::resend_invitation(&app, &user, id).await?;
     SessionData(&ctx.session)
-        .set_flash(
-            ctx.tr()
-                .f("invitations.resent", &[("email", &invitation.email)]),
-        )
+        .set_flash(ctx.tr().f("invitations.resent", &[("email", &email)]))
         .await?;
     Ok(Redirect::to("/admin/invitations").into_response())
 }
@@ -561,30 +417,8 @@ pub async fn revoke_confirm(
     Require(user, _): Require<Coordinators>,
     Path(id): Path<i64>,
 ) -> AppResult<RevokeView> {
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let invitation = db::invitations::by_id(tx.exec(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let invitation = row(&app.config, ctx.tr(), invitation, now);
-    if !invitation.open {
-        // Accepted or revoked since the list was shown: there is nothing to revoke.
-        return Err(AppError::StaleForm);
-    }
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::InvitationViewed,
-            target_kind: TargetKind::Invitation,
-            target_id: Some(id),
-            subject_user_id: None,
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let invitation = service::invitation_to_revoke(&app, user.id, id).await?;
+    let invitation = row(&app.config, ctx.tr(), invitation, db::now());
     Ok(RevokeView {
         layout: Layout::titled(&app, &ctx, "ux.revoke_title"),
         invitation,
@@ -598,93 +432,11 @@ pub async fn revoke(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let invitation = db::invitations::by_id(tx.exec(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !db::invitations::revoke(tx.exec(), id, now).await? {
-        return Err(AppError::StaleForm);
-    }
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::InvitationRevoked,
-            target_kind: TargetKind::Invitation,
-            target_id: Some(id),
-            subject_user_id: None,
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let email = service::revoke_invitation(&app, user.id, id).await?;
     SessionData(&ctx.session)
-        .set_flash(
-            ctx.tr()
-                .f("invitations.revoked", &[("email", &invitation.email)]),
-        )
+        .set_flash(ctx.tr().f("invitations.revoked", &[("email", &email)]))
         .await?;
     Ok(Redirect::to("/admin/invitations").into_response())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CoordinatorError {
-    #[error("{0} is not a valid e-mail address")]
-    BadAddress(String),
-    #[error("{0} is already a member; they can log in or reset their password")]
-    AlreadyMember(String),
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-}
-
-/// From the command line: an invitation as coordinator, whose link is printed instead of mailed.
-/// An open invitation for the same address is renewed, so running the command twice works.
-pub async fn invite_coordinator(
-    db: &Db,
-    config: &Config,
-    raw_email: &str,
-) -> Result<String, CoordinatorError> {
-    let email = Email::parse(raw_email)
-        .ok_or_else(|| CoordinatorError::BadAddress(raw_email.to_owned()))?;
-    let now = db::now();
-    let expires_at = now + i64::from(config.invitation_days) * 86_400;
-    let secret = token::generate();
-    let mut tx = db.begin().await?;
-    if db::users::email_exists(tx.exec(), email.as_str()).await? {
-        return Err(CoordinatorError::AlreadyMember(email.as_str().to_owned()));
-    }
-    // A second run replaces the first link rather than failing on the open invitation.
-    if let Some(open) = db::invitations::open_for_email(tx.exec(), email.as_str()).await? {
-        db::invitations::revoke(tx.exec(), open.id, now).await?;
-    }
-    let new = NewInvitation {
-        email: email.as_str(),
-        role: Role::Coordinator,
-        relation: Relation::Supporter,
-        locale: Locale::Ja.as_str(),
-        token_hash: &secret.hash,
-        invited_by: None,
-        now,
-        expires_at,
-    };
-    let id = db::invitations::insert(tx.exec(), &new).await?;
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: None,
-            action: Action::InvitationCreated,
-            target_kind: TargetKind::Invitation,
-            target_id: Some(id),
-            subject_user_id: None,
-            reason: "command line, coordinator".to_owned(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(config.link(&format!("/invite/{}", secret.secret)))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod announcements;
 pub mod categories;
 pub mod invitations;
 pub mod search_terms;
+pub mod service;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::admin::service;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
 use crate::db;
-use crate::domain::log::{Action, LogRecord, TargetKind};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::i18n::Tr;
 use crate::text::group_terms;
 use crate::web::layout::Layout;
@@ -116,38 +116,15 @@ pub async fn add(
     CsrfForm(form): CsrfForm<AddForm>,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let taken: Vec<String> = db::search::term_groups(tx.exec())
-        .await?
-        .iter()
-        .flat_map(|g| group_terms(&g.terms))
-        .collect();
-    let terms = match check_group(t, &form.terms, &taken) {
-        Ok(terms) => terms.join(" "),
+    let added =
+        service::add_term_group(&app, user.id, |taken| check_group(t, &form.terms, taken)).await?;
+    let changed = match added {
+        Ok(changed) => changed,
         Err(error) => {
-            drop(tx);
             let page = view(&app, &ctx, form.terms, vec![error]).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let id = db::search::add_term_group(tx.exec(), &terms, now).await?;
-    let changed = db::search::reindex_all(tx.exec()).await?;
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::SearchTermsAdded,
-            target_kind: TargetKind::SearchTerms,
-            target_id: Some(id),
-            subject_user_id: None,
-            reason: terms.to_string(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(group = id, changed, "equivalent search terms added");
     SessionData(&ctx.session)
         .set_flash(t.f("search_terms.added", &[("count", &changed.to_string())]))
         .await?;
@@ -162,27 +139,7 @@ pub async fn remove(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    if !db::search::remove_term_group(tx.exec(), id).await? {
-        return Err(AppError::NotFound);
-    }
-    let changed = db::search::reindex_all(tx.exec()).await?;
-    db::audit::record(
-        tx.exec(),
-        &LogRecord {
-            actor_id: Some(user.id),
-            action: Action::SearchTermsRemoved,
-            target_kind: TargetKind::SearchTerms,
-            target_id: Some(id),
-            subject_user_id: None,
-            reason: String::new(),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(group = id, changed, "equivalent search terms removed");
+    let changed = service::remove_term_group(&app, user.id, id).await?;
     SessionData(&ctx.session)
         .set_flash(t.f("search_terms.removed", &[("count", &changed.to_string())]))
         .await?;

@@ -18,7 +18,7 @@ use crate::db::users::SessionUser;
 use crate::db::{self, forums::Viewer};
 use crate::error::{AppError, AppResult};
 use crate::forums::rules::{self, DraftProblem};
-use crate::forums::viewer;
+use crate::forums::{service, viewer};
 
 /// Where a draft belongs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,9 +86,7 @@ pub async fn save(
     if let Some(problem) = rules::too_long(title, body) {
         return Ok(Saved::TooLong(problem));
     }
-    let mut tx = app.db.begin().await?;
-    db::drafts::save(tx.exec(), user.id, &place.key(), title, body, db::now()).await?;
-    tx.commit().await?;
+    service::save_draft(app, user.id, place, title, body).await?;
     Ok(Saved::Kept)
 }
 

@@ -9,6 +9,7 @@ pub mod profile;
 pub mod reads;
 pub mod rules;
 pub mod search;
+pub mod service;
 pub mod social;
 pub mod topics;
 

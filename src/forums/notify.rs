@@ -27,9 +27,9 @@ use crate::auth::session::{RequestContext, SessionData};
 use crate::db::notifications::{self as queries, Followed, NotifiedPost};
 use crate::db::{self, Tx};
 use crate::error::{AppError, AppResult};
-use crate::forums::viewer;
+use crate::forums::{service, viewer};
 use crate::i18n::{Locale, Tr};
-use crate::mail::{self, Mail, MailPost, MailSection};
+use crate::mail::{Mail, MailPost, MailSection};
 use crate::markdown;
 use crate::web::layout::{Layout, local_time};
 
@@ -175,13 +175,13 @@ pub async fn mail_due(app: &AppState, delay: i64) -> Result<(), AppError> {
         queries::due_users(conn.exec(), now - delay).await?
     };
     for user_id in users {
-        let mut tx = app.db.begin().await?;
-        let post_ids = queries::take_waiting(tx.exec(), user_id, now, POSTS_PER_MAIL).await?;
-        if let Some((user, email)) = mail_recipient(&mut tx, user_id).await? {
+        let mut work = app.work().await?;
+        let post_ids = queries::take_waiting(work.exec(), user_id, now, POSTS_PER_MAIL).await?;
+        if let Some((user, email)) = mail_recipient(work.tx(), user_id).await? {
             // Checked again now: a post deleted, a category closed or a block made meanwhile
             // keeps the post out of the mail.
             let posts =
-                queries::notified_posts(tx.exec(), viewer(&user), user_id, &post_ids).await?;
+                queries::notified_posts(work.exec(), viewer(&user), user_id, &post_ids).await?;
             let locale = Locale::from_code(&user.locale);
             let digest = Digest::of(app, locale.tr(), user_id, posts);
             if !digest.sections.is_empty() {
@@ -194,11 +194,10 @@ pub async fn mail_due(app: &AppState, delay: i64) -> Result<(), AppError> {
                     settings_link: &settings_link,
                     one_click: &one_click,
                 };
-                mail::enqueue(&mut tx, &app.config, locale, &email, &mail).await?;
+                work.mail(locale, &email, &mail).await?;
             }
         }
-        tx.commit().await?;
-        app.events.publish(&[crate::events::Event::MailQueued]);
+        work.commit().await?;
     }
     Ok(())
 }
@@ -308,13 +307,7 @@ async fn set_following(
     follow: bool,
     back: String,
 ) -> AppResult<Response> {
-    let mut tx = app.db.begin().await?;
-    if follow {
-        queries::follow(tx.exec(), user_id, what, db::now()).await?;
-    } else {
-        queries::unfollow(tx.exec(), user_id, what).await?;
-    }
-    tx.commit().await?;
+    service::set_following(app, user_id, what, follow).await?;
     let key = if follow {
         "notify.following"
     } else {
@@ -516,16 +509,7 @@ pub async fn unsubscribe(
         return Err(AppError::BadRequest("expected List-Unsubscribe=One-Click"));
     }
     let (user_id, stops) = signed(&app, client, link).await?;
-    let mut tx = app.db.begin().await?;
-    match &stops {
-        Stops::Follows(follows) => {
-            for what in follows {
-                queries::unfollow(tx.exec(), user_id, *what).await?;
-            }
-        }
-        Stops::All => queries::set_email_replies(tx.exec(), user_id, false).await?,
-    }
-    tx.commit().await?;
+    service::stop_mail(&app, user_id, &stops).await?;
     tracing::info!(user = user_id, what = %stops.segment(), "mail stopped by a signed link");
     Ok(UnsubscribeView {
         layout: Layout::titled(&app, &ctx, "notify.stop_title"),

@@ -18,7 +18,7 @@ use crate::db::users::SessionUser;
 use crate::db::{self, forums::PostRef};
 use crate::error::{AppError, AppResult};
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
-use crate::forums::{page_of, topics, viewer};
+use crate::forums::{page_of, service, topics, viewer};
 use crate::web::layout::Layout;
 use crate::web::layout::local_time;
 
@@ -236,14 +236,7 @@ pub async fn delete(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     let post = own_post(&app, &user, id).await?;
-    let mut tx = app.db.begin().await?;
-    db::forums::delete_post(tx.exec(), id, user.id, db::now()).await?;
-    db::search::index_post(tx.exec(), id).await?;
-    tx.commit().await?;
-    app.events.publish(&[crate::events::Event::PostChanged {
-        post_id: id,
-        topic_id: post.topic_id,
-    }]);
+    service::delete_post(&app, user.id, &post).await?;
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("forums.deleted_flash").into_owned())
         .await?;

@@ -29,10 +29,10 @@ use crate::auth::write_limit::WriteKind;
 use crate::db::reads::NewTopic;
 use crate::db::users::SessionUser;
 use crate::db::{self, Db, Exec, forums::LatestTopic, forums::PostRef};
-use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::{AppError, AppResult};
 use crate::events::{Event, EventBus};
 use crate::forums::reads::ReadMarks;
+use crate::forums::service::{self, TopicAction};
 use crate::forums::{page_of, viewer};
 use crate::i18n::Tr;
 use crate::web::layout::Layout;
@@ -313,9 +313,7 @@ pub async fn react(
     let Some((kind, _)) = REACTIONS.iter().find(|(k, _)| *k == form.kind) else {
         return Err(AppError::BadRequest("unknown reaction"));
     };
-    let mut tx = app.db.begin().await?;
-    db::reactions::toggle(tx.exec(), post.id, user.id, kind, db::now()).await?;
-    tx.commit().await?;
+    service::toggle_reaction(&app, user.id, post.id, kind).await?;
     Ok(Redirect::to(&address(&post)).into_response())
 }
 
@@ -397,10 +395,7 @@ pub async fn block(
     if author.role.is_staff() {
         return Ok(block_page(&app, &ctx, &post, &author));
     }
-    let mut tx = app.db.begin().await?;
-    db::blocks::block(tx.exec(), user.id, author.id, db::now()).await?;
-    tx.commit().await?;
-    app.events.publish(&[crate::events::Event::BlocksChanged]);
+    service::block(&app, user.id, author.id).await?;
     SessionData(&ctx.session)
         .set_flash(
             ctx.tr()
@@ -456,11 +451,7 @@ pub async fn unblock(
     Path(user_id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    let mut tx = app.db.begin().await?;
-    let removed = db::blocks::unblock(tx.exec(), user.id, user_id).await?;
-    tx.commit().await?;
-    app.events.publish(&[crate::events::Event::BlocksChanged]);
-    if !removed {
+    if !service::unblock(&app, user.id, user_id).await? {
         return Err(AppError::NotFound);
     }
     SessionData(&ctx.session)
@@ -469,37 +460,16 @@ pub async fn unblock(
     Ok(Redirect::to("/account/blocks").into_response())
 }
 
-/// What a staff action on a topic changes.
-#[derive(Clone, Copy)]
-enum TopicAction {
-    Pin,
-    Unpin,
-    Close,
-    Reopen,
-}
-
-impl TopicAction {
-    fn audit(self) -> Action {
-        match self {
-            TopicAction::Pin => Action::TopicPinned,
-            TopicAction::Unpin => Action::TopicUnpinned,
-            TopicAction::Close => Action::TopicClosed,
-            TopicAction::Reopen => Action::TopicReopened,
-        }
-    }
-
-    fn flash(self) -> &'static str {
-        match self {
-            TopicAction::Pin => "social.pinned_flash",
-            TopicAction::Unpin => "social.unpinned_flash",
-            TopicAction::Close => "social.closed_flash",
-            TopicAction::Reopen => "social.reopened_flash",
-        }
+/// The message after a staff action on a topic.
+fn flash(action: TopicAction) -> &'static str {
+    match action {
+        TopicAction::Pin => "social.pinned_flash",
+        TopicAction::Unpin => "social.unpinned_flash",
+        TopicAction::Close => "social.closed_flash",
+        TopicAction::Reopen => "social.reopened_flash",
     }
 }
 
-/// Pins, unpins, closes or reopens a topic: moderators and coordinators only (404 for others),
-/// with an audit line in the same transaction. Asking for the state a topic is in changes nothing.
 async fn topic_action(
     app: &AppState,
     ctx: &RequestContext,
@@ -507,44 +477,9 @@ async fn topic_action(
     id: i64,
     action: TopicAction,
 ) -> AppResult<Response> {
-    if !user.role.is_staff() {
-        return Err(AppError::NotFound);
-    }
-    let now = db::now();
-    let mut tx = app.db.begin().await?;
-    let topic = db::forums::topic(tx.exec(), viewer(user), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let changes = match action {
-        TopicAction::Pin => topic.pinned_at.is_none(),
-        TopicAction::Unpin => topic.pinned_at.is_some(),
-        TopicAction::Close => topic.closed_at.is_none(),
-        TopicAction::Reopen => topic.closed_at.is_some(),
-    };
-    if changes {
-        match action {
-            TopicAction::Pin => db::forums::set_pinned(tx.exec(), id, Some(now)).await?,
-            TopicAction::Unpin => db::forums::set_pinned(tx.exec(), id, None).await?,
-            TopicAction::Close => db::forums::set_closed(tx.exec(), id, Some(now)).await?,
-            TopicAction::Reopen => db::forums::set_closed(tx.exec(), id, None).await?,
-        }
-        db::audit::record(
-            tx.exec(),
-            &LogRecord {
-                actor_id: Some(user.id),
-                action: action.audit(),
-                target_kind: TargetKind::Topic,
-                target_id: Some(id),
-                subject_user_id: None,
-                reason: String::new(),
-            },
-            now,
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    service::act_on_topic(app, user, id, action).await?;
     SessionData(&ctx.session)
-        .set_flash(ctx.tr().s(action.flash()).into_owned())
+        .set_flash(ctx.tr().s(flash(action)).into_owned())
         .await?;
     Ok(Redirect::to(&format!("/t/{id}")).into_response())
 }

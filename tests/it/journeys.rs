@@ -8,7 +8,7 @@ pub const OTHER_PASSWORD: &str = "雨上がりの散歩道で深呼吸";
 
 /// The first coordinator, made as the README says: `create-coordinator`, then its link.
 pub async fn first_coordinator(app: &TestApp, email: &str, name: &str) -> Browser {
-    let link = hidamari::admin::invitations::invite_coordinator(app.db(), app.config(), email)
+    let link = hidamari::admin::service::invite_coordinator(app.db(), app.config(), email)
         .await
         .expect("create-coordinator");
     join(app, &link, name).await

@@ -1,0 +1,283 @@
+//! The account rules and their transactions: joining by invitation, password reset, and the
+//! member's own settings. Each change is one unit of work with its log row, its mail and the
+//! `MemberChanged` that tells the caches; the handlers only parse, call one of these and render.
+
+use crate::App;
+use crate::auth::session::TextSize;
+use crate::auth::token;
+use crate::db::invitations::Invitation;
+use crate::db::tokens::{Purpose, UserToken};
+use crate::db::{self, users::NewUser, users::SessionUser};
+use crate::domain::account::{DisplayName, Email};
+use crate::domain::log::{Action, LogRecord, TargetKind};
+use crate::error::{AppError, AppResult};
+use crate::events::Event;
+use crate::i18n::Locale;
+use crate::mail::Mail;
+use crate::work::Work;
+
+/// How long a password-reset link stays valid.
+const RESET_SECONDS: i64 = 3600;
+/// How long the link that confirms a new address stays valid.
+const EMAIL_CHANGE_SECONDS: i64 = 24 * 3600;
+
+/// A member's change to their own account, written down with them as its subject.
+async fn log_own(work: &mut Work<'_>, user_id: i64, action: Action) -> Result<(), sqlx::Error> {
+    work.log(LogRecord::new(user_id, action, TargetKind::Member, user_id).about(user_id))
+        .await
+}
+
+/// A new single-use link's secret for `purpose` (carrying `new_email` for an address change),
+/// valid for `seconds`; the member's earlier links for it stop working.
+async fn issue_token(
+    work: &mut Work<'_>,
+    user_id: i64,
+    purpose: Purpose,
+    new_email: Option<&str>,
+    seconds: i64,
+) -> Result<String, sqlx::Error> {
+    let now = work.now();
+    let secret = token::generate();
+    db::tokens::retire_all(work.exec(), user_id, purpose, now).await?;
+    db::tokens::insert(
+        work.exec(),
+        user_id,
+        purpose,
+        &secret.hash,
+        new_email,
+        now,
+        now + seconds,
+    )
+    .await?;
+    Ok(secret.secret)
+}
+
+/// What became of an invitation's acceptance.
+pub enum Joined {
+    Member(i64),
+    /// Another member has this name, or one that looks like it.
+    NameTaken,
+    /// The address became a member's meanwhile: the link cannot be used.
+    Unusable,
+}
+
+/// Makes the invitee a member with the name and password (hash) they chose, in `locale`.
+pub async fn accept_invitation(
+    app: &App,
+    invitation: &Invitation,
+    name: &DisplayName,
+    password_hash: &str,
+    locale: Locale,
+) -> AppResult<Joined> {
+    let mut work = app.work().await?;
+    if db::users::display_name_taken(work.exec(), &name.key, &name.skeleton, None).await? {
+        return Ok(Joined::NameTaken);
+    }
+    if db::users::email_exists(work.exec(), &invitation.email).await? {
+        return Ok(Joined::Unusable);
+    }
+    let new_user = NewUser {
+        email: &invitation.email,
+        display_name: name,
+        password_hash,
+        role: invitation.role,
+        relation: invitation.relation,
+        locale: locale.as_str(),
+        invited_by: invitation.invited_by,
+        now: work.now(),
+    };
+    let user_id = match db::users::insert(work.exec(), &new_user).await {
+        Ok(id) => id,
+        // Someone took the name between the check and the insert.
+        Err(e) if db::is_unique_violation(&e) => return Ok(Joined::NameTaken),
+        Err(e) => return Err(e.into()),
+    };
+    let now = work.now();
+    if !db::invitations::mark_accepted(work.exec(), invitation.id, user_id, now).await? {
+        return Err(AppError::StaleForm);
+    }
+    log_own(&mut work, user_id, Action::InvitationAccepted).await?;
+    work.commit().await?;
+    tracing::info!(
+        user = user_id,
+        invitation = invitation.id,
+        "invitation accepted"
+    );
+    Ok(Joined::Member(user_id))
+}
+
+/// Mails a reset link to `email` if it is an active member's; otherwise does nothing, and the
+/// caller answers the same either way.
+pub async fn request_reset(app: &App, email: &Email) -> AppResult<()> {
+    let mut work = app.work().await?;
+    let account = db::users::credentials_by_email(work.exec(), email.as_str()).await?;
+    let Some(account) = account.filter(|a| a.status == "active") else {
+        return Ok(());
+    };
+    let secret = issue_token(
+        &mut work,
+        account.id,
+        Purpose::PasswordReset,
+        None,
+        RESET_SECONDS,
+    )
+    .await?;
+    let link = app.config.link(&format!("/reset/{secret}"));
+    let locale = Locale::from_code(&account.locale);
+    work.mail(locale, email.as_str(), &Mail::PasswordReset { link: &link })
+        .await?;
+    work.commit().await?;
+    tracing::info!(user = account.id, "password reset requested");
+    Ok(())
+}
+
+/// Sets the new password (hash) through a reset link's token; the new auth version, or `None`
+/// when the link was used meanwhile. Every other session of the account ends.
+pub async fn reset_password(
+    app: &App,
+    found: &UserToken,
+    password_hash: &str,
+) -> AppResult<Option<i64>> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    if !db::tokens::mark_used(work.exec(), found.id, now).await? {
+        return Ok(None);
+    }
+    let version = db::users::set_password(work.exec(), found.user_id, password_hash, now).await?;
+    log_own(&mut work, found.user_id, Action::PasswordReset).await?;
+    work.announce(Event::MemberChanged {
+        user_id: found.user_id,
+    });
+    work.commit().await?;
+    tracing::info!(user = found.user_id, "password reset");
+    Ok(Some(version))
+}
+
+/// Renames the member; `false` when another member has the name or one that looks like it.
+pub async fn change_name(app: &App, user_id: i64, name: &DisplayName) -> AppResult<bool> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    if db::users::display_name_taken(work.exec(), &name.key, &name.skeleton, Some(user_id)).await? {
+        return Ok(false);
+    }
+    match db::users::set_display_name(work.exec(), user_id, name, now).await {
+        Ok(()) => {}
+        // Someone took the name between the check and the update.
+        Err(e) if db::is_unique_violation(&e) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    log_own(&mut work, user_id, Action::NameChanged).await?;
+    work.announce(Event::MemberChanged { user_id });
+    work.commit().await?;
+    Ok(true)
+}
+
+/// Sets a new password (hash) and tells the member's address, in `locale`; returns the new auth
+/// version, which every other session lacks.
+pub async fn change_password(
+    app: &App,
+    user: &SessionUser,
+    email: &str,
+    locale: Locale,
+    password_hash: &str,
+) -> AppResult<i64> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    let version = db::users::set_password(work.exec(), user.id, password_hash, now).await?;
+    log_own(&mut work, user.id, Action::PasswordChanged).await?;
+    let notice = Mail::PasswordChanged {
+        display_name: &user.display_name,
+    };
+    work.mail(locale, email, &notice).await?;
+    work.announce(Event::MemberChanged { user_id: user.id });
+    work.commit().await?;
+    Ok(version)
+}
+
+/// Mails a confirmation link to the new address, unless it already belongs to someone (then
+/// nothing happens, and the caller answers the same, so the form finds out nobody's address).
+pub async fn request_email_change(
+    app: &App,
+    user: &SessionUser,
+    locale: Locale,
+    email: &Email,
+) -> AppResult<()> {
+    let mut work = app.work().await?;
+    if db::users::email_exists(work.exec(), email.as_str()).await? {
+        return Ok(());
+    }
+    let secret = issue_token(
+        &mut work,
+        user.id,
+        Purpose::EmailChange,
+        Some(email.as_str()),
+        EMAIL_CHANGE_SECONDS,
+    )
+    .await?;
+    let link = app.config.link(&format!("/account/email/confirm/{secret}"));
+    let change = Mail::EmailChange {
+        link: &link,
+        display_name: &user.display_name,
+    };
+    work.mail(locale, email.as_str(), &change).await?;
+    work.commit().await?;
+    Ok(())
+}
+
+/// Moves the account to the address a confirmation token carries; `false` when the link cannot
+/// be used (used meanwhile, the account gone, the address taken). The old address is told.
+pub async fn confirm_email(app: &App, found: &UserToken) -> AppResult<bool> {
+    let Some(new_email) = found.new_email.as_deref() else {
+        return Ok(false);
+    };
+    let mut work = app.work().await?;
+    let now = work.now();
+    let user = db::users::session_user(work.exec(), found.user_id).await?;
+    let old_email = db::users::email_of(work.exec(), found.user_id).await?;
+    let (Some(user), Some(old_email)) = (user, old_email) else {
+        return Ok(false);
+    };
+    if !db::tokens::mark_used(work.exec(), found.id, now).await?
+        || db::users::email_exists(work.exec(), new_email).await?
+    {
+        return Ok(false);
+    }
+    match db::users::set_email(work.exec(), user.id, new_email, now).await {
+        Err(e) if db::is_unique_violation(&e) => return Ok(false),
+        other => other?,
+    }
+    log_own(&mut work, user.id, Action::EmailChanged).await?;
+    // The old address hears of the change, in case it was not the member who made it.
+    let notice = Mail::EmailChanged {
+        display_name: &user.display_name,
+        new_email,
+    };
+    work.mail(Locale::from_code(&user.locale), &old_email, &notice)
+        .await?;
+    work.announce(Event::MemberChanged { user_id: user.id });
+    work.commit().await?;
+    Ok(true)
+}
+
+/// The member's language and text size.
+pub async fn set_preferences(
+    app: &App,
+    user_id: i64,
+    locale: Locale,
+    size: TextSize,
+) -> AppResult<()> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    db::users::set_preferences(work.exec(), user_id, locale.as_str(), size.as_str(), now).await?;
+    work.announce(Event::MemberChanged { user_id });
+    work.commit().await?;
+    Ok(())
+}
+
+/// Whether the member is mailed about new posts in what they follow and mentions of them.
+pub async fn set_email_replies(app: &App, user_id: i64, on: bool) -> AppResult<()> {
+    let mut work = app.work().await?;
+    db::notifications::set_email_replies(work.exec(), user_id, on).await?;
+    work.commit().await?;
+    Ok(())
+}

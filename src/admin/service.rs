@@ -1,0 +1,553 @@
+//! The coordinator tools' rules and transactions: invitations, announcements, categories and
+//! equivalent search terms. Each change is one unit of work with its log row, its mail and its
+//! event; the handlers only parse, call one of these and render.
+
+use crate::App;
+use crate::auth::token;
+use crate::config::Config;
+use crate::db::forums::ManagedCategory;
+use crate::db::invitations::{Invitation, NewInvitation};
+use crate::db::users::SessionUser;
+use crate::db::{self, Db};
+use crate::domain::account::Email;
+use crate::domain::log::{Action, LogRecord, TargetKind};
+use crate::domain::role::{Relation, Role};
+use crate::error::{AppError, AppResult};
+use crate::events::Event;
+use crate::i18n::Locale;
+use crate::mail::Mail;
+use crate::markdown;
+use crate::web::layout::{local_time, pages_for};
+use crate::work::Work;
+
+// Invitations.
+
+/// What a coordinator chose for a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct InviteAs {
+    pub role: Role,
+    pub relation: Relation,
+    pub locale: Locale,
+}
+
+/// What happened to one address of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Invited,
+    AlreadyMember,
+    AlreadyInvited,
+}
+
+fn invitation_expiry(config: &Config, now: i64) -> i64 {
+    now + i64::from(config.invitation_days) * 86_400
+}
+
+/// The invitation numbered `id`, or 404.
+async fn invitation_by_id(work: &mut Work<'_>, id: i64) -> AppResult<Invitation> {
+    db::invitations::by_id(work.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A row of the typed log about invitation `id`.
+async fn log_invitation(
+    work: &mut Work<'_>,
+    actor: i64,
+    action: Action,
+    id: i64,
+) -> Result<(), sqlx::Error> {
+    work.log(LogRecord::new(actor, action, TargetKind::Invitation, id))
+        .await
+}
+
+/// One page of the invitations (`page` clamped to those there are), with the page and the
+/// number of pages. Real addresses are shown to coordinators alone, and each showing is
+/// written down.
+pub async fn invitations_page(
+    app: &App,
+    viewer: i64,
+    page: i64,
+    page_size: i64,
+) -> AppResult<(Vec<Invitation>, i64, i64)> {
+    let mut work = app.work().await?;
+    let total = db::invitations::count(work.exec()).await?;
+    let pages = pages_for(total, page_size);
+    let page = page.clamp(1, pages);
+    let list = db::invitations::list(work.exec(), page_size, (page - 1) * page_size).await?;
+    work.log(LogRecord::new(
+        viewer,
+        Action::InvitationsViewed,
+        TargetKind::InvitationList,
+        page,
+    ))
+    .await?;
+    work.commit().await?;
+    Ok((list, page, pages))
+}
+
+/// An open (pending or expired) invitation, shown to be revoked: the showing of its address is
+/// written down. Accepted or revoked since the list was shown: a stale form.
+pub async fn invitation_to_revoke(app: &App, viewer: i64, id: i64) -> AppResult<Invitation> {
+    let mut work = app.work().await?;
+    let invitation = invitation_by_id(&mut work, id).await?;
+    if invitation.accepted_at.is_some() || invitation.revoked_at.is_some() {
+        return Err(AppError::StaleForm);
+    }
+    log_invitation(&mut work, viewer, Action::InvitationViewed, id).await?;
+    work.commit().await?;
+    Ok(invitation)
+}
+
+/// Invites a checked batch in one unit of work: addresses that are members or invited already
+/// are reported and left as they are; the others are invited and their mails queued.
+pub async fn invite_batch(
+    app: &App,
+    inviter: &SessionUser,
+    batch: &[(Email, InviteAs)],
+) -> AppResult<Vec<(String, Outcome)>> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    let expires_at = invitation_expiry(&app.config, now);
+    let expires_text = local_time(&app.config, expires_at);
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (email, choice) in batch {
+        let address = email.as_str();
+        if db::users::email_exists(work.exec(), address).await? {
+            outcomes.push((address.to_owned(), Outcome::AlreadyMember));
+            continue;
+        }
+        if db::invitations::open_for_email(work.exec(), address)
+            .await?
+            .is_some()
+        {
+            outcomes.push((address.to_owned(), Outcome::AlreadyInvited));
+            continue;
+        }
+        let secret = token::generate();
+        let new = NewInvitation {
+            email: address,
+            role: choice.role,
+            relation: choice.relation,
+            locale: choice.locale.as_str(),
+            token_hash: &secret.hash,
+            invited_by: Some(inviter.id),
+            now,
+            expires_at,
+        };
+        let id = db::invitations::insert(work.exec(), &new).await?;
+        let link = app.config.link(&format!("/invite/{}", secret.secret));
+        let invitation = Mail::Invitation {
+            link: &link,
+            inviter: &inviter.display_name,
+            expires: &expires_text,
+        };
+        work.mail(choice.locale, address, &invitation).await?;
+        log_invitation(&mut work, inviter.id, Action::InvitationCreated, id).await?;
+        outcomes.push((address.to_owned(), Outcome::Invited));
+    }
+    work.commit().await?;
+    Ok(outcomes)
+}
+
+/// A new link for an open invitation (the old link stops working) and a new validity period;
+/// returns the address it was mailed to.
+pub async fn resend_invitation(app: &App, sender: &SessionUser, id: i64) -> AppResult<String> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    let expires_at = invitation_expiry(&app.config, now);
+    let invitation = invitation_by_id(&mut work, id).await?;
+    let secret = token::generate();
+    if !db::invitations::renew(work.exec(), id, &secret.hash, now, expires_at).await? {
+        return Err(AppError::StaleForm);
+    }
+    let link = app.config.link(&format!("/invite/{}", secret.secret));
+    let expires = local_time(&app.config, expires_at);
+    let mail = Mail::Invitation {
+        link: &link,
+        inviter: &sender.display_name,
+        expires: &expires,
+    };
+    let locale = Locale::from_code(&invitation.locale);
+    work.mail(locale, &invitation.email, &mail).await?;
+    log_invitation(&mut work, sender.id, Action::InvitationResent, id).await?;
+    work.commit().await?;
+    Ok(invitation.email)
+}
+
+/// Revokes an open invitation; returns its address.
+pub async fn revoke_invitation(app: &App, actor: i64, id: i64) -> AppResult<String> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    let invitation = invitation_by_id(&mut work, id).await?;
+    if !db::invitations::revoke(work.exec(), id, now).await? {
+        return Err(AppError::StaleForm);
+    }
+    log_invitation(&mut work, actor, Action::InvitationRevoked, id).await?;
+    work.commit().await?;
+    Ok(invitation.email)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoordinatorError {
+    #[error("{0} is not a valid e-mail address")]
+    BadAddress(String),
+    #[error("{0} is already a member; they can log in or reset their password")]
+    AlreadyMember(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// From the command line: an invitation as coordinator, whose link is printed instead of mailed.
+/// An open invitation for the same address is renewed, so running the command twice works.
+/// No server runs here (no event bus, no mail), so this is a plain transaction on the database.
+pub async fn invite_coordinator(
+    db: &Db,
+    config: &Config,
+    raw_email: &str,
+) -> Result<String, CoordinatorError> {
+    let email = Email::parse(raw_email)
+        .ok_or_else(|| CoordinatorError::BadAddress(raw_email.to_owned()))?;
+    let now = db::now();
+    let expires_at = invitation_expiry(config, now);
+    let secret = token::generate();
+    let mut tx = db.begin().await?;
+    if db::users::email_exists(tx.exec(), email.as_str()).await? {
+        return Err(CoordinatorError::AlreadyMember(email.as_str().to_owned()));
+    }
+    // A second run replaces the first link rather than failing on the open invitation.
+    if let Some(open) = db::invitations::open_for_email(tx.exec(), email.as_str()).await? {
+        db::invitations::revoke(tx.exec(), open.id, now).await?;
+    }
+    let new = NewInvitation {
+        email: email.as_str(),
+        role: Role::Coordinator,
+        relation: Relation::Supporter,
+        locale: Locale::Ja.as_str(),
+        token_hash: &secret.hash,
+        invited_by: None,
+        now,
+        expires_at,
+    };
+    let id = db::invitations::insert(tx.exec(), &new).await?;
+    // The command line acts without an account.
+    let record = LogRecord {
+        actor_id: None,
+        ..LogRecord::new(0, Action::InvitationCreated, TargetKind::Invitation, id)
+            .because("command line, coordinator")
+    };
+    db::audit::record(tx.exec(), &record, now).await?;
+    tx.commit().await?;
+    Ok(config.link(&format!("/invite/{}", secret.secret)))
+}
+
+// Announcements.
+
+/// Pins an announcement on every member's home page, and with `email` mails it to every active
+/// member in the same unit of work.
+pub async fn post_announcement(
+    app: &App,
+    author: i64,
+    title: &str,
+    body: &str,
+    email: bool,
+) -> AppResult<()> {
+    let html = markdown::render(body);
+    let mut work = app.work().await?;
+    let now = work.now();
+    let id =
+        db::notifications::insert_announcement(work.exec(), author, title, body, &html, email, now)
+            .await?;
+    if email {
+        let link = app.config.link("/");
+        let mail = Mail::Announcement {
+            title,
+            body,
+            link: &link,
+        };
+        for (address, locale) in db::notifications::active_recipients(work.exec()).await? {
+            work.mail(Locale::from_code(&locale), &address, &mail)
+                .await?;
+        }
+    }
+    work.log(
+        LogRecord::new(
+            author,
+            Action::AnnouncementPosted,
+            TargetKind::Announcement,
+            id,
+        )
+        .because(format!("e-mailed: {email}")),
+    )
+    .await?;
+    work.announce(Event::AnnouncementsChanged);
+    work.commit().await?;
+    Ok(())
+}
+
+/// Takes an announcement off the home pages.
+pub async fn archive_announcement(app: &App, actor: i64, id: i64) -> AppResult<()> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    if !db::notifications::archive_announcement(work.exec(), id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    work.log(LogRecord::new(
+        actor,
+        Action::AnnouncementArchived,
+        TargetKind::Announcement,
+        id,
+    ))
+    .await?;
+    work.announce(Event::AnnouncementsChanged);
+    work.commit().await?;
+    Ok(())
+}
+
+// Categories.
+
+/// A category as it may be stored.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub name: String,
+    pub description: String,
+    pub min_role_rank: i64,
+    pub only_relation: Option<Relation>,
+}
+
+impl Checked {
+    fn relation(&self) -> Option<&'static str> {
+        self.only_relation.map(Relation::as_str)
+    }
+}
+
+pub async fn create_category(app: &App, actor: i64, checked: &Checked) -> AppResult<()> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    db::forums::lock_categories(work.exec()).await?;
+    let id = db::forums::insert_category(
+        work.exec(),
+        &checked.name,
+        &checked.description,
+        checked.min_role_rank,
+        checked.relation(),
+        now,
+    )
+    .await?;
+    let what = format!(
+        "{:?}: min rank {}, relation {}",
+        checked.name,
+        checked.min_role_rank,
+        checked.relation().unwrap_or("any")
+    );
+    work.log(
+        LogRecord::new(actor, Action::CategoryCreated, TargetKind::Category, id).because(what),
+    )
+    .await?;
+    work.announce(Event::CategoriesChanged);
+    work.commit().await?;
+    Ok(())
+}
+
+/// What became of an edit.
+pub enum Edited {
+    /// Stored (or nothing to store: the same as before).
+    Saved(Checked),
+    /// The form's reasons, and whether the category is archived, for the form shown again.
+    Refused { errors: Vec<String>, archived: bool },
+}
+
+/// Edits a category. `check` is the form's check against the category as stored (who may see it
+/// decides what may be chosen), run in the same unit of work; an unchanged category writes
+/// nothing.
+pub async fn update_category(
+    app: &App,
+    actor: i64,
+    id: i64,
+    check: impl FnOnce(&ManagedCategory) -> Result<Checked, Vec<String>>,
+) -> AppResult<Edited> {
+    let mut work = app.work().await?;
+    let before = db::forums::managed_category(work.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let checked = match check(&before) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let archived = before.archived_at.is_some();
+            return Ok(Edited::Refused { errors, archived });
+        }
+    };
+    let unchanged = checked.name == before.name
+        && checked.description == before.description
+        && checked.min_role_rank == before.min_role_rank
+        && checked.relation() == before.only_relation.as_deref();
+    if unchanged {
+        return Ok(Edited::Saved(checked));
+    }
+    db::forums::update_category(
+        work.exec(),
+        id,
+        &checked.name,
+        &checked.description,
+        checked.min_role_rank,
+        checked.relation(),
+    )
+    .await?;
+    let what = format!(
+        "{:?} -> {:?}, min rank {} -> {}, relation {} -> {}, description {}",
+        before.name,
+        checked.name,
+        before.min_role_rank,
+        checked.min_role_rank,
+        before.only_relation.as_deref().unwrap_or("any"),
+        checked.relation().unwrap_or("any"),
+        if checked.description == before.description {
+            "kept"
+        } else {
+            "changed"
+        }
+    );
+    work.log(LogRecord::new(actor, Action::CategoryEdited, TargetKind::Category, id).because(what))
+        .await?;
+    work.announce(Event::CategoriesChanged);
+    work.commit().await?;
+    Ok(Edited::Saved(checked))
+}
+
+#[derive(Clone, Copy)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+/// Swaps a category with its neighbour among the categories members see (archived ones keep
+/// their place), then numbers every category 1, 2, … in the new order: all in one unit of work.
+/// Returns the moved category's name, or `None` when there was nothing to move (first or
+/// last, or archived).
+pub async fn move_category(
+    app: &App,
+    actor: i64,
+    id: i64,
+    direction: Direction,
+) -> AppResult<Option<String>> {
+    let mut work = app.work().await?;
+    db::forums::lock_categories(work.exec()).await?;
+    let mut all = db::forums::managed_categories(work.exec()).await?;
+    let at = all
+        .iter()
+        .position(|c| c.id == id)
+        .ok_or(AppError::NotFound)?;
+    let active = |c: &ManagedCategory| c.archived_at.is_none();
+    let neighbour = if !active(&all[at]) {
+        None
+    } else {
+        match direction {
+            Direction::Up => all[..at].iter().rposition(active),
+            Direction::Down => all[at + 1..]
+                .iter()
+                .position(active)
+                .map(|offset| at + 1 + offset),
+        }
+    };
+    let Some(neighbour) = neighbour else {
+        return Ok(None);
+    };
+    all.swap(at, neighbour);
+    for (index, category) in all.iter().enumerate() {
+        let position = i64::try_from(index).unwrap_or(i64::MAX - 1) + 1;
+        if category.position != position {
+            db::forums::set_category_position(work.exec(), category.id, position).await?;
+        }
+    }
+    let action = match direction {
+        Direction::Up => Action::CategoryMovedUp,
+        Direction::Down => Action::CategoryMovedDown,
+    };
+    let what = format!("swapped with category {}", all[at].id);
+    work.log(LogRecord::new(actor, action, TargetKind::Category, id).because(what))
+        .await?;
+    work.announce(Event::CategoriesChanged);
+    work.commit().await?;
+    Ok(Some(all.swap_remove(neighbour).name))
+}
+
+/// Archives or restores a category and returns its name; doing it twice (a repeated click)
+/// changes nothing more.
+pub async fn set_category_archived(
+    app: &App,
+    actor: i64,
+    id: i64,
+    archive: bool,
+) -> AppResult<String> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    let category = db::forums::managed_category(work.exec(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if category.archived_at.is_some() == archive {
+        return Ok(category.name);
+    }
+    db::forums::set_category_archived(work.exec(), id, archive.then_some(now)).await?;
+    let action = if archive {
+        Action::CategoryArchived
+    } else {
+        Action::CategoryRestored
+    };
+    let what = format!("{:?}, {} topics", category.name, category.topic_count);
+    work.log(LogRecord::new(actor, action, TargetKind::Category, id).because(what))
+        .await?;
+    work.announce(Event::CategoriesChanged);
+    work.commit().await?;
+    Ok(category.name)
+}
+
+// Equivalent search terms.
+
+/// Adds a group of equivalent terms and re-normalizes every post's search text in the same unit
+/// of work, so search never sees a mix of old and new folding. `check` is the form's check
+/// against the folded terms of the groups there are; returns the number of posts whose search
+/// text changed, or why the terms cannot be a group.
+pub async fn add_term_group(
+    app: &App,
+    actor: i64,
+    check: impl FnOnce(&[String]) -> Result<Vec<String>, String>,
+) -> AppResult<Result<u64, String>> {
+    let mut work = app.work().await?;
+    let taken: Vec<String> = db::search::term_groups(work.exec())
+        .await?
+        .iter()
+        .flat_map(|g| crate::text::group_terms(&g.terms))
+        .collect();
+    let terms = match check(&taken) {
+        Ok(terms) => terms.join(" "),
+        Err(error) => return Ok(Err(error)),
+    };
+    let now = work.now();
+    let id = db::search::add_term_group(work.exec(), &terms, now).await?;
+    let changed = db::search::reindex_all(work.exec()).await?;
+    work.log(
+        LogRecord::new(actor, Action::SearchTermsAdded, TargetKind::SearchTerms, id).because(terms),
+    )
+    .await?;
+    work.commit().await?;
+    tracing::info!(group = id, changed, "equivalent search terms added");
+    Ok(Ok(changed))
+}
+
+/// Removes a group and re-normalizes every post's search text; returns how many changed.
+pub async fn remove_term_group(app: &App, actor: i64, id: i64) -> AppResult<u64> {
+    let mut work = app.work().await?;
+    if !db::search::remove_term_group(work.exec(), id).await? {
+        return Err(AppError::NotFound);
+    }
+    let changed = db::search::reindex_all(work.exec()).await?;
+    work.log(LogRecord::new(
+        actor,
+        Action::SearchTermsRemoved,
+        TargetKind::SearchTerms,
+        id,
+    ))
+    .await?;
+    work.commit().await?;
+    tracing::info!(group = id, changed, "equivalent search terms removed");
+    Ok(changed)
+}
