@@ -463,6 +463,7 @@ pub async fn after_submit(
 
 pub struct PostItem {
     pub id: i64,
+    pub author_id: i64,
     pub author: String,
     pub author_badge: Option<Badge>,
     /// The reader may block the author: someone else, not staff.
@@ -548,6 +549,7 @@ async fn topic_view(
                 status: p.status,
                 moderator_edited: p.moderator_edited_at.is_some(),
                 id: p.id,
+                author_id: p.author_id,
                 author: p.author_name,
                 author_badge: Badge::for_role(t, p.author_role),
                 can_block: p.author_id != user.id && !p.author_role.is_staff(),

@@ -452,6 +452,23 @@ async fn moderators_hide_restore_and_edit_with_history(app: TestApp) {
     .await;
     let post = post_id(&reply(&team.hana, &topic, "人事の山田さんの電話番号は090です").await);
     let moderate = format!("/mod/posts/{post}");
+    let hana_id = app
+        .scalar("SELECT id FROM users WHERE email = 'hana@example.org'")
+        .await;
+    let staff_view = team.moderator.get(&topic).await;
+    assert!(
+        staff_view
+            .attrs(".post-meta strong a", "href")
+            .contains(&format!("/mod/members/{hana_id}")),
+        "staff reach a post's author from the post"
+    );
+    assert!(
+        team.taro
+            .get(&topic)
+            .await
+            .attrs(".post-meta strong a", "href")
+            .is_empty()
+    );
 
     // A reason is required; without one nothing changes and nothing is logged.
     let refused = submit(
