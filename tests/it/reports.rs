@@ -4,7 +4,9 @@
 //! leave notes on a queue item.
 
 use crate::common::{Browser, MAIL_WAIT, Page, TestApp};
-use crate::journeys::{category_id, first_coordinator, member, member_as, reply, start_topic};
+use crate::journeys::{
+    category_id, first_coordinator, member, member_as, post_id, reply, start_topic,
+};
 
 /// The coordinator, a moderator, hana (who writes) and sora and kai (who report).
 struct Team {
@@ -41,15 +43,6 @@ async fn team(app: &TestApp) -> Team {
 async fn user_id(app: &TestApp, email: &str) -> i64 {
     app.scalar(&format!("SELECT id FROM users WHERE email = '{email}'"))
         .await
-}
-
-/// The id in a reply's address (`/t/…#post-N`).
-fn post_id(address: &str) -> i64 {
-    address
-        .rsplit("#post-")
-        .next()
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("no post id in {address}"))
 }
 
 /// A topic by hana with `replies` more posts by her; the posts' ids, first post first.
