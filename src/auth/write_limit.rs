@@ -35,13 +35,15 @@ pub enum WriteKind {
     /// Staff changing what the site screens for or shows: watched and crisis words, the
     /// support page.
     Setting,
+    /// A member reporting content to the moderators (allowed while silenced).
+    Report,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 8] = [
+    pub const ALL: [WriteKind; 9] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -50,17 +52,20 @@ impl WriteKind {
         WriteKind::Draft,
         WriteKind::Moderate,
         WriteKind::Setting,
+        WriteKind::Report,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
-    /// draft stay private, and staff work is not content (reports, blocks and the account page
-    /// take no write limit at all, so silence never reaches them).
+    /// draft stay private, staff work is not content, and a silenced member must still be able
+    /// to report (blocks and the account page take no write limit at all).
     pub fn stopped_by_silence(self) -> bool {
         match self {
             WriteKind::Topic | WriteKind::Reply | WriteKind::Edit | WriteKind::Reaction => true,
-            WriteKind::Preview | WriteKind::Draft | WriteKind::Moderate | WriteKind::Setting => {
-                false
-            }
+            WriteKind::Preview
+            | WriteKind::Draft
+            | WriteKind::Moderate
+            | WriteKind::Setting
+            | WriteKind::Report => false,
         }
     }
 
@@ -84,6 +89,7 @@ impl WriteKind {
             WriteKind::Draft => "draft",
             WriteKind::Moderate => "moderate",
             WriteKind::Setting => "setting",
+            WriteKind::Report => "report",
         }
     }
 
@@ -106,6 +112,8 @@ impl WriteKind {
             WriteKind::Moderate => (30, 600),
             // Pasting a list of words one by one; only staff can reach these forms.
             WriteKind::Setting => (20, 240),
+            // Reporting several posts of one thread; more is a campaign, not a worry.
+            WriteKind::Report => (10, 60),
         }
     }
 

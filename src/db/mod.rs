@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod profiles;
 pub mod reactions;
 pub mod reads;
+pub mod reports;
 pub mod safety;
 pub mod search;
 pub mod settings;

@@ -109,11 +109,13 @@ pub async fn alert_member(exec: Exec<'_>, id: i64) -> Result<Option<Option<i64>>
         .await)
 }
 
-/// How many items wait: held and flagged posts, open alerts.
+/// How many items wait: held and flagged posts, open alerts, posts with open reports.
 pub async fn waiting(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
     let sql = "SELECT (SELECT COUNT(*) FROM posts WHERE status = 'held' AND deleted_at IS NULL) \
                + (SELECT COUNT(*) FROM posts WHERE flagged_at IS NOT NULL AND status = 'published' AND deleted_at IS NULL) \
-               + (SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS NULL)";
+               + (SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS NULL) \
+               + (SELECT COUNT(DISTINCT r.target_id) FROM reports r JOIN posts p ON p.id = r.target_id \
+                  WHERE r.target_kind = 'post' AND r.resolved_at IS NULL AND p.deleted_at IS NULL)";
     on!(exec, |c| sqlx::query_scalar(sql).fetch_one(c).await)
 }
 

@@ -37,5 +37,6 @@ macro_rules! text_enum {
 pub mod account;
 pub mod content;
 pub mod log;
+pub mod report;
 pub mod role;
 pub mod safety;

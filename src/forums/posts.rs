@@ -23,7 +23,11 @@ use crate::web::layout::Layout;
 use crate::web::layout::local_time;
 
 /// A post the reader may see; otherwise 404.
-async fn visible_post(app: &AppState, user: &SessionUser, id: i64) -> AppResult<PostRef> {
+pub(crate) async fn visible_post(
+    app: &AppState,
+    user: &SessionUser,
+    id: i64,
+) -> AppResult<PostRef> {
     let mut conn = app.db.conn().await?;
     db::forums::post(conn.exec(), viewer(user), id)
         .await?

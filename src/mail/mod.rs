@@ -79,6 +79,11 @@ pub enum Mail<'a> {
         cause: AlertCause,
         link: &'a str,
     },
+    /// To a member who reported something: moderators handled it. Never says how (hidden,
+    /// dismissed, the member acted on), which is between the moderators and the author.
+    ReportHandled {
+        display_name: &'a str,
+    },
 }
 
 /// A part of a mail about one topic: its heading, why it is mailed, its posts, and the links that
@@ -245,6 +250,15 @@ impl Mail<'_> {
                     t.s("mail.urgent.private").into_owned(),
                 ],
                 Some((t.s("mail.urgent.action").into_owned(), link.to_string())),
+            ),
+            Mail::ReportHandled { display_name } => (
+                "mail.report_handled",
+                t.f("mail.greeting", &[("name", display_name)]),
+                vec![
+                    t.f("mail.report_handled.body", &site),
+                    t.s("mail.report_handled.private").into_owned(),
+                ],
+                None,
             ),
         };
         MailContent {

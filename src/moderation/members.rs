@@ -25,6 +25,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::events::Event;
 use crate::i18n::Tr;
+use crate::moderation::notes::{self, NoteItem};
 use crate::web::form::FieldErrors;
 use crate::web::layout::{Layout, local_time};
 
@@ -350,12 +351,6 @@ pub struct PostLine {
     pub status: Option<String>,
 }
 
-pub struct NoteLine {
-    pub author: String,
-    pub time: String,
-    pub body: String,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "moderation/member.html")]
 pub struct MemberView {
@@ -371,7 +366,7 @@ pub struct MemberView {
     silence: RestrictView,
     suspend: RestrictView,
     posts: Vec<PostLine>,
-    notes: Vec<NoteLine>,
+    notes: Vec<NoteItem>,
     note_body: String,
     note_errors: FieldErrors,
 }
@@ -406,15 +401,7 @@ async fn member_view(
             },
         })
         .collect();
-    let notes = db::staff_notes::on_target(conn.exec(), TargetKind::Member, id)
-        .await?
-        .into_iter()
-        .map(|n| NoteLine {
-            author: n.author_name,
-            time: local_time(&app.config, n.created_at),
-            body: n.body,
-        })
-        .collect();
+    let notes = notes::on_item(conn.exec(), &app.config, TargetKind::Member, id).await?;
     drop(conn);
     let now = db::now();
     let facts = t.f(

@@ -1,11 +1,13 @@
-//! Moderation: the review queue, actions on posts and on members, members' view of their own
-//! withheld posts, and the log of what every moderator and coordinator did. Each staff route
-//! admits staff only; others get 404.
+//! Moderation: the review queue, actions on posts and on members, members' reports, staff notes
+//! on queue items, members' view of their own withheld posts, and the log of what every
+//! moderator and coordinator did. Each staff route admits staff only; others get 404.
 
 pub mod count;
 pub mod log;
 pub mod members;
+pub mod notes;
 pub mod queue;
+pub mod reports;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -25,4 +27,11 @@ pub fn routes() -> Router<AppState> {
         .route("/mod/members/{id}/notes", post(members::add_note))
         // silence, unsilence, suspend, unsuspend
         .route("/mod/members/{id}/{action}", post(members::act))
+        .route("/mod/posts/{id}/notes", post(notes::add_post_note))
+        .route("/mod/reports", get(reports::queue_page))
+        .route("/mod/posts/{id}/reports/resolve", post(reports::resolve))
+        .route(
+            "/p/{id}/report",
+            get(reports::report_page).post(reports::report),
+        )
 }

@@ -23,7 +23,9 @@ use crate::error::{AppError, AppResult};
 use crate::events::Event;
 use crate::forums::topics::status_note;
 use crate::i18n::Tr;
+use crate::moderation::notes::{self, NoteItem};
 use crate::web::layout::{Layout, local_time};
+use crate::work::Work;
 
 /// How many items of each kind one queue page shows.
 const PER_SECTION: i64 = 50;
@@ -51,9 +53,11 @@ pub struct QueueView {
     alerts: Vec<AlertItem>,
     held: Vec<QueueItem>,
     flagged: Vec<QueueItem>,
+    /// Items with open reports, on their own page.
+    reported: i64,
 }
 
-fn item(app: &AppState, t: Tr, post: QueuedPost) -> QueueItem {
+pub fn item(app: &AppState, t: Tr, post: QueuedPost) -> QueueItem {
     QueueItem {
         time: local_time(&app.config, post.created_at),
         history: t.f(
@@ -79,6 +83,7 @@ pub async fn page(
     let alerts = db::moderation::open_alerts(conn.exec(), PER_SECTION).await?;
     let held = db::moderation::held_posts(conn.exec(), PER_SECTION).await?;
     let flagged = db::moderation::flagged_posts(conn.exec(), PER_SECTION).await?;
+    let reported = db::reports::open_items(conn.exec()).await?;
     drop(conn);
     Ok(QueueView {
         layout: Layout::titled(&app, &ctx, "moderation.queue_title"),
@@ -95,6 +100,7 @@ pub async fn page(
             .collect(),
         held: held.into_iter().map(|p| item(&app, t, p)).collect(),
         flagged: flagged.into_iter().map(|p| item(&app, t, p)).collect(),
+        reported,
     })
 }
 
@@ -107,6 +113,18 @@ pub struct PostView {
     flagged: bool,
     reason: String,
     errors: Vec<String>,
+    notes: Vec<NoteItem>,
+    note: String,
+    note_errors: Vec<String>,
+}
+
+/// What the forms of a post's page were sent with, when one comes back with errors.
+#[derive(Default)]
+pub struct PostForms {
+    pub reason: String,
+    pub errors: Vec<String>,
+    pub note: String,
+    pub note_errors: Vec<String>,
 }
 
 /// One post as moderators handle it, with the forms for what can be done to it.
@@ -116,15 +134,14 @@ pub async fn post_page(
     Require(_, _): Require<Staff>,
     Path(id): Path<i64>,
 ) -> AppResult<PostView> {
-    post_view(&app, &ctx, id, String::new(), Vec::new()).await
+    post_view(&app, &ctx, id, PostForms::default()).await
 }
 
-async fn post_view(
+pub async fn post_view(
     app: &AppState,
     ctx: &RequestContext,
     id: i64,
-    reason: String,
-    errors: Vec<String>,
+    forms: PostForms,
 ) -> AppResult<PostView> {
     let t = ctx.tr();
     let mut conn = app.db.conn().await?;
@@ -134,6 +151,7 @@ async fn post_view(
     let state = db::forums::post_state(conn.exec(), id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let notes = notes::on_item(conn.exec(), &app.config, TargetKind::Post, id).await?;
     drop(conn);
     let mut item = item(app, t, post);
     item.note = status_note(t, state.status, &item.post.status_reason);
@@ -142,14 +160,17 @@ async fn post_view(
         status: state.status,
         flagged: state.flagged_at.is_some(),
         item,
-        reason,
-        errors,
+        reason: forms.reason,
+        errors: forms.errors,
+        notes,
+        note: forms.note,
+        note_errors: forms.note_errors,
     })
 }
 
 /// The post's author, for the log row, when it is in the state the action needs.
 async fn author_if(
-    work: &mut crate::work::Work<'_>,
+    work: &mut Work<'_>,
     id: i64,
     wanted: impl Fn(PostStatus) -> bool,
 ) -> AppResult<Option<i64>> {
@@ -182,7 +203,22 @@ pub async fn hide_post(
     reason: &str,
 ) -> AppResult<bool> {
     let mut work = app.work().await?;
-    let Some(author) = author_if(&mut work, id, |s| s != PostStatus::Hidden).await? else {
+    if !hide_in(&mut work, moderator, id, reason).await? {
+        return Ok(false);
+    }
+    work.commit().await?;
+    Ok(true)
+}
+
+/// [`hide_post`] as part of a larger unit of work (resolving reports, say); false when the
+/// post was hidden already.
+pub async fn hide_in(
+    work: &mut Work<'_>,
+    moderator: &SessionUser,
+    id: i64,
+    reason: &str,
+) -> AppResult<bool> {
+    let Some(author) = author_if(work, id, |s| s != PostStatus::Hidden).await? else {
         return Ok(false);
     };
     let now = work.now();
@@ -195,8 +231,7 @@ pub async fn hide_post(
             .because(reason),
     )
     .await?;
-    announce_post(&mut work, id).await?;
-    work.commit().await?;
+    announce_post(work, id).await?;
     Ok(true)
 }
 
@@ -218,7 +253,7 @@ pub async fn restore_post(app: &AppState, moderator: &SessionUser, id: i64) -> A
     Ok(true)
 }
 
-async fn announce_post(work: &mut crate::work::Work<'_>, id: i64) -> AppResult<()> {
+async fn announce_post(work: &mut Work<'_>, id: i64) -> AppResult<()> {
     let state = db::forums::post_state(work.exec(), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -268,7 +303,12 @@ pub async fn acknowledge_alert(
     Ok(true)
 }
 
-async fn done(ctx: &RequestContext, changed: bool, key: &str, back: &str) -> AppResult<Response> {
+pub async fn done(
+    ctx: &RequestContext,
+    changed: bool,
+    key: &str,
+    back: &str,
+) -> AppResult<Response> {
     let t = ctx.tr();
     let message = if changed {
         t.s(key)
@@ -279,6 +319,19 @@ async fn done(ctx: &RequestContext, changed: bool, key: &str, back: &str) -> App
         .set_flash(message.into_owned())
         .await?;
     Ok(Redirect::to(back).into_response())
+}
+
+/// A reason a moderator gives (shown to the author when a post is hidden), on one line; or the
+/// locale key of what is wrong with it.
+pub fn moderator_reason(raw: &str) -> Result<String, &'static str> {
+    let reason = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if reason.is_empty() {
+        Err("moderation.reason_missing")
+    } else if reason.chars().count() > MAX_REASON {
+        Err("moderation.reason_too_long")
+    } else {
+        Ok(reason)
+    }
 }
 
 #[derive(Deserialize)]
@@ -295,20 +348,18 @@ pub async fn hide(
     CsrfForm(form): CsrfForm<HideForm>,
 ) -> AppResult<Response> {
     app.writes.check(&user, WriteKind::Moderate)?;
-    let t = ctx.tr();
-    let reason = form.reason.split_whitespace().collect::<Vec<_>>().join(" ");
-    let problem = if reason.is_empty() {
-        Some("moderation.reason_missing")
-    } else if reason.chars().count() > MAX_REASON {
-        Some("moderation.reason_too_long")
-    } else {
-        None
+    let reason = match moderator_reason(&form.reason) {
+        Ok(reason) => reason,
+        Err(key) => {
+            let forms = PostForms {
+                errors: vec![ctx.tr().s(key).into_owned()],
+                reason: form.reason,
+                ..PostForms::default()
+            };
+            let view = post_view(&app, &ctx, id, forms).await?;
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
+        }
     };
-    if let Some(key) = problem {
-        let errors = vec![t.s(key).into_owned()];
-        let view = post_view(&app, &ctx, id, form.reason, errors).await?;
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
-    }
     let changed = hide_post(&app, &user, id, &reason).await?;
     done(&ctx, changed, "moderation.hidden_flash", "/mod/queue").await
 }

@@ -150,3 +150,12 @@ pub async fn reply(browser: &Browser, topic: &str, body: &str) -> String {
     assert_eq!(page.status, 303, "replying: {}", page.text());
     page.location().expect("a redirect").to_owned()
 }
+
+/// The post id a reply's address (`/t/…#post-N`) ends with.
+pub fn post_id(address: &str) -> i64 {
+    address
+        .rsplit("#post-")
+        .next()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no post id in {address}"))
+}

@@ -26,6 +26,7 @@ mod moderation_members;
 mod names;
 mod notifications;
 mod notify_mail;
+mod reports;
 mod safety;
 mod search;
 mod security;

@@ -4,7 +4,9 @@
 //! transaction, and content others may not see stays out of every path that shows content.
 
 use crate::common::{Browser, MAIL_WAIT, Page, TestApp};
-use crate::journeys::{category_id, first_coordinator, member, member_as, reply, start_topic};
+use crate::journeys::{
+    category_id, first_coordinator, member, member_as, post_id, reply, start_topic,
+};
 
 struct Team {
     moderator: Browser,
@@ -43,14 +45,6 @@ async fn log_rows(app: &TestApp, action: &str) -> i64 {
 async fn submit(browser: &Browser, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
     browser.get(page).await;
     browser.post_form(action, fields).await
-}
-
-fn post_id(landed: &str) -> i64 {
-    landed
-        .rsplit("#post-")
-        .next()
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("a post anchor in {landed}"))
 }
 
 async fn first_post_of(app: &TestApp, topic: &str) -> i64 {

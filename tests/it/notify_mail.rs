@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::common::{Browser, Message, TestApp, spawn_app_with};
 use crate::journeys::{
-    PASSWORD, category_id, first_coordinator, invite, member, reply, start_topic,
+    PASSWORD, category_id, first_coordinator, invite, member, post_id, reply, start_topic,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -67,15 +67,6 @@ async fn user_id(app: &TestApp, name: &str) -> i64 {
         "SELECT id FROM users WHERE display_name = '{name}'"
     ))
     .await
-}
-
-/// The post id a reply's address (`/t/…#post-N`) ends with.
-fn post_id(address: &str) -> i64 {
-    address
-        .rsplit("#post-")
-        .next()
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("no post id in {address}"))
 }
 
 async fn block_author_of(browser: &Browser, post: i64) {

@@ -176,6 +176,23 @@ fn table() -> Vec<Route> {
         get("/mod/words", [303, 404, 404, 200, 200]),
         post("/mod/words", &[("word", "")], [303, 404, 404, 422, 422]),
         post("/mod/words/999999/delete", &[], [303, 404, 404, 404, 404]),
+        get("/mod/reports", [303, 404, 404, 200, 200]),
+        post(
+            "/mod/posts/999999/reports/resolve",
+            &[("resolution", "dismissed"), ("note", "x")],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            "/mod/posts/999999/notes",
+            &[("body", "x")],
+            [303, 404, 404, 404, 404],
+        ),
+        get("/p/999999/report", [303, 404, 404, 404, 404]),
+        post(
+            "/p/999999/report",
+            &[("reason", "harassment")],
+            [303, 404, 404, 404, 404],
+        ),
         get("/admin/crisis-words", COORDINATOR_ONLY),
         post(
             "/admin/crisis-words",
@@ -763,6 +780,36 @@ fn others_table(o: &Others) -> Vec<Route> {
             &[("follow", "yes")],
             [303, 404, 404, SKIP, SKIP],
         ),
+        // Anyone who can see someone else's post can report it; bad input stores nothing.
+        get(&format!("/p/{reply}/report"), MEMBERS),
+        post(
+            &format!("/p/{reply}/report"),
+            &[("reason", "other"), ("note", "")],
+            [303, 422, 422, 422, 422],
+        ),
+        get(&format!("/p/{family_post}/report"), STAFF_ONLY),
+        post(
+            &format!("/p/{family_post}/report"),
+            &[("reason", "harassment")],
+            [303, 404, 404, SKIP, SKIP],
+        ),
+        // The post's moderation page, its notes and its reports are for staff only.
+        get(&format!("/mod/posts/{reply}"), STAFF_ONLY),
+        post(
+            &format!("/mod/posts/{reply}/notes"),
+            &[("body", "のぞき")],
+            [303, 404, 404, SKIP, SKIP],
+        ),
+        post(
+            &format!("/mod/posts/{reply}/notes"),
+            &[("body", "")],
+            [303, 404, 404, 422, 422],
+        ),
+        post(
+            &format!("/mod/posts/{reply}/reports/resolve"),
+            &[("resolution", "hidden"), ("note", "のぞき")],
+            [303, 404, 404, SKIP, SKIP],
+        ),
         get(
             &format!("/c/{}", o.staff_category),
             [303, 404, 200, 200, 200],
@@ -908,6 +955,15 @@ async fn others_content_for_every_role(app: TestApp) {
         "SELECT COUNT(*) = 0 FROM staff_notes".to_owned(),
         "SELECT COUNT(*) = 0 FROM audit_log WHERE action LIKE 'member.%'".to_owned(),
     ];
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM reports").await
+            + app.scalar("SELECT COUNT(*) FROM staff_notes").await
+            + app
+                .scalar("SELECT COUNT(*) FROM audit_log WHERE action IN ('report.resolved', 'note.added')")
+                .await,
+        0,
+        "nothing reported, noted or resolved"
+    );
     for check in untouched {
         assert_eq!(app.scalar(&check).await, 1, "{check}");
     }
