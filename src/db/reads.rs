@@ -5,7 +5,7 @@
 use sqlx::FromRow;
 
 use super::Exec;
-use super::forums::{VISIBLE, Viewer};
+use super::forums::{VISIBLE, Viewer, category_text};
 use crate::on;
 
 /// The unread posts `p` of topic `t.id` for the member bound as `member` (a placeholder such as
@@ -123,13 +123,14 @@ pub async fn new_topics(
 ) -> Result<Vec<NewTopic>, sqlx::Error> {
     let unread = unread("$4", noted, 6);
     let sql = format!(
-        "SELECT t.id, t.title, c.name AS category_name, t.last_posted_at, \
+        "SELECT t.id, t.title, {name} AS category_name, t.last_posted_at, \
          (SELECT COUNT(*) FROM posts p WHERE {unread}) AS unread, \
          (SELECT MIN(p.id) FROM posts p WHERE {unread}) AS first_unread \
          FROM topics t JOIN categories c ON c.id = t.category_id \
          LEFT JOIN topic_reads r ON r.topic_id = t.id AND r.user_id = $4 \
          WHERE {VISIBLE} AND EXISTS (SELECT 1 FROM posts p WHERE {unread}) \
-         ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5"
+         ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5",
+        name = category_text("c.name", viewer.locale),
     );
     on!(exec, |c| {
         let query = sqlx::query_as(&sql)
