@@ -298,6 +298,7 @@ async fn measure_on(
         rank: 0,
         relation: "patient",
         staff: false,
+        locale: hidamari::i18n::Locale::Ja,
     };
     let mut rows = Vec::new();
     let queries: Vec<(&str, String, bool)> = match corpus {

@@ -27,6 +27,9 @@ use crate::web::layout::Layout;
 pub const MAX_NAME: usize = 40;
 /// Characters in a description.
 pub const MAX_DESCRIPTION: usize = 300;
+/// Characters in the English name and description: English says the same in more characters.
+pub const MAX_NAME_EN: usize = 60;
+pub const MAX_DESCRIPTION_EN: usize = 500;
 
 /// The minimum roles the form offers, as (form value, rank). A coordinators-only category (rank
 /// 3) cannot be made here, but one that exists keeps its value when edited.
@@ -67,6 +70,10 @@ pub struct CategoryForm {
     #[serde(default)]
     description: String,
     #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    description_en: String,
+    #[serde(default)]
     min_role: String,
     #[serde(default)]
     only_relation: String,
@@ -84,10 +91,22 @@ impl CategoryForm {
         CategoryForm {
             name: c.name.clone(),
             description: c.description.clone(),
+            name_en: c.name_en.clone().unwrap_or_default(),
+            description_en: c.description_en.clone().unwrap_or_default(),
             min_role: audience_value(c.min_role_rank).to_owned(),
             only_relation: c.only_relation.clone().unwrap_or_default(),
         }
     }
+}
+
+/// A name as stored: one space between words.
+fn name_of(typed: &str) -> String {
+    typed.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A description as stored: `\n` line ends, no space around it.
+fn description_of(typed: &str) -> String {
+    typed.replace("\r\n", "\n").trim().to_owned()
 }
 
 /// The fields as they will be stored, or every reason they cannot be, in the reader's language.
@@ -98,21 +117,30 @@ pub fn check(
     current_rank: Option<i64>,
 ) -> Result<Checked, Vec<String>> {
     let mut errors = Vec::new();
-    let name = form.name.split_whitespace().collect::<Vec<_>>().join(" ");
-    match name.chars().count() {
-        0 => errors.push(t.s("categories.name_missing").into_owned()),
-        n if n > MAX_NAME => errors.push(t.f(
-            "categories.name_too_long",
-            &[("max", &MAX_NAME.to_string())],
-        )),
-        _ => {}
+    let name = name_of(&form.name);
+    if name.is_empty() {
+        errors.push(t.s("categories.name_missing").into_owned());
     }
-    let description = form.description.replace("\r\n", "\n").trim().to_owned();
-    if description.chars().count() > MAX_DESCRIPTION {
-        errors.push(t.f(
+    let description = description_of(&form.description);
+    let name_en = name_of(&form.name_en);
+    let description_en = description_of(&form.description_en);
+    for (text, max, key) in [
+        (&name, MAX_NAME, "categories.name_too_long"),
+        (
+            &description,
+            MAX_DESCRIPTION,
             "categories.description_too_long",
-            &[("max", &MAX_DESCRIPTION.to_string())],
-        ));
+        ),
+        (&name_en, MAX_NAME_EN, "categories.name_en_too_long"),
+        (
+            &description_en,
+            MAX_DESCRIPTION_EN,
+            "categories.description_en_too_long",
+        ),
+    ] {
+        if text.chars().count() > max {
+            errors.push(t.f(key, &[("max", &max.to_string())]));
+        }
     }
     let rank = AUDIENCES
         .iter()
@@ -133,6 +161,8 @@ pub fn check(
         (Some(min_role_rank), Ok(only_relation)) if errors.is_empty() => Ok(Checked {
             name,
             description,
+            name_en: Some(name_en).filter(|n| !n.is_empty()),
+            description_en: Some(description_en).filter(|d| !d.is_empty()),
             min_role_rank,
             only_relation,
         }),
@@ -155,8 +185,12 @@ pub struct FormView {
     pub relations: Vec<Choice>,
     pub name_hint: String,
     pub description_hint: String,
+    pub name_en_hint: String,
+    pub description_en_hint: String,
     pub name_max: usize,
     pub description_max: usize,
+    pub name_en_max: usize,
+    pub description_en_max: usize,
 }
 
 impl FormView {
@@ -190,8 +224,18 @@ impl FormView {
                 "categories.description_hint",
                 &[("max", &MAX_DESCRIPTION.to_string())],
             ),
+            name_en_hint: t.f(
+                "categories.name_en_hint",
+                &[("max", &MAX_NAME_EN.to_string())],
+            ),
+            description_en_hint: t.f(
+                "categories.description_en_hint",
+                &[("max", &MAX_DESCRIPTION_EN.to_string())],
+            ),
             name_max: MAX_NAME,
             description_max: MAX_DESCRIPTION,
+            name_en_max: MAX_NAME_EN,
+            description_en_max: MAX_DESCRIPTION_EN,
             fields,
             errors,
         }
@@ -203,6 +247,8 @@ pub struct Row {
     pub id: i64,
     pub name: String,
     pub description: String,
+    /// "English: Treatment", when an English name is set.
+    pub english: Option<String>,
     pub audience: String,
     pub topics: String,
     pub first: bool,
@@ -231,6 +277,10 @@ async fn list_view(
         id: c.id,
         name: c.name.clone(),
         description: c.description.clone(),
+        english: c
+            .name_en
+            .as_ref()
+            .map(|name| t.f("categories.english_name", &[("name", name)])),
         audience: audience_label(t, c.min_role_rank, c.only_relation.as_deref()),
         topics: t.f(
             "categories.topic_count",
@@ -437,6 +487,8 @@ mod tests {
         CategoryForm {
             name: name.to_owned(),
             description: description.to_owned(),
+            name_en: String::new(),
+            description_en: String::new(),
             min_role: min_role.to_owned(),
             only_relation: relation.to_owned(),
         }
@@ -454,6 +506,8 @@ mod tests {
             Ok(Checked {
                 name: "家族の 部屋".into(),
                 description: "説明\n二行目".into(),
+                name_en: None,
+                description_en: None,
                 min_role_rank: 1,
                 only_relation: Some(Relation::Family),
             })
@@ -470,6 +524,22 @@ mod tests {
             .expect_err("four problems");
         assert_eq!(errors.len(), 4, "{errors:?}");
         assert!(check(t, &form(&"あ".repeat(41), "", "member", ""), None).is_err());
+        // English texts are optional, kept with one space between the name's words.
+        let english = CategoryForm {
+            name_en: "  Family   room ".into(),
+            description_en: " For families.\r\n ".into(),
+            ..form("家族の部屋", "", "member", "")
+        };
+        let checked = check(t, &english, None).expect("valid");
+        assert_eq!(checked.name_en.as_deref(), Some("Family room"));
+        assert_eq!(checked.description_en.as_deref(), Some("For families."));
+        let too_long = CategoryForm {
+            name_en: "a".repeat(MAX_NAME_EN + 1),
+            description_en: "b".repeat(MAX_DESCRIPTION_EN + 1),
+            ..form("家族の部屋", "", "member", "")
+        };
+        let errors = check(t, &too_long, None).expect_err("two problems");
+        assert_eq!(errors.len(), 2, "{errors:?}");
         // Coordinators-only is kept on an existing category, never made here.
         assert!(check(t, &form("a", "", "coordinator", ""), None).is_err());
         assert!(check(t, &form("a", "", "coordinator", ""), Some(3)).is_ok());

@@ -5,7 +5,7 @@
 use crate::App;
 use crate::auth::token;
 use crate::config::Config;
-use crate::db::forums::ManagedCategory;
+use crate::db::forums::{CategoryTexts, ManagedCategory};
 use crate::db::invitations::{Invitation, NewInvitation};
 use crate::db::users::SessionUser;
 use crate::db::{self, Db};
@@ -310,6 +310,9 @@ pub async fn archive_announcement(app: &App, actor: i64, id: i64) -> AppResult<(
 pub struct Checked {
     pub name: String,
     pub description: String,
+    /// `None` when left empty: English readers then see the Japanese text.
+    pub name_en: Option<String>,
+    pub description_en: Option<String>,
     pub min_role_rank: i64,
     pub only_relation: Option<Relation>,
 }
@@ -317,6 +320,25 @@ pub struct Checked {
 impl Checked {
     fn relation(&self) -> Option<&'static str> {
         self.only_relation.map(Relation::as_str)
+    }
+
+    fn texts(&self) -> CategoryTexts<'_> {
+        CategoryTexts {
+            name: &self.name,
+            description: &self.description,
+            name_en: self.name_en.as_deref(),
+            description_en: self.description_en.as_deref(),
+        }
+    }
+
+    /// Whether it says what `c` already says.
+    fn same_as(&self, c: &ManagedCategory) -> bool {
+        self.name == c.name
+            && self.description == c.description
+            && self.name_en == c.name_en
+            && self.description_en == c.description_en
+            && self.min_role_rank == c.min_role_rank
+            && self.relation() == c.only_relation.as_deref()
     }
 }
 
@@ -326,8 +348,7 @@ pub async fn create_category(app: &App, actor: i64, checked: &Checked) -> AppRes
     db::forums::lock_categories(work.exec()).await?;
     let id = db::forums::insert_category(
         work.exec(),
-        &checked.name,
-        &checked.description,
+        checked.texts(),
         checked.min_role_rank,
         checked.relation(),
         now,
@@ -376,31 +397,30 @@ pub async fn update_category(
             return Ok(Edited::Refused { errors, archived });
         }
     };
-    let unchanged = checked.name == before.name
-        && checked.description == before.description
-        && checked.min_role_rank == before.min_role_rank
-        && checked.relation() == before.only_relation.as_deref();
-    if unchanged {
+    if checked.same_as(&before) {
         return Ok(Edited::Saved(checked));
     }
     db::forums::update_category(
         work.exec(),
         id,
-        &checked.name,
-        &checked.description,
+        checked.texts(),
         checked.min_role_rank,
         checked.relation(),
     )
     .await?;
     let what = format!(
-        "{:?} -> {:?}, min rank {} -> {}, relation {} -> {}, description {}",
+        "{:?} -> {:?}, English {:?} -> {:?}, min rank {} -> {}, relation {} -> {}, description {}",
         before.name,
         checked.name,
+        before.name_en.as_deref().unwrap_or(""),
+        checked.name_en.as_deref().unwrap_or(""),
         before.min_role_rank,
         checked.min_role_rank,
         before.only_relation.as_deref().unwrap_or("any"),
         checked.relation().unwrap_or("any"),
-        if checked.description == before.description {
+        if checked.description == before.description
+            && checked.description_en == before.description_en
+        {
             "kept"
         } else {
             "changed"

@@ -9,9 +9,10 @@ use sqlx::FromRow;
 use super::Exec;
 use crate::domain::content::PostStatus;
 use crate::domain::role::Role;
+use crate::i18n::Locale;
 use crate::on;
 
-/// Who is reading, as the visibility rule needs it.
+/// Who is reading: what the visibility rule needs, and the language they read.
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer {
     /// The reader's member id.
@@ -19,6 +20,8 @@ pub struct Viewer {
     pub rank: i64,
     pub relation: &'static str,
     pub staff: bool,
+    /// Which of a category's names and descriptions they see ([`category_text`]).
+    pub locale: Locale,
 }
 
 /// A category is visible when it is not archived, the reader's role is high enough, and it is
@@ -48,6 +51,17 @@ pub fn post_surfaced(p: &str, t: &str, reader: &str) -> String {
          AND NOT EXISTS (SELECT 1 FROM user_blocks b \
          WHERE b.blocker_id = {reader} AND b.blocked_id = {p}.author_id))"
     )
+}
+
+/// A category's name or description (`c.name`, `c.description`) as a reader of `locale` sees
+/// it: the English text (`c.name_en`, `c.description_en`) for an English reader when a
+/// coordinator wrote one, the Japanese otherwise. Every query that shows a category to someone
+/// selects its text through this, so the choice is made in one place.
+pub fn category_text(column: &str, locale: Locale) -> String {
+    match locale {
+        Locale::En => format!("COALESCE({column}_en, {column})"),
+        Locale::Ja => column.to_owned(),
+    }
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -145,10 +159,13 @@ pub async fn visible_categories(
     viewer: Viewer,
 ) -> Result<Vec<CategorySummary>, sqlx::Error> {
     let sql = format!(
-        "SELECT c.id, c.name, c.description, COUNT(t.id) AS topic_count, MAX(t.last_posted_at) AS last_posted_at \
-         FROM categories c LEFT JOIN topics t ON t.category_id = c.id AND {} \
-         WHERE {VISIBLE} GROUP BY c.id, c.name, c.description, c.position ORDER BY c.position, c.id",
-        topic_seen("t", "$4")
+        "SELECT c.id, {name} AS name, {description} AS description, COUNT(t.id) AS topic_count, \
+         MAX(t.last_posted_at) AS last_posted_at \
+         FROM categories c LEFT JOIN topics t ON t.category_id = c.id AND {seen} \
+         WHERE {VISIBLE} GROUP BY c.id ORDER BY c.position, c.id",
+        name = category_text("c.name", viewer.locale),
+        description = category_text("c.description", viewer.locale),
+        seen = topic_seen("t", "$4"),
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(viewer.rank)
@@ -165,7 +182,10 @@ pub async fn category(
     id: i64,
 ) -> Result<Option<Category>, sqlx::Error> {
     let sql = format!(
-        "SELECT c.id, c.name, c.description FROM categories c WHERE {VISIBLE} AND c.id = $4"
+        "SELECT c.id, {name} AS name, {description} AS description FROM categories c \
+         WHERE {VISIBLE} AND c.id = $4",
+        name = category_text("c.name", viewer.locale),
+        description = category_text("c.description", viewer.locale),
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(viewer.rank)
@@ -220,11 +240,12 @@ pub async fn latest_topics(
     limit: i64,
 ) -> Result<Vec<LatestTopic>, sqlx::Error> {
     let sql = format!(
-        "SELECT t.id, t.title, c.name AS category_name, t.reply_count, t.last_posted_at \
+        "SELECT t.id, t.title, {name} AS category_name, t.reply_count, t.last_posted_at \
          FROM topics t JOIN categories c ON c.id = t.category_id \
          WHERE {VISIBLE} AND t.status = 'published' AND NOT EXISTS \
          (SELECT 1 FROM user_blocks b WHERE b.blocker_id = $4 AND b.blocked_id = t.author_id) \
-         ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5"
+         ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5",
+        name = category_text("c.name", viewer.locale),
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(viewer.rank)
@@ -367,10 +388,11 @@ pub async fn note_reply(exec: Exec<'_>, topic_id: i64, now: i64) -> Result<(), s
 
 pub async fn topic(exec: Exec<'_>, viewer: Viewer, id: i64) -> Result<Option<Topic>, sqlx::Error> {
     let sql = format!(
-        "SELECT t.id, t.category_id, c.name AS category_name, t.title, t.pinned_at, t.closed_at, \
+        "SELECT t.id, t.category_id, {name} AS category_name, t.title, t.pinned_at, t.closed_at, \
          t.author_id, t.status FROM topics t JOIN categories c ON c.id = t.category_id \
-         WHERE {VISIBLE} AND t.id = $4 AND {}",
-        topic_seen("t", "$5")
+         WHERE {VISIBLE} AND t.id = $4 AND {seen}",
+        name = category_text("c.name", viewer.locale),
+        seen = topic_seen("t", "$5"),
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(viewer.rank)
@@ -566,6 +588,9 @@ pub struct ManagedCategory {
     pub id: i64,
     pub name: String,
     pub description: String,
+    /// The English name and description, when a coordinator wrote them.
+    pub name_en: Option<String>,
+    pub description_en: Option<String>,
     pub position: i64,
     pub min_role_rank: i64,
     pub only_relation: Option<String>,
@@ -573,7 +598,8 @@ pub struct ManagedCategory {
     pub topic_count: i64,
 }
 
-const MANAGED_CATEGORY: &str = "SELECT c.id, c.name, c.description, c.position, c.min_role_rank, \
+const MANAGED_CATEGORY: &str = "SELECT c.id, c.name, c.description, c.name_en, c.description_en, \
+    c.position, c.min_role_rank, \
     c.only_relation, c.archived_at, (SELECT COUNT(*) FROM topics t WHERE t.category_id = c.id) AS topic_count \
     FROM categories c";
 
@@ -602,20 +628,31 @@ pub async fn lock_categories(exec: Exec<'_>) -> Result<(), sqlx::Error> {
     on!(exec, |c| sqlx::query(sql).execute(c).await.map(|_| ()))
 }
 
+/// A category's texts as a coordinator writes them: Japanese, and optionally English.
+#[derive(Debug, Clone, Copy)]
+pub struct CategoryTexts<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub name_en: Option<&'a str>,
+    pub description_en: Option<&'a str>,
+}
+
 /// A new category, placed last.
 pub async fn insert_category(
     exec: Exec<'_>,
-    name: &str,
-    description: &str,
+    texts: CategoryTexts<'_>,
     min_role_rank: i64,
     only_relation: Option<&str>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let sql = "INSERT INTO categories (name, description, position, min_role_rank, only_relation, created_at) \
-               SELECT $1, $2, COALESCE(MAX(position), 0) + 1, $3, $4, $5 FROM categories RETURNING id";
+    let sql = "INSERT INTO categories (name, description, name_en, description_en, position, \
+               min_role_rank, only_relation, created_at) \
+               SELECT $1, $2, $3, $4, COALESCE(MAX(position), 0) + 1, $5, $6, $7 FROM categories RETURNING id";
     on!(exec, |c| sqlx::query_scalar(sql)
-        .bind(name)
-        .bind(description)
+        .bind(texts.name)
+        .bind(texts.description)
+        .bind(texts.name_en)
+        .bind(texts.description_en)
         .bind(min_role_rank)
         .bind(only_relation)
         .bind(now)
@@ -627,16 +664,17 @@ pub async fn insert_category(
 pub async fn update_category(
     exec: Exec<'_>,
     id: i64,
-    name: &str,
-    description: &str,
+    texts: CategoryTexts<'_>,
     min_role_rank: i64,
     only_relation: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let sql = "UPDATE categories SET name = $1, description = $2, min_role_rank = $3, only_relation = $4 \
-               WHERE id = $5";
+    let sql = "UPDATE categories SET name = $1, description = $2, name_en = $3, description_en = $4, \
+               min_role_rank = $5, only_relation = $6 WHERE id = $7";
     on!(exec, |c| sqlx::query(sql)
-        .bind(name)
-        .bind(description)
+        .bind(texts.name)
+        .bind(texts.description)
+        .bind(texts.name_en)
+        .bind(texts.description_en)
         .bind(min_role_rank)
         .bind(only_relation)
         .bind(id)

@@ -4,7 +4,8 @@
 use sqlx::FromRow;
 
 use super::Exec;
-use super::forums::Viewer;
+use super::forums::{Viewer, category_text};
+use crate::i18n::Locale;
 use crate::on;
 
 /// What someone follows: a topic or a whole category.
@@ -198,17 +199,18 @@ pub async fn notified_posts(
     }
     let sql = format!(
         "SELECT p.id AS post_id, t.id AS topic_id, t.title AS topic_title, c.id AS category_id, \
-           c.name AS category_name, u.display_name AS author_name, p.created_at, p.body_markdown, n.mentioned, \
+           {name} AS category_name, u.display_name AS author_name, p.created_at, p.body_markdown, n.mentioned, \
            EXISTS (SELECT 1 FROM topic_subscriptions s WHERE s.user_id = $4 AND s.topic_id = t.id) AS follows_topic, \
            EXISTS (SELECT 1 FROM category_subscriptions s WHERE s.user_id = $4 AND s.category_id = c.id) AS follows_category \
          FROM notifications n JOIN posts p ON p.id = n.post_id JOIN topics t ON t.id = p.topic_id \
          JOIN categories c ON c.id = t.category_id JOIN users u ON u.id = p.author_id \
-         WHERE {} AND n.user_id = $4 AND {} AND p.id IN ({}) \
+         WHERE {visible} AND n.user_id = $4 AND {surfaced} AND p.id IN ({ids}) \
          AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = p.author_id AND b.blocked_id = $4) \
          ORDER BY t.id, p.id",
-        super::forums::VISIBLE,
-        super::forums::post_surfaced("p", "t", "$4"),
-        super::placeholders(5, post_ids.len())
+        name = category_text("c.name", viewer.locale),
+        visible = super::forums::VISIBLE,
+        surfaced = super::forums::post_surfaced("p", "t", "$4"),
+        ids = super::placeholders(5, post_ids.len())
     );
     on!(exec, |c| {
         let mut query = sqlx::query_as(&sql)
@@ -249,9 +251,10 @@ pub async fn followed_by(
         "SELECT 't' AS kind, t.id AS id, t.title AS name FROM topic_subscriptions s \
            JOIN topics t ON t.id = s.topic_id JOIN categories c ON c.id = t.category_id \
            WHERE s.user_id = $4 AND {visible} \
-         UNION ALL SELECT 'c' AS kind, c.id AS id, c.name AS name FROM category_subscriptions s \
+         UNION ALL SELECT 'c' AS kind, c.id AS id, {name} AS name FROM category_subscriptions s \
            JOIN categories c ON c.id = s.category_id WHERE s.user_id = $4 AND {visible} \
          ORDER BY kind DESC, id",
+        name = category_text("c.name", viewer.locale),
         visible = super::forums::VISIBLE
     );
     on!(exec, |c| sqlx::query_as(&sql)
@@ -263,10 +266,11 @@ pub async fn followed_by(
         .await)
 }
 
-/// The titles of the topics and the names of the categories among the ids, as the page that
-/// stops their mails names them: (true for a topic, name), topics first.
+/// The titles of the topics and the names of the categories (in `locale`) among the ids, as
+/// the page that stops their mails names them: (true for a topic, name), topics first.
 pub async fn followed_names(
     exec: Exec<'_>,
+    locale: Locale,
     topic_ids: &[i64],
     category_ids: &[i64],
 ) -> Result<Vec<(bool, String)>, sqlx::Error> {
@@ -279,8 +283,10 @@ pub async fn followed_names(
     };
     let sql = format!(
         "SELECT * FROM (SELECT 't' AS kind, title AS name, id FROM topics WHERE id IN ({}) \
-         UNION ALL SELECT 'c', name, id FROM categories WHERE id IN ({})) AS named ORDER BY kind DESC, id",
+         UNION ALL SELECT 'c', {}, c.id FROM categories c WHERE c.id IN ({})) AS named \
+         ORDER BY kind DESC, id",
         list(1, topic_ids),
+        category_text("c.name", locale),
         list(1 + topic_ids.len(), category_ids)
     );
     let rows: Vec<(String, String, i64)> = on!(exec, |c| {

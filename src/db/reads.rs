@@ -5,7 +5,7 @@
 use sqlx::FromRow;
 
 use super::Exec;
-use super::forums::{VISIBLE, Viewer};
+use super::forums::{VISIBLE, Viewer, category_text};
 use crate::on;
 
 /// The unread posts `p` of topic `t.id` for the member bound as `member` (a placeholder such as
@@ -112,32 +112,69 @@ pub async fn unread_counts(
     })
 }
 
-/// The most recently active topics, in categories `viewer` may see, with posts `user` has not
-/// read (counting `noted` (topic, post) pairs not written yet): how many, and the first of them.
+/// The ids of the most recently active topics, in categories `viewer` may see, with posts
+/// `user` has not read by the markers written so far: the only topics [`new_topics`] can list.
+pub async fn unread_topic_ids(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    user: i64,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = format!(
+        "SELECT t.id FROM topics t JOIN categories c ON c.id = t.category_id \
+         LEFT JOIN topic_reads r ON r.topic_id = t.id AND r.user_id = $4 \
+         WHERE {VISIBLE} AND EXISTS (SELECT 1 FROM posts p WHERE {}) \
+         ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5",
+        unread("$4", &[], 6)
+    );
+    on!(exec, |c| sqlx::query_scalar(&sql)
+        .bind(viewer.rank)
+        .bind(viewer.relation)
+        .bind(i64::from(viewer.staff))
+        .bind(user)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// The most recently active topics, in categories `viewer` may see (and among `among`, when
+/// given), with posts `user` has not read (counting `noted` (topic, post) pairs not written
+/// yet): how many, and the first of them.
 pub async fn new_topics(
     exec: Exec<'_>,
     viewer: Viewer,
     user: i64,
     limit: i64,
+    among: Option<&[i64]>,
     noted: &[(i64, i64)],
 ) -> Result<Vec<NewTopic>, sqlx::Error> {
-    let unread = unread("$4", noted, 6);
+    let only = match among {
+        None => String::new(),
+        Some([]) => return Ok(Vec::new()),
+        Some(ids) => format!("AND t.id IN ({}) ", super::placeholders(6, ids.len())),
+    };
+    let among = among.unwrap_or_default();
+    let unread = unread("$4", noted, 6 + among.len());
     let sql = format!(
-        "SELECT t.id, t.title, c.name AS category_name, t.last_posted_at, \
+        "SELECT t.id, t.title, {name} AS category_name, t.last_posted_at, \
          (SELECT COUNT(*) FROM posts p WHERE {unread}) AS unread, \
          (SELECT MIN(p.id) FROM posts p WHERE {unread}) AS first_unread \
          FROM topics t JOIN categories c ON c.id = t.category_id \
          LEFT JOIN topic_reads r ON r.topic_id = t.id AND r.user_id = $4 \
-         WHERE {VISIBLE} AND EXISTS (SELECT 1 FROM posts p WHERE {unread}) \
-         ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5"
+         WHERE {VISIBLE} {only}AND EXISTS (SELECT 1 FROM posts p WHERE {unread}) \
+         ORDER BY t.last_posted_at DESC, t.id DESC LIMIT $5",
+        name = category_text("c.name", viewer.locale),
     );
     on!(exec, |c| {
-        let query = sqlx::query_as(&sql)
+        let mut query = sqlx::query_as(&sql)
             .bind(viewer.rank)
             .bind(viewer.relation)
             .bind(i64::from(viewer.staff))
             .bind(user)
             .bind(limit);
+        for id in among {
+            query = query.bind(*id);
+        }
         bind_noted!(query, noted).fetch_all(c).await
     })
 }

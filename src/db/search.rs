@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use futures_util::TryStreamExt;
 use sqlx::FromRow;
 
-use super::forums::{VISIBLE, Viewer};
+use super::forums::{VISIBLE, Viewer, category_text};
 use super::{Db, Dialect, Exec};
+use crate::i18n::Locale;
 use crate::on;
 use crate::text::{self, Synonyms};
 
@@ -317,7 +318,7 @@ fn spread<T: Clone>(items: &[T], max: usize) -> Vec<T> {
 
 /// The query text and its text parameters (after $1 rank, $2 relation, $3 staff, $4 topics per
 /// page, $5 offset, $6 posts per topic, $7 candidates) for these normalized terms, leaving out
-/// posts by the `blocked` authors.
+/// posts by the `blocked` authors, with category names in `locale`.
 ///
 /// Three steps, so that the cost is bounded whatever the text: the index gives at most
 /// [`MAX_CANDIDATES`] of the newest visible posts that may hold every term (an exact gram
@@ -327,6 +328,7 @@ fn spread<T: Clone>(items: &[T], max: usize) -> Vec<T> {
 fn search_sql(
     dialect: Dialect,
     reader: i64,
+    locale: Locale,
     terms: &[String],
     blocked: &[i64],
 ) -> (String, Vec<String>) {
@@ -424,7 +426,7 @@ fn search_sql(
                PARTITION BY h.topic_id ORDER BY h.score DESC, h.created_at DESC, h.post_id DESC) AS n \
             FROM hits h WHERE h.topic_id IN (SELECT topic_id FROM page)\
          ) \
-         SELECT g.topic_id, t.title AS topic_title, c.name AS category_name, g.matches, \
+         SELECT g.topic_id, t.title AS topic_title, {category} AS category_name, g.matches, \
             g.topic_total, g.post_total, (SELECT COUNT(*) FROM candidates) AS scanned, \
             h.post_id, u.display_name AS author_name, p.body_markdown, h.created_at, h.score \
          FROM shown h JOIN page g ON g.topic_id = h.topic_id JOIN posts p ON p.id = h.post_id \
@@ -435,6 +437,7 @@ fn search_sql(
         candidate = candidate.join(" AND "),
         score = score.join(" + "),
         exact = exact.join(" AND "),
+        category = category_text("c.name", locale),
     );
     (sql, params)
 }
@@ -486,7 +489,7 @@ pub async fn search(
         Exec::Sqlite(_) => Dialect::Sqlite,
         Exec::Postgres(_) => Dialect::Postgres,
     };
-    let (sql, params) = search_sql(dialect, viewer.id, terms, blocked);
+    let (sql, params) = search_sql(dialect, viewer.id, viewer.locale, terms, blocked);
     // A macro rather than a closure: the query is built once for each driver's types.
     macro_rules! query {
         () => {{
@@ -592,7 +595,7 @@ mod tests {
     #[test]
     fn short_terms_use_grams_and_long_ones_trigrams() {
         let terms = vec!["仕事".to_owned(), "抗がん剤".to_owned()];
-        let (sql, params) = search_sql(Dialect::Sqlite, 1, &terms, &[]);
+        let (sql, params) = search_sql(Dialect::Sqlite, 1, Locale::Ja, &terms, &[]);
         assert!(
             sql.contains("post_search_grams MATCH $10")
                 && sql.contains("post_search_fts MATCH $11")
@@ -608,7 +611,7 @@ mod tests {
                 "\"抗がん\" AND \"がん剤\""
             ]
         );
-        let (sql, params) = search_sql(Dialect::Postgres, 1, &terms, &[7, 9]);
+        let (sql, params) = search_sql(Dialect::Postgres, 1, Locale::Ja, &terms, &[7, 9]);
         assert!(
             sql.contains("@> ARRAY[$8]") && sql.contains("LIKE $10"),
             "{sql}"
@@ -663,7 +666,7 @@ mod tests {
     #[test]
     fn a_repeated_letter_is_one_trigram() {
         let terms = vec!["a".repeat(99)];
-        let (_, params) = search_sql(Dialect::Sqlite, 1, &terms, &[]);
+        let (_, params) = search_sql(Dialect::Sqlite, 1, Locale::Ja, &terms, &[]);
         assert_eq!(params[1], "\"aaa\"");
     }
 }

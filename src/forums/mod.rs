@@ -74,6 +74,7 @@ pub fn viewer(user: &SessionUser) -> Viewer {
         },
         relation: user.relation.as_str(),
         staff: user.role.is_staff(),
+        locale: crate::i18n::Locale::from_code(&user.locale),
     }
 }
 

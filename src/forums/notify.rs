@@ -456,7 +456,7 @@ async fn names_of(app: &AppState, ctx: &RequestContext, stops: &Stops) -> AppRes
     };
     let named = {
         let mut conn = app.db.conn().await?;
-        queries::followed_names(conn.exec(), &ids(true), &ids(false)).await?
+        queries::followed_names(conn.exec(), ctx.locale, &ids(true), &ids(false)).await?
     };
     let t = ctx.tr();
     Ok(named

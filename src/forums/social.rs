@@ -137,15 +137,7 @@ impl NewTopicsCache {
         {
             return Ok(topics);
         }
-        let noted = marks.noted(user.id);
-        let new = db::reads::new_topics(
-            reader.exec().await?,
-            viewer(user),
-            user.id,
-            NEW_TOPICS,
-            &noted,
-        )
-        .await?;
+        let new = new_topics(reader, marks, user).await?;
         // Enough rows that leaving out the new ones still fills the list.
         let limit = NEW_TOPICS + i64::try_from(new.len()).unwrap_or(NEW_TOPICS);
         let mut latest =
@@ -178,6 +170,40 @@ impl NewTopicsCache {
             Event::AnnouncementsChanged | Event::QueueChanged | Event::MailQueued => {}
         });
     }
+}
+
+/// How many more topics than [`NEW_TOPICS`] the home page's query looks at, at most, to make
+/// room for markers not written yet.
+const NOTED_BOUND: usize = 50;
+
+/// The topics with posts `user` has not read, newest first, at most [`NEW_TOPICS`]. A marker
+/// not written yet can only take a topic off the list (or lower its count), so the query is
+/// limited to the topics unread by the written markers, with room for one more a noted marker
+/// (at most [`NOTED_BOUND`] more), and binds the noted markers of those topics only: a bounded
+/// query however many markers pile up while writing them fails. With more noted markers than
+/// that on those very topics, the list comes out shorter, never wrong.
+async fn new_topics(
+    reader: &mut db::Reader<'_>,
+    marks: &ReadMarks,
+    user: &SessionUser,
+) -> AppResult<Vec<NewTopic>> {
+    let noted = marks.noted(user.id);
+    let (among, noted) = if noted.is_empty() {
+        (None, noted)
+    } else {
+        let room = i64::try_from(noted.len().min(NOTED_BOUND)).unwrap_or_default();
+        let exec = reader.exec().await?;
+        let candidates =
+            db::reads::unread_topic_ids(exec, viewer(user), user.id, NEW_TOPICS + room).await?;
+        let noted = noted
+            .into_iter()
+            .filter(|(topic, _)| candidates.contains(topic))
+            .collect();
+        (Some(candidates), noted)
+    };
+    let exec = reader.exec().await?;
+    let among = among.as_deref();
+    Ok(db::reads::new_topics(exec, viewer(user), user.id, NEW_TOPICS, among, &noted).await?)
 }
 
 /// A post on a topic page, as [`decorate`] needs it.
@@ -522,4 +548,93 @@ pub async fn reopen(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     topic_action(&app, &ctx, &user, id, TopicAction::Reopen).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::users::NewUser;
+    use crate::domain::account::DisplayName;
+    use crate::domain::content::PostStatus;
+    use crate::domain::role::{Relation, Role};
+
+    async fn member(db: &Db, email: &str, name: &str) -> SessionUser {
+        let name = DisplayName::parse(name).expect("a display name");
+        let new = NewUser {
+            email,
+            display_name: &name,
+            password_hash: "not a hash",
+            role: Role::Member,
+            relation: Relation::Patient,
+            locale: "ja",
+            invited_by: None,
+            now: 1,
+        };
+        let mut tx = db.begin().await.expect("a transaction");
+        let id = db::users::insert(tx.exec(), &new).await.expect("a member");
+        let user = db::users::session_user(tx.exec(), id)
+            .await
+            .expect("reading the member")
+            .expect("the member");
+        tx.commit().await.expect("committing");
+        user
+    }
+
+    #[tokio::test]
+    async fn the_home_page_binds_a_bounded_number_of_unwritten_markers() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let db = Db::connect(&format!("sqlite://{}/home.db", dir.path().display()))
+            .await
+            .expect("connecting");
+        db.migrate().await.expect("migrating");
+        let reader = member(&db, "reader@example.org", "よみて").await;
+        let author = member(&db, "author@example.org", "かきて").await;
+        // Eight topics of one post each in a seeded category, the newest last.
+        let mut topics = Vec::new();
+        let mut tx = db.begin().await.expect("a transaction");
+        for i in 0..8 {
+            let at = 100 + i;
+            let title = format!("話題{i}");
+            let published = PostStatus::Published;
+            let topic = db::forums::insert_topic(tx.exec(), 1, author.id, &title, published, at)
+                .await
+                .expect("a topic");
+            let row = db::forums::NewPostRow {
+                topic_id: topic,
+                author_id: author.id,
+                markdown: "本文",
+                html: "本文",
+                status: published,
+                status_reason: "",
+                flagged: false,
+            };
+            let post = db::forums::insert_post(tx.exec(), &row, at)
+                .await
+                .expect("a post");
+            topics.push((topic, post));
+        }
+        tx.commit().await.expect("committing");
+
+        // Thousands of markers not written, as when writing them keeps failing: for topics
+        // gone since, and for the three newest topics, read to their end. A query binding every
+        // one is refused by SQLite past a thousand or so (each adds a level to its expression
+        // tree) and by PostgreSQL past 65,535 values, and costs more with each before that.
+        let marks = ReadMarks::default();
+        for gone in 1_000_000..1_005_000 {
+            marks.note(reader.id, gone, 1, 200);
+        }
+        for (topic, post) in &topics[5..] {
+            marks.note(reader.id, *topic, *post, 200);
+        }
+        let cache = NewTopicsCache::for_db(&db);
+        let listed = cache
+            .get(&mut db.reader(), &marks, &reader)
+            .await
+            .expect("the home page's topics");
+        let ids: Vec<i64> = listed.new.iter().map(|n| n.id).collect();
+        let unread_before_them: Vec<i64> = topics[..5].iter().rev().map(|(t, _)| *t).collect();
+        assert_eq!(ids, unread_before_them, "the five newest not read");
+        assert!(listed.new.iter().all(|n| n.unread == 1));
+        db.close().await;
+    }
 }

@@ -1,8 +1,8 @@
 //! Coordinators manage categories: create with a restriction, edit, order, archive and restore.
 //! Who sees what is checked through the members' own pages.
 
-use crate::common::{Browser, Page, TestApp};
-use crate::journeys::{first_coordinator, member, member_as, start_topic};
+use crate::common::{Browser, MAIL_WAIT, Page, TestApp};
+use crate::journeys::{first_coordinator, member, member_as, reply, start_topic};
 
 /// Posts the new-category form as typed.
 async fn submit_new(
@@ -471,3 +471,160 @@ async fn only_coordinators_reach_the_category_tools(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(only_coordinators_reach_the_category_tools);
+
+/// Notifications wait until the story mails them (see `notify_mail`).
+fn notifications_wait(config: &mut hidamari::config::Config) {
+    config.notify_delay_seconds = 3600;
+}
+
+/// A coordinator writes a category's English name and description; every page that names the
+/// category shows them to a member who reads English, and the Japanese to one who reads
+/// Japanese, mails included. An English name too long is refused and changes nothing.
+async fn english_readers_see_the_english_category_texts(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let emma = member(&app, &coordinator, "emma@example.org", "えま").await;
+    emma.get("/").await;
+    emma.post_form("/preferences", &[("locale", "en")]).await;
+    // The default categories come with English names.
+    let seeded = forum_order(&emma).await;
+    assert!(
+        seeded.contains(&"Chat".to_owned()) && !seeded.contains(&"雑談".to_owned()),
+        "{seeded:?}"
+    );
+
+    let id = create(&app, &coordinator, "読書会", "member", "").await;
+    let form = coordinator.get(&format!("/admin/categories/{id}")).await;
+    assert!(form.text().contains("英語の名前"), "{}", form.text());
+    let edit = |name_en: String| {
+        let coordinator = &coordinator;
+        async move {
+            coordinator.get(&format!("/admin/categories/{id}")).await;
+            coordinator
+                .post_form(
+                    &format!("/admin/categories/{id}"),
+                    &[
+                        ("name", "読書会"),
+                        ("description", "本の話をしましょう。"),
+                        ("name_en", &name_en),
+                        ("description_en", "Let us talk about books."),
+                        ("min_role", "member"),
+                        ("only_relation", ""),
+                    ],
+                )
+                .await
+        }
+    };
+    let saved = edit("  Book   club ".to_owned()).await;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    let list = coordinator.follow(&saved).await;
+    assert!(list.text().contains("英語: Book club"), "{}", list.text());
+    let form = coordinator.get(&format!("/admin/categories/{id}")).await;
+    assert_eq!(
+        form.attr("input[name=name_en]", "value").as_deref(),
+        Some("Book club")
+    );
+
+    // Both follow the category; the coordinator starts a topic in it.
+    for reader in [&hana, &emma] {
+        reader.get(&format!("/c/{id}")).await;
+        let followed = reader.post_form(&format!("/c/{id}/follow"), &[]).await;
+        assert_eq!(followed.status, 303);
+    }
+    let topic = start_topic(&coordinator, id, "秋の一冊", "図書館で借りた本です。").await;
+
+    for (reader, shown, hidden) in [
+        (&emma, "Book club", "読書会"),
+        (&hana, "読書会", "Book club"),
+    ] {
+        let index = reader.get("/forums").await;
+        assert!(forum_order(reader).await.contains(&shown.to_owned()));
+        let description = if shown == "Book club" {
+            "Let us talk about books."
+        } else {
+            "本の話をしましょう。"
+        };
+        assert!(index.text().contains(description), "{}", index.text());
+        let category = reader.get(&format!("/c/{id}")).await;
+        assert_eq!(category.select("h1").join(""), shown);
+        assert!(category.text().contains(description));
+        let page = reader.get(&topic).await;
+        assert!(
+            page.select(".crumbs").join(" ").contains(shown),
+            "{}",
+            page.text()
+        );
+        let choice = reader.get("/forums/new").await;
+        assert!(
+            choice
+                .select("select[name=category] option")
+                .contains(&shown.to_owned())
+        );
+        let found = reader.get("/search?q=%E5%9B%B3%E6%9B%B8%E9%A4%A8").await;
+        assert!(found.text().contains(shown), "{}", found.text());
+        let settings = reader.get("/account").await;
+        let follows = settings.select(".follows li a").join(" | ");
+        assert!(follows.contains(shown), "{follows}");
+        for page in [&index, &category, &page, &choice, &found, &settings] {
+            assert!(!page.text().contains(hidden), "{hidden}: {}", page.text());
+        }
+    }
+    // A reply makes the topic new again on the home page.
+    reply(&coordinator, &topic, "感想をお待ちしています。").await;
+    for (reader, shown, hidden) in [
+        (&emma, "Book club", "読書会"),
+        (&hana, "読書会", "Book club"),
+    ] {
+        let home = reader.get("/").await;
+        let listed = home.select(".new-topics li").join(" | ");
+        assert!(
+            listed.contains(shown) && !listed.contains(hidden),
+            "{listed}"
+        );
+    }
+
+    let before = app.mail.count();
+    hidamari::forums::notify::mail_due(app.app(), 0)
+        .await
+        .expect("writing the notification mails");
+    for (address, shown, hidden) in [
+        ("emma@example.org", "“Book club”", "読書会"),
+        ("hana@example.org", "「読書会」", "Book club"),
+    ] {
+        let mail = app
+            .mail
+            .wait_for(|m| m.seq >= before && m.is_to(address), MAIL_WAIT)
+            .await;
+        assert!(mail.text.contains(shown), "{address}: {}", mail.text);
+        assert!(!mail.text.contains(hidden), "{address}: {}", mail.text);
+    }
+
+    // Too long an English name: a clear error, and the category as it was.
+    let lines = audit_lines(&app).await;
+    let refused = edit("a".repeat(61)).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .text()
+            .contains("英語の名前は60文字までにしてください"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(
+        refused.attr("input[name=name_en]", "value"),
+        Some("a".repeat(61))
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM categories WHERE id = {id} AND name_en = 'Book club'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(audit_lines(&app).await, lines);
+    app.shutdown().await;
+}
+both_databases!(
+    english_readers_see_the_english_category_texts,
+    configure = notifications_wait
+);

@@ -564,3 +564,108 @@ async fn excerpts_show_the_text_as_a_reader_sees_it(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(excerpts_show_the_text_as_a_reader_sees_it);
+
+/// Doubles every post `times` times over, as copies in the same topics, then indexes the
+/// copies as the start-up backfill does: many matching posts without hundreds of requests.
+async fn copy_posts(app: &TestApp, times: usize) {
+    for _ in 0..times {
+        app.execute(
+            "INSERT INTO posts (topic_id, author_id, body_markdown, body_html, created_at) \
+             SELECT topic_id, author_id, body_markdown, body_html, created_at FROM posts",
+        )
+        .await;
+    }
+    hidamari::db::search::backfill(app.db())
+        .await
+        .expect("indexing the copies");
+}
+
+async fn a_search_past_its_candidate_cap_asks_for_another_word(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let life = category_id(&app, "暮らし").await;
+    start_topic(&hana, life, "図書館の話", "図書館で本を借りました。").await;
+    // 512 posts hold the word: more than the index gives a search to look at.
+    copy_posts(&app, 9).await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM post_search").await, 512);
+    let cap = hidamari::db::search::MAX_CANDIDATES;
+    assert!(cap < 512);
+
+    let page = search(&hana, "図書館").await;
+    let text = page.text();
+    assert!(
+        text.contains(&format!("{cap}件以上の投稿が見つかりました")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("新しい{cap}件の中から表示しています"))
+            && text.contains("ことばを足すと、しぼりこめます"),
+        "{text}"
+    );
+    // Another word narrows it: one post, and no word of a cap.
+    let topic = start_topic(
+        &hana,
+        life,
+        "ひまわり",
+        "図書館でひまわりの図鑑を見ました。",
+    )
+    .await;
+    let narrowed = search(&hana, "図書館 ひまわり").await;
+    assert_eq!(topic_links(&narrowed), [topic]);
+    assert!(
+        narrowed.text().contains("1件の投稿が見つかりました"),
+        "{}",
+        narrowed.text()
+    );
+    assert!(!narrowed.text().contains("しぼりこめます"));
+    app.shutdown().await;
+}
+both_databases!(a_search_past_its_candidate_cap_asks_for_another_word);
+
+/// PostgreSQL stops a search at its time limit (`statement_timeout`, set for the search's own
+/// transaction). A lock the test holds on the search index makes the search wait past it, every
+/// time. (SQLite's time limit is a progress handler, checked in `db::search`'s unit tests: its
+/// readers never wait on a lock in WAL mode.)
+async fn a_search_past_its_time_limit_asks_to_narrow_it(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let life = category_id(&app, "暮らし").await;
+    let topic = start_topic(&hana, life, "図書館の話", "図書館で本を借りました。").await;
+    let hidamari::db::Db::Postgres(pool) = app.db() else {
+        panic!("a PostgreSQL story");
+    };
+    let mut lock = pool.begin().await.expect("a transaction");
+    sqlx::query("LOCK TABLE post_search IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .expect("locking the search index");
+
+    let started = std::time::Instant::now();
+    let page = search(&hana, "図書館").await;
+    let took = started.elapsed();
+    assert!(
+        page.text().contains("このことばでは、探す範囲が広すぎます"),
+        "{}",
+        page.text()
+    );
+    assert!(result_links(&page).is_empty());
+    assert!(took >= hidamari::db::search::TIME_LIMIT, "took {took:?}");
+    // Every other page goes on meanwhile.
+    assert_eq!(hana.get(&topic).await.status, 200);
+
+    lock.rollback().await.expect("letting go of the lock");
+    let page = search(&hana, "図書館").await;
+    assert_eq!(topic_links(&page), [topic]);
+    app.shutdown().await;
+}
+
+mod a_search_past_its_time_limit_asks_to_narrow_it {
+    #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        crate::common::run_story(
+            crate::common::Backend::Postgres,
+            super::a_search_past_its_time_limit_asks_to_narrow_it,
+        )
+        .await;
+    }
+}
