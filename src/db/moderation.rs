@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use super::Exec;
+use crate::i18n::Locale;
 use crate::on;
 
 /// A post in the queue, in its context.
@@ -23,18 +24,29 @@ pub struct QueuedPost {
     pub author_joined_at: i64,
 }
 
-const QUEUED_POST: &str = "SELECT p.id, p.topic_id, t.title AS topic_title, c.name AS category_name, \
+/// The queue's select, the category named in the reader's language.
+fn queued_post(locale: Locale) -> String {
+    format!(
+        "SELECT p.id, p.topic_id, t.title AS topic_title, {} AS category_name, \
     p.author_id, u.display_name AS author_name, p.body_html, p.created_at, p.status_reason, \
     (SELECT COUNT(*) FROM posts q WHERE q.author_id = p.author_id AND q.status = 'published' AND q.deleted_at IS NULL) AS author_published, \
     (SELECT COUNT(*) FROM posts q WHERE q.author_id = p.author_id AND q.status = 'hidden') AS author_hidden, \
     u.created_at AS author_joined_at \
     FROM posts p JOIN topics t ON t.id = p.topic_id JOIN categories c ON c.id = t.category_id \
-    JOIN users u ON u.id = p.author_id";
+    JOIN users u ON u.id = p.author_id",
+        super::forums::category_text("c.name", locale)
+    )
+}
 
 /// Posts waiting for review, oldest first.
-pub async fn held_posts(exec: Exec<'_>, limit: i64) -> Result<Vec<QueuedPost>, sqlx::Error> {
+pub async fn held_posts(
+    exec: Exec<'_>,
+    locale: Locale,
+    limit: i64,
+) -> Result<Vec<QueuedPost>, sqlx::Error> {
     let sql = format!(
-        "{QUEUED_POST} WHERE p.status = 'held' AND p.deleted_at IS NULL ORDER BY p.id LIMIT $1"
+        "{} WHERE p.status = 'held' AND p.deleted_at IS NULL ORDER BY p.id LIMIT $1",
+        queued_post(locale)
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(limit)
@@ -43,10 +55,15 @@ pub async fn held_posts(exec: Exec<'_>, limit: i64) -> Result<Vec<QueuedPost>, s
 }
 
 /// Published posts a watched word flagged, oldest first.
-pub async fn flagged_posts(exec: Exec<'_>, limit: i64) -> Result<Vec<QueuedPost>, sqlx::Error> {
+pub async fn flagged_posts(
+    exec: Exec<'_>,
+    locale: Locale,
+    limit: i64,
+) -> Result<Vec<QueuedPost>, sqlx::Error> {
     let sql = format!(
-        "{QUEUED_POST} WHERE p.flagged_at IS NOT NULL AND p.status = 'published' \
-         AND p.deleted_at IS NULL ORDER BY p.flagged_at, p.id LIMIT $1"
+        "{} WHERE p.flagged_at IS NOT NULL AND p.status = 'published' \
+         AND p.deleted_at IS NULL ORDER BY p.flagged_at, p.id LIMIT $1",
+        queued_post(locale)
     );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(limit)
@@ -55,8 +72,15 @@ pub async fn flagged_posts(exec: Exec<'_>, limit: i64) -> Result<Vec<QueuedPost>
 }
 
 /// Any one post as moderators see it.
-pub async fn post(exec: Exec<'_>, id: i64) -> Result<Option<QueuedPost>, sqlx::Error> {
-    let sql = format!("{QUEUED_POST} WHERE p.id = $1 AND p.deleted_at IS NULL");
+pub async fn post(
+    exec: Exec<'_>,
+    locale: Locale,
+    id: i64,
+) -> Result<Option<QueuedPost>, sqlx::Error> {
+    let sql = format!(
+        "{} WHERE p.id = $1 AND p.deleted_at IS NULL",
+        queued_post(locale)
+    );
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(c)

@@ -81,8 +81,8 @@ pub async fn page(
     let t = ctx.tr();
     let mut conn = app.db.conn().await?;
     let alerts = db::moderation::open_alerts(conn.exec(), PER_SECTION).await?;
-    let held = db::moderation::held_posts(conn.exec(), PER_SECTION).await?;
-    let flagged = db::moderation::flagged_posts(conn.exec(), PER_SECTION).await?;
+    let held = db::moderation::held_posts(conn.exec(), ctx.locale, PER_SECTION).await?;
+    let flagged = db::moderation::flagged_posts(conn.exec(), ctx.locale, PER_SECTION).await?;
     let reported = db::reports::open_items(conn.exec()).await?;
     drop(conn);
     Ok(QueueView {
@@ -145,7 +145,7 @@ pub async fn post_view(
 ) -> AppResult<PostView> {
     let t = ctx.tr();
     let mut conn = app.db.conn().await?;
-    let post = db::moderation::post(conn.exec(), id)
+    let post = db::moderation::post(conn.exec(), ctx.locale, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let state = db::forums::post_state(conn.exec(), id)

@@ -326,7 +326,7 @@ async fn reports_view(
     }
     let mut groups = Vec::with_capacity(grouped.len());
     for (id, reports) in grouped {
-        let Some(post) = db::moderation::post(conn.exec(), id).await? else {
+        let Some(post) = db::moderation::post(conn.exec(), ctx.locale, id).await? else {
             continue;
         };
         let (note, errors) = match &failed {

@@ -159,3 +159,22 @@ pub fn post_id(address: &str) -> i64 {
         .and_then(|id| id.parse().ok())
         .unwrap_or_else(|| panic!("no post id in {address}"))
 }
+
+/// The display name [`staff`] gives the moderator.
+pub const MODERATOR_NAME: &str = "もでさん";
+
+/// The first coordinator (coord@example.org, こーでぃ) and a moderator she invited
+/// (mod@example.org, [`MODERATOR_NAME`]): the staff of the moderation stories.
+pub async fn staff(app: &TestApp) -> (Browser, Browser) {
+    let coordinator = first_coordinator(app, "coord@example.org", "こーでぃ").await;
+    let moderator = member_as(
+        app,
+        &coordinator,
+        "mod@example.org",
+        "moderator",
+        "supporter",
+        MODERATOR_NAME,
+    )
+    .await;
+    (coordinator, moderator)
+}

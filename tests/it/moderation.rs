@@ -4,9 +4,7 @@
 //! transaction, and content others may not see stays out of every path that shows content.
 
 use crate::common::{Browser, MAIL_WAIT, Page, TestApp};
-use crate::journeys::{
-    category_id, first_coordinator, member, member_as, post_id, reply, start_topic,
-};
+use crate::journeys::{category_id, member, post_id, reply, start_topic};
 
 struct Team {
     moderator: Browser,
@@ -15,16 +13,7 @@ struct Team {
 }
 
 async fn team(app: &TestApp) -> Team {
-    let coordinator = first_coordinator(app, "coord@example.org", "こーでぃ").await;
-    let moderator = member_as(
-        app,
-        &coordinator,
-        "mod@example.org",
-        "moderator",
-        "supporter",
-        "もでさん",
-    )
-    .await;
+    let (coordinator, moderator) = crate::journeys::staff(app).await;
     let hana = member(app, &coordinator, "hana@example.org", "はな").await;
     let taro = member(app, &coordinator, "taro@example.org", "たろう").await;
     Team {
@@ -493,7 +482,10 @@ async fn moderators_hide_restore_and_edit_with_history(app: TestApp) {
         own.contains("個人の連絡先が含まれていたため"),
         "the author sees why"
     );
-    assert!(!own.contains("もでさん"), "never which moderator");
+    assert!(
+        !own.contains(crate::journeys::MODERATOR_NAME),
+        "never which moderator"
+    );
     assert!(
         team.hana
             .get("/me/withheld")

@@ -4,8 +4,7 @@
 
 use crate::common::{Browser, MAIL_WAIT, Page, TestApp};
 use crate::journeys::{
-    OTHER_PASSWORD, PASSWORD, category_id, first_coordinator, is_logged_in, login, member,
-    member_as, start_topic,
+    OTHER_PASSWORD, PASSWORD, category_id, is_logged_in, login, member, member_as, start_topic,
 };
 
 struct Scene {
@@ -23,16 +22,7 @@ struct Scene {
 }
 
 async fn scene(app: &TestApp) -> Scene {
-    let coordinator = first_coordinator(app, "coord@example.org", "こーでぃ").await;
-    let moderator = member_as(
-        app,
-        &coordinator,
-        "mod@example.org",
-        "moderator",
-        "supporter",
-        "もでれーた",
-    )
-    .await;
+    let (coordinator, moderator) = crate::journeys::staff(app).await;
     let hana = member(app, &coordinator, "hana@example.org", "はな").await;
     let sora = member(app, &coordinator, "sora@example.org", "そら").await;
     let work = category_id(app, "仕事とお金").await;
@@ -127,7 +117,7 @@ async fn silence_stops_writing_but_not_reading_and_lifts_early(app: TestApp) {
         "{banner}"
     );
     assert!(
-        !topic.contains("もでれーた"),
+        !topic.contains(crate::journeys::MODERATOR_NAME),
         "the moderator's name is not shown"
     );
     assert!(
@@ -165,7 +155,7 @@ async fn silence_stops_writing_but_not_reading_and_lifts_early(app: TestApp) {
         text.contains(reason) && text.contains("モデレーター"),
         "{text}"
     );
-    assert!(!text.contains("もでれーた"));
+    assert!(!text.contains(crate::journeys::MODERATOR_NAME));
     assert_eq!(
         refused.select("main textarea").join(""),
         "それでも言いたいことがあります",
@@ -291,7 +281,7 @@ async fn suspension_ends_sessions_and_refuses_login_and_reset(app: TestApp) {
         text.contains(reason) && text.contains(&end) && text.contains("モデレーター"),
         "{text}"
     );
-    assert!(!text.contains("もでれーた"));
+    assert!(!text.contains(crate::journeys::MODERATOR_NAME));
     assert!(!is_logged_in(&browser).await);
 
     // A password reset changes the password but does not let her in.
@@ -466,7 +456,7 @@ async fn staff_notes_are_listed_newest_first(app: TestApp) {
         "{}",
         notes[0]
     );
-    assert!(notes[1].contains("最初のメモ") && notes[1].contains("もでれーた"));
+    assert!(notes[1].contains("最初のメモ") && notes[1].contains(crate::journeys::MODERATOR_NAME));
     // Only on her page, and never shown to her.
     let sora_page = s
         .moderator
@@ -527,7 +517,7 @@ async fn the_log_filters_and_cannot_be_changed(app: TestApp) {
     assert!(all[0].contains("メモを残した"), "newest first: {}", all[0]);
     assert!(
         all.iter()
-            .any(|r| r.contains(hana_reason) && r.contains("もでれーた"))
+            .any(|r| r.contains(hana_reason) && r.contains(crate::journeys::MODERATOR_NAME))
     );
 
     let silenced = log("?action=member.silenced").await;

@@ -4,9 +4,7 @@
 //! leave notes on a queue item.
 
 use crate::common::{Browser, MAIL_WAIT, Page, TestApp};
-use crate::journeys::{
-    category_id, first_coordinator, member, member_as, post_id, reply, start_topic,
-};
+use crate::journeys::{category_id, member, member_as, post_id, reply, start_topic};
 
 /// The coordinator, a moderator, hana (who writes) and sora and kai (who report).
 struct Team {
@@ -18,16 +16,7 @@ struct Team {
 }
 
 async fn team(app: &TestApp) -> Team {
-    let coordinator = first_coordinator(app, "coord@example.org", "こーでぃ").await;
-    let moderator = member_as(
-        app,
-        &coordinator,
-        "mod@example.org",
-        "moderator",
-        "supporter",
-        "もでさん",
-    )
-    .await;
+    let (coordinator, moderator) = crate::journeys::staff(app).await;
     let hana = member(app, &coordinator, "hana@example.org", "はな").await;
     let sora = member(app, &coordinator, "sora@example.org", "そら").await;
     let kai = member(app, &coordinator, "kai@example.org", "かい").await;
@@ -600,7 +589,10 @@ async fn staff_leave_notes_on_a_queue_item(app: TestApp) {
         notes[0].contains("こーでぃ") && notes[0].contains("来週もう一度見ます"),
         "newest first: {notes:?}"
     );
-    assert!(notes[1].contains("もでさん") && notes[1].contains("本人に連絡済みです"));
+    assert!(
+        notes[1].contains(crate::journeys::MODERATOR_NAME)
+            && notes[1].contains("本人に連絡済みです")
+    );
     let hana = user_id(&app, "hana@example.org").await;
     assert_eq!(
         app.scalar(&format!(

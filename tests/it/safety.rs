@@ -6,20 +6,11 @@ use hidamari::domain::log::TargetKind;
 use hidamari::safety::AlertCause;
 
 use crate::common::{Browser, MAIL_WAIT, Page, TestApp};
-use crate::journeys::{first_coordinator, member, member_as};
+use crate::journeys::{member, member_as};
 
 /// The coordinator, a moderator and a member, by e-mail address.
 async fn team(app: &TestApp) -> (Browser, Browser, Browser) {
-    let coordinator = first_coordinator(app, "coord@example.org", "こーでぃ").await;
-    let moderator = member_as(
-        app,
-        &coordinator,
-        "mod@example.org",
-        "moderator",
-        "supporter",
-        "もでさん",
-    )
-    .await;
+    let (coordinator, moderator) = crate::journeys::staff(app).await;
     let hana = member(app, &coordinator, "hana@example.org", "はな").await;
     (coordinator, moderator, hana)
 }
