@@ -15,6 +15,7 @@ use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{RequestContext, Require, SessionData, Staff};
 use crate::auth::write_limit::WriteKind;
 use crate::db;
+use crate::db::forums::PostState;
 use crate::db::moderation::{OpenAlert, QueuedPost};
 use crate::db::users::SessionUser;
 use crate::domain::content::PostStatus;
@@ -168,27 +169,28 @@ pub async fn post_view(
     })
 }
 
-/// The post's author, for the log row, when it is in the state the action needs.
-async fn author_if(
+/// The post, when it is in the state the action needs (`None`: someone handled it already).
+async fn post_if(
     work: &mut Work<'_>,
     id: i64,
     wanted: impl Fn(PostStatus) -> bool,
-) -> AppResult<Option<i64>> {
+) -> AppResult<Option<PostState>> {
     let state = db::forums::post_state(work.exec(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(wanted(state.status).then_some(state.author_id))
+    Ok(wanted(state.status).then_some(state))
 }
 
 /// Publishes a held post.
 pub async fn approve_post(app: &AppState, moderator: &SessionUser, id: i64) -> AppResult<bool> {
     let mut work = app.work().await?;
-    let Some(author) = author_if(&mut work, id, |s| s == PostStatus::Held).await? else {
+    let Some(post) = post_if(&mut work, id, |s| s == PostStatus::Held).await? else {
         return Ok(false);
     };
     crate::content::approve(&mut work, id).await?;
     work.log(
-        LogRecord::new(moderator.id, Action::PostApproved, TargetKind::Post, id).about(author),
+        LogRecord::new(moderator.id, Action::PostApproved, TargetKind::Post, id)
+            .about(post.author_id),
     )
     .await?;
     work.commit().await?;
@@ -218,48 +220,47 @@ pub async fn hide_in(
     id: i64,
     reason: &str,
 ) -> AppResult<bool> {
-    let Some(author) = author_if(work, id, |s| s != PostStatus::Hidden).await? else {
+    let Some(post) = post_if(work, id, |s| s != PostStatus::Hidden).await? else {
         return Ok(false);
     };
-    let now = work.now();
-    db::forums::set_post_status(work.exec(), id, PostStatus::Hidden, reason, now).await?;
     db::forums::set_flagged(work.exec(), id, None).await?;
-    db::search::index_post(work.exec(), id).await?;
-    work.log(
-        LogRecord::new(moderator.id, Action::PostHidden, TargetKind::Post, id)
-            .about(author)
-            .because(reason),
-    )
-    .await?;
-    announce_post(work, id).await?;
+    let record = LogRecord::new(moderator.id, Action::PostHidden, TargetKind::Post, id)
+        .about(post.author_id)
+        .because(reason);
+    set_status(work, &post, id, PostStatus::Hidden, reason, record).await?;
     Ok(true)
 }
 
 /// Shows a hidden post again.
 pub async fn restore_post(app: &AppState, moderator: &SessionUser, id: i64) -> AppResult<bool> {
     let mut work = app.work().await?;
-    let Some(author) = author_if(&mut work, id, |s| s == PostStatus::Hidden).await? else {
+    let Some(post) = post_if(&mut work, id, |s| s == PostStatus::Hidden).await? else {
         return Ok(false);
     };
-    let now = work.now();
-    db::forums::set_post_status(work.exec(), id, PostStatus::Published, "", now).await?;
-    db::search::index_post(work.exec(), id).await?;
-    work.log(
-        LogRecord::new(moderator.id, Action::PostRestored, TargetKind::Post, id).about(author),
-    )
-    .await?;
-    announce_post(&mut work, id).await?;
+    let record = LogRecord::new(moderator.id, Action::PostRestored, TargetKind::Post, id)
+        .about(post.author_id);
+    set_status(&mut work, &post, id, PostStatus::Published, "", record).await?;
     work.commit().await?;
     Ok(true)
 }
 
-async fn announce_post(work: &mut Work<'_>, id: i64) -> AppResult<()> {
-    let state = db::forums::post_state(work.exec(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+/// Moves a post to `status` (with the reason its author sees), indexes it again for search,
+/// writes `record` and announces the change.
+async fn set_status(
+    work: &mut Work<'_>,
+    post: &PostState,
+    id: i64,
+    status: PostStatus,
+    reason: &str,
+    record: LogRecord,
+) -> AppResult<()> {
+    let now = work.now();
+    db::forums::set_post_status(work.exec(), id, status, reason, now).await?;
+    db::search::index_post(work.exec(), id).await?;
+    work.log(record).await?;
     work.announce(Event::PostChanged {
         post_id: id,
-        topic_id: state.topic_id,
+        topic_id: post.topic_id,
     });
     work.announce(Event::QueueChanged);
     Ok(())
