@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod cafe;
 pub mod cli;
 pub mod config;
 pub mod content;
@@ -260,6 +261,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
     let members_only = Router::new()
         .merge(home::routes())
         .merge(forums::routes())
+        .merge(cafe::routes())
         .merge(account::member_routes())
         .merge(admin::routes())
         .merge(moderation::routes())

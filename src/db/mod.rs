@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod blocks;
+pub mod cafe;
 pub mod drafts;
 pub mod forums;
 pub mod invitations;

@@ -47,6 +47,17 @@ pub enum Event {
     QueueChanged,
     /// Mail was written to the outbox.
     MailQueued,
+    /// A café room changed: a message was written, approved or removed (read the room's changes
+    /// after the last one seen).
+    CafeMessages {
+        room_id: i64,
+    },
+    /// A café room's session changed: scheduled, started early, paused, slowed, someone muted.
+    CafeSession {
+        room_id: i64,
+    },
+    /// Café rooms, or who may enter them, changed.
+    CafeRoomsChanged,
 }
 
 /// What a subscriber gets next.

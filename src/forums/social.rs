@@ -167,7 +167,12 @@ impl NewTopicsCache {
             | Event::CategoriesChanged => {
                 inner.generation.fetch_add(1, Ordering::AcqRel);
             }
-            Event::AnnouncementsChanged | Event::QueueChanged | Event::MailQueued => {}
+            Event::AnnouncementsChanged
+            | Event::QueueChanged
+            | Event::MailQueued
+            | Event::CafeMessages { .. }
+            | Event::CafeSession { .. }
+            | Event::CafeRoomsChanged => {}
         });
     }
 }
