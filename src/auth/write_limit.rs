@@ -32,18 +32,20 @@ pub enum WriteKind {
     /// A moderator's action: in the queue (approve, hide, restore, acknowledge) or on a
     /// member (silence, suspend, lift, a staff note).
     Moderate,
-    /// Staff changing what the site screens for or shows: watched and crisis words, the
-    /// support page.
+    /// Staff changing what the site screens for or shows (watched and crisis words, the
+    /// support page), and members' own preferences that others see (presence in the café).
     Setting,
     /// A member reporting content to the moderators (allowed while silenced).
     Report,
+    /// A message in a café room.
+    CafeMessage,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 9] = [
+    pub const ALL: [WriteKind; 10] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -53,6 +55,7 @@ impl WriteKind {
         WriteKind::Moderate,
         WriteKind::Setting,
         WriteKind::Report,
+        WriteKind::CafeMessage,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -60,7 +63,11 @@ impl WriteKind {
     /// to report (blocks and the account page take no write limit at all).
     pub fn stopped_by_silence(self) -> bool {
         match self {
-            WriteKind::Topic | WriteKind::Reply | WriteKind::Edit | WriteKind::Reaction => true,
+            WriteKind::Topic
+            | WriteKind::Reply
+            | WriteKind::Edit
+            | WriteKind::Reaction
+            | WriteKind::CafeMessage => true,
             WriteKind::Preview
             | WriteKind::Draft
             | WriteKind::Moderate
@@ -90,6 +97,7 @@ impl WriteKind {
             WriteKind::Moderate => "moderate",
             WriteKind::Setting => "setting",
             WriteKind::Report => "report",
+            WriteKind::CafeMessage => "cafe_message",
         }
     }
 
@@ -114,6 +122,8 @@ impl WriteKind {
             WriteKind::Setting => (20, 240),
             // Reporting several posts of one thread; more is a campaign, not a worry.
             WriteKind::Report => (10, 60),
+            // A lively conversation: a dozen short lines at once, ten a minute after that.
+            WriteKind::CafeMessage => (12, 600),
         }
     }
 

@@ -52,6 +52,12 @@ pub enum Action {
     SettingChanged,
     NoteAdded,
     EmailViewed,
+    CafeMessageRemoved,
+    CafeMessageApproved,
+    CafeMemberMuted,
+    CafeSlowModeSet,
+    CafePaused,
+    CafeResumed,
 }
 
 text_enum!(Action {
@@ -98,6 +104,12 @@ text_enum!(Action {
     SettingChanged => "setting.changed",
     NoteAdded => "note.added",
     EmailViewed => "email.viewed",
+    CafeMessageRemoved => "cafe_message.removed",
+    CafeMessageApproved => "cafe_message.approved",
+    CafeMemberMuted => "cafe.member_muted",
+    CafeSlowModeSet => "cafe.slow_mode_set",
+    CafePaused => "cafe.paused",
+    CafeResumed => "cafe.resumed",
 });
 
 /// The kind of thing acted on.
@@ -117,6 +129,8 @@ pub enum TargetKind {
     WatchedWord,
     CrisisWord,
     Setting,
+    CafeMessage,
+    CafeSession,
 }
 
 text_enum!(TargetKind {
@@ -133,6 +147,8 @@ text_enum!(TargetKind {
     WatchedWord => "watched_word",
     CrisisWord => "crisis_word",
     Setting => "setting",
+    CafeMessage => "cafe_message",
+    CafeSession => "cafe_session",
 });
 
 /// One row of the log.
