@@ -92,6 +92,16 @@
     body.textContent = m.body;
     li.append(meta, body);
     var mine = m.author.id === me;
+    if (!mine && !m.held) {
+      var report = document.createElement("p");
+      report.className = "cafe-report";
+      var link = document.createElement("a");
+      link.className = "hint";
+      link.href = "/cafe/messages/" + m.id + "/report";
+      link.textContent = text("Report");
+      report.append(link);
+      li.append(report);
+    }
     if (mine || keeps) {
       var actions = document.createElement("div");
       actions.className = "cafe-actions";

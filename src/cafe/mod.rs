@@ -6,6 +6,7 @@
 
 pub mod hub;
 pub mod live;
+pub mod report;
 pub mod room;
 pub mod rules;
 pub mod service;
@@ -27,4 +28,9 @@ pub fn routes() -> Router<AppState> {
         // pause, resume
         .route("/cafe/{id}/{action}", post(room::pause))
         .route("/cafe/presence", post(room::presence))
+        .route("/cafe/messages/{id}", get(report::permalink))
+        .route(
+            "/cafe/messages/{id}/report",
+            get(report::report_page).post(report::report),
+        )
 }

@@ -66,13 +66,25 @@ pub async fn remove(
     reason: &str,
 ) -> AppResult<()> {
     let mut work = app.work().await?;
-    let room = room(&mut work, actor, room_id).await?;
-    let message = message_in(&mut work, room_id, message_id).await?;
+    remove_in(&mut work, actor, room_id, message_id, reason).await?;
+    work.commit().await?;
+    Ok(())
+}
+
+/// [`remove`], in the caller's unit of work.
+pub async fn remove_in(
+    work: &mut Work<'_>,
+    actor: &SessionUser,
+    room_id: i64,
+    message_id: i64,
+    reason: &str,
+) -> AppResult<()> {
+    let room = room(work, actor, room_id).await?;
+    let message = message_in(work, room_id, message_id).await?;
     let own = message.author_id == actor.id;
     if !own && !room.kept_by(actor) {
         return Err(AppError::Forbidden);
     }
-    // A held message is its author's and the keepers' to see: others cannot have it to remove.
     if matches!(message.status.as_str(), "hidden" | "deleted") {
         return Ok(());
     }
@@ -94,10 +106,21 @@ pub async fn remove(
         )
         .await?;
     }
-    if message.status == "held" {
-        work.announce(Event::QueueChanged);
-    }
+    // It may have been waiting for review, flagged or reported.
+    work.announce(Event::QueueChanged);
     work.announce(Event::CafeMessages { room_id });
+    Ok(())
+}
+
+/// Takes a message off the staff's list of flagged ones: a moderator looked, it may stay.
+pub async fn clear_flag(app: &AppState, actor: &SessionUser, message_id: i64) -> AppResult<()> {
+    let mut work = app.work().await?;
+    let message = db::cafe::message(work.exec(), message_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    kept_room(&mut work, actor, message.room_id).await?;
+    db::cafe::clear_flag(work.exec(), message_id).await?;
+    work.announce(Event::QueueChanged);
     work.commit().await?;
     Ok(())
 }

@@ -408,3 +408,90 @@ pub async fn set_invisible(
         .await
         .map(|_| ()))
 }
+
+pub async fn clear_flag(exec: Exec<'_>, id: i64) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE cafe_messages SET flagged_at = NULL WHERE id = $1";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// A message as staff review it: with its room and author.
+#[derive(Debug, Clone, FromRow)]
+pub struct StaffMessageRow {
+    pub id: i64,
+    pub room_id: i64,
+    pub room_name: String,
+    pub author_id: i64,
+    pub author_name: String,
+    pub body: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+const STAFF_COLUMNS: &str = "m.id, m.room_id, r.name AS room_name, m.author_id, \
+    u.display_name AS author_name, m.body, m.status, m.created_at";
+
+/// Messages waiting for staff: held, or published and flagged by a watched word; oldest first.
+pub async fn waiting_messages(
+    exec: Exec<'_>,
+    limit: i64,
+) -> Result<Vec<StaffMessageRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {STAFF_COLUMNS} FROM cafe_messages m JOIN cafe_rooms r ON r.id = m.room_id \
+         JOIN users u ON u.id = m.author_id \
+         WHERE m.status = 'held' OR (m.status = 'published' AND m.flagged_at IS NOT NULL) \
+         ORDER BY m.id LIMIT $1"
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// A reported message that is still shown, with one open report on it.
+#[derive(Debug, Clone, FromRow)]
+pub struct ReportedMessageRow {
+    #[sqlx(flatten)]
+    pub message: StaffMessageRow,
+    pub reporter_name: String,
+    #[sqlx(try_from = "String")]
+    pub reason: crate::domain::report::ReportReason,
+    pub note: String,
+    pub reported_at: i64,
+}
+
+/// Open reports on messages still shown, oldest first: the staff page groups them by message.
+pub async fn reported_messages(
+    exec: Exec<'_>,
+    limit: i64,
+) -> Result<Vec<ReportedMessageRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {STAFF_COLUMNS}, ru.display_name AS reporter_name, rp.reason, rp.note, \
+         rp.created_at AS reported_at \
+         FROM reports rp JOIN cafe_messages m ON m.id = rp.target_id \
+         JOIN cafe_rooms r ON r.id = m.room_id JOIN users u ON u.id = m.author_id \
+         JOIN users ru ON ru.id = rp.reporter_id \
+         WHERE rp.target_kind = 'cafe_message' AND rp.resolved_at IS NULL \
+         AND m.status IN ('published', 'held') ORDER BY rp.id LIMIT $1"
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// What waits for staff in the café: held and flagged messages, and reported ones.
+pub const WAITING_COUNT: &str = "(SELECT COUNT(*) FROM cafe_messages \
+    WHERE status = 'held' OR (status = 'published' AND flagged_at IS NOT NULL)) \
+    + (SELECT COUNT(DISTINCT rp.target_id) FROM reports rp \
+    JOIN cafe_messages m ON m.id = rp.target_id \
+    WHERE rp.target_kind = 'cafe_message' AND rp.resolved_at IS NULL \
+    AND m.status IN ('published', 'held'))";
+
+pub async fn waiting_count(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
+    let sql = format!("SELECT {WAITING_COUNT}");
+    on!(exec, |c| sqlx::query_scalar(&sql).fetch_one(c).await)
+}

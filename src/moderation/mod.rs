@@ -2,6 +2,7 @@
 //! on queue items, members' view of their own withheld posts, and the log of what every
 //! moderator and coordinator did. Each staff route admits staff only; others get 404.
 
+pub mod cafe;
 pub mod count;
 pub mod log;
 pub mod members;
@@ -29,6 +30,13 @@ pub fn routes() -> Router<AppState> {
         .route("/mod/members/{id}/{action}", post(members::act))
         .route("/mod/posts/{id}/notes", post(notes::add_post_note))
         .route("/mod/reports", get(reports::queue_page))
+        .route("/mod/cafe", get(cafe::page))
+        // approve, remove, clear-flag
+        .route("/mod/cafe-messages/{id}/{action}", post(cafe::act))
+        .route(
+            "/mod/cafe-messages/{id}/reports/resolve",
+            post(cafe::resolve),
+        )
         .route("/mod/posts/{id}/reports/resolve", post(reports::resolve))
         .route(
             "/p/{id}/report",

@@ -56,6 +56,8 @@ pub struct QueueView {
     flagged: Vec<QueueItem>,
     /// Items with open reports, on their own page.
     reported: i64,
+    /// Café messages waiting for staff, on their own page.
+    cafe: i64,
 }
 
 pub fn item(app: &AppState, t: Tr, post: QueuedPost) -> QueueItem {
@@ -85,6 +87,7 @@ pub async fn page(
     let held = db::moderation::held_posts(conn.exec(), ctx.locale, PER_SECTION).await?;
     let flagged = db::moderation::flagged_posts(conn.exec(), ctx.locale, PER_SECTION).await?;
     let reported = db::reports::open_items(conn.exec()).await?;
+    let cafe = db::cafe::waiting_count(conn.exec()).await?;
     drop(conn);
     Ok(QueueView {
         layout: Layout::titled(&app, &ctx, "moderation.queue_title"),
@@ -94,7 +97,10 @@ pub async fn page(
                 what: t
                     .s(&format!("moderation.alert.{}", alert.cause))
                     .into_owned(),
-                link: format!("/mod/posts/{}", alert.target_id),
+                link: match alert.target_kind.as_str() {
+                    "cafe_message" => format!("/cafe/messages/{}", alert.target_id),
+                    _ => format!("/mod/posts/{}", alert.target_id),
+                },
                 time: local_time(&app.config, alert.created_at),
                 alert,
             })
@@ -102,6 +108,7 @@ pub async fn page(
         held: held.into_iter().map(|p| item(&app, t, p)).collect(),
         flagged: flagged.into_iter().map(|p| item(&app, t, p)).collect(),
         reported,
+        cafe,
     })
 }
 

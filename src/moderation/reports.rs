@@ -36,6 +36,7 @@ use crate::mail::Mail;
 use crate::moderation::queue::{self, QueueItem, moderator_reason};
 use crate::safety::{self, AlertCause};
 use crate::web::layout::{Layout, local_time};
+use crate::work::Work;
 
 /// The longest note a member may add to a report.
 pub const MAX_REPORT_NOTE: usize = 1000;
@@ -56,21 +57,40 @@ async fn reportable_post(app: &AppState, user: &SessionUser, id: i64) -> AppResu
     Ok(post)
 }
 
-/// Stores a report on a post; false (nothing changed) when the member's report on it is still
+/// What a member reports: a kind of content, its id, its author, and where staff find it.
+pub struct ReportTarget {
+    pub kind: TargetKind,
+    pub id: i64,
+    pub author_id: i64,
+    pub link: String,
+}
+
+impl ReportTarget {
+    pub fn post(post: &PostRef) -> ReportTarget {
+        ReportTarget {
+            kind: TargetKind::Post,
+            id: post.id,
+            author_id: post.author_id,
+            link: format!("/p/{}", post.id),
+        }
+    }
+}
+
+/// Stores a report; false (nothing changed) when the member's report on the item is still
 /// open. A worried report alerts every moderator in the same unit of work.
-pub async fn report_post(
+pub async fn file_report(
     app: &AppState,
     reporter: &SessionUser,
-    post: &PostRef,
+    target: &ReportTarget,
     reason: ReportReason,
     note: &str,
 ) -> AppResult<bool> {
     let mut work = app.work().await?;
     let report = NewReport {
         reporter_id: reporter.id,
-        target_kind: TargetKind::Post,
-        target_id: post.id,
-        subject_user_id: post.author_id,
+        target_kind: target.kind,
+        target_id: target.id,
+        subject_user_id: target.author_id,
         reason,
         note,
     };
@@ -79,14 +99,13 @@ pub async fn report_post(
         return Ok(false);
     }
     if reason == ReportReason::Worried {
-        let link = format!("/p/{}", post.id);
         safety::alert(
             &mut work,
             AlertCause::WorriedReport,
-            TargetKind::Post,
-            post.id,
-            post.author_id,
-            &link,
+            target.kind,
+            target.id,
+            target.author_id,
+            &target.link,
         )
         .await?;
     }
@@ -109,8 +128,30 @@ pub async fn resolve_post_reports(
         .await?
         .ok_or(AppError::NotFound)?
         .author_id;
+    let target = (TargetKind::Post, id, author);
+    if !close_reports(&mut work, moderator, target, resolution, note).await? {
+        return Ok(None);
+    }
+    if resolution == Resolution::Hidden {
+        // Already hidden from the post's page: the reports are resolved all the same.
+        queue::hide_in(&mut work, moderator, id, note).await?;
+    }
+    work.commit().await?;
+    Ok(Some(author))
+}
+
+/// Closes every open report on an item (kind, id, author) in the unit of work, with one log
+/// row and a mail to each reporter that it was handled; false when none was open. What the
+/// resolution does to the item itself is the caller's.
+pub async fn close_reports(
+    work: &mut Work<'_>,
+    moderator: &SessionUser,
+    (kind, id, author): (TargetKind, i64, i64),
+    resolution: Resolution,
+    note: &str,
+) -> AppResult<bool> {
     let decision = Decision {
-        target_kind: TargetKind::Post,
+        target_kind: kind,
         target_id: id,
         by: moderator.id,
         resolution,
@@ -119,14 +160,10 @@ pub async fn resolve_post_reports(
     let now = work.now();
     let reporters = db::reports::resolve(work.exec(), &decision, now).await?;
     if reporters.is_empty() {
-        return Ok(None);
-    }
-    if resolution == Resolution::Hidden {
-        // Already hidden from the post's page: the reports are resolved all the same.
-        queue::hide_in(&mut work, moderator, id, note).await?;
+        return Ok(false);
     }
     work.log(
-        LogRecord::new(moderator.id, Action::ReportResolved, TargetKind::Post, id)
+        LogRecord::new(moderator.id, Action::ReportResolved, kind, id)
             .about(author)
             .because(note),
     )
@@ -141,8 +178,7 @@ pub async fn resolve_post_reports(
         }
     }
     work.announce(Event::QueueChanged);
-    work.commit().await?;
-    Ok(Some(author))
+    Ok(true)
 }
 
 pub struct ReasonChoice {
@@ -155,9 +191,11 @@ pub struct ReasonChoice {
 #[template(path = "moderation/report.html")]
 pub struct ReportFormView {
     layout: Layout,
-    post_id: i64,
-    post_link: String,
-    topic_title: String,
+    /// Where the form posts.
+    action: String,
+    /// The reported item, and what it is in (a topic's title, a café room's name).
+    link: String,
+    heading: String,
     excerpt: String,
     reasons: Vec<ReasonChoice>,
     note: String,
@@ -166,10 +204,29 @@ pub struct ReportFormView {
     errors: Vec<String>,
 }
 
-fn report_form(
+/// What the report form shows of the item.
+pub struct Reported {
+    pub action: String,
+    pub link: String,
+    pub heading: String,
+    pub excerpt: String,
+}
+
+impl Reported {
+    pub fn post(post: &PostRef) -> Reported {
+        Reported {
+            action: format!("/p/{}/report", post.id),
+            link: address(post),
+            heading: post.topic_title.clone(),
+            excerpt: crate::markdown::excerpt(&post.body_markdown, EXCERPT_CHARS),
+        }
+    }
+}
+
+pub fn report_form(
     app: &AppState,
     ctx: &RequestContext,
-    post: &PostRef,
+    reported: Reported,
     chosen: &str,
     note: String,
     errors: Vec<String>,
@@ -177,10 +234,10 @@ fn report_form(
     let t = ctx.tr();
     ReportFormView {
         layout: Layout::titled(app, ctx, "reports.title"),
-        post_id: post.id,
-        post_link: address(post),
-        topic_title: post.topic_title.clone(),
-        excerpt: crate::markdown::excerpt(&post.body_markdown, EXCERPT_CHARS),
+        action: reported.action,
+        link: reported.link,
+        heading: reported.heading,
+        excerpt: reported.excerpt,
         reasons: ReportReason::ALL
             .iter()
             .map(|reason| ReasonChoice {
@@ -211,7 +268,7 @@ pub async fn report_page(
     Ok(report_form(
         &app,
         &ctx,
-        &post,
+        Reported::post(&post),
         "",
         String::new(),
         Vec::new(),
@@ -221,13 +278,13 @@ pub async fn report_page(
 #[derive(Deserialize)]
 pub struct ReportForm {
     #[serde(default)]
-    reason: String,
+    pub reason: String,
     #[serde(default)]
-    note: String,
+    pub note: String,
 }
 
 /// The reason and note as stored, or the locale keys of what is wrong with them.
-fn checked_report(form: &ReportForm) -> Result<(ReportReason, String), Vec<&'static str>> {
+pub fn checked_report(form: &ReportForm) -> Result<(ReportReason, String), Vec<&'static str>> {
     let reason = form.reason.parse::<ReportReason>().ok();
     let note = form.note.trim().to_owned();
     let mut problems = Vec::new();
@@ -254,16 +311,30 @@ pub async fn report(
 ) -> AppResult<Response> {
     let post = reportable_post(&app, &user, id).await?;
     app.writes.check(&user, WriteKind::Report)?;
+    let target = ReportTarget::post(&post);
+    submit_report(&app, &ctx, &user, &target, Reported::post(&post), form).await
+}
+
+/// Checks a report form and files it, or shows the form again with what is wrong; back to the
+/// item with a word of thanks.
+pub async fn submit_report(
+    app: &AppState,
+    ctx: &RequestContext,
+    user: &SessionUser,
+    target: &ReportTarget,
+    reported: Reported,
+    form: ReportForm,
+) -> AppResult<Response> {
     let t = ctx.tr();
     let (reason, note) = match checked_report(&form) {
         Ok(checked) => checked,
         Err(problems) => {
             let errors = problems.iter().map(|k| t.s(k).into_owned()).collect();
-            let view = report_form(&app, &ctx, &post, &form.reason, form.note, errors);
+            let view = report_form(app, ctx, reported, &form.reason, form.note, errors);
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
         }
     };
-    let stored = report_post(&app, &user, &post, reason, &note).await?;
+    let stored = file_report(app, user, target, reason, &note).await?;
     let key = if stored {
         "reports.thanks_flash"
     } else {
@@ -272,7 +343,7 @@ pub async fn report(
     SessionData(&ctx.session)
         .set_flash(t.s(key).into_owned())
         .await?;
-    Ok(Redirect::to(&address(&post)).into_response())
+    Ok(Redirect::to(&reported.link).into_response())
 }
 
 /// One report as moderators read it.
@@ -359,12 +430,12 @@ pub async fn queue_page(
 #[derive(Deserialize)]
 pub struct ResolveForm {
     #[serde(default)]
-    resolution: String,
+    pub resolution: String,
     #[serde(default)]
-    note: String,
+    pub note: String,
 }
 
-fn checked_resolution(t: Tr, form: &ResolveForm) -> Result<(Resolution, String), Vec<String>> {
+pub fn checked_resolution(t: Tr, form: &ResolveForm) -> Result<(Resolution, String), Vec<String>> {
     let resolution = form.resolution.parse::<Resolution>();
     let note = moderator_reason(&form.note);
     match (resolution, note) {

@@ -566,3 +566,118 @@ async fn shutdown_tells_clients_to_go_elsewhere(app: TestApp) {
     assert_eq!(u16::from(frame.code), 1001);
 }
 both_databases!(shutdown_tells_clients_to_go_elsewhere);
+
+async fn members_report_messages_and_staff_handle_them_from_their_page(app: TestApp) {
+    let s = scene(&app).await;
+    let mut hana = Live::connect(&s.hana, s.room, None).await;
+    hana.opening().await;
+    let mut sora = Live::connect(&s.sora, s.room, None).await;
+    sora.opening().await;
+    let said = hana.say("連絡先を教えてください、個別に話しましょう").await;
+    let message = said["id"].as_i64().expect("an id");
+    sora.next_of("message").await;
+    // The message's own address leads to it in its room; the room offers to report it.
+    let permalink = s.sora.get(&format!("/cafe/messages/{message}")).await;
+    assert_eq!(
+        permalink.location(),
+        Some(format!("/cafe/{}#m{message}", s.room).as_str())
+    );
+    let room = s.sora.get(&format!("/cafe/{}", s.room)).await;
+    let report_links = room.attrs(".cafe-report a", "href");
+    assert!(report_links.contains(&format!("/cafe/messages/{message}/report")));
+    assert_eq!(
+        s.hana
+            .get(&format!("/cafe/messages/{message}/report"))
+            .await
+            .status,
+        404,
+        "nobody reports their own message"
+    );
+    let form = s
+        .sora
+        .get(&format!("/cafe/messages/{message}/report"))
+        .await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.contains("個別に話しましょう"),
+        "the form quotes the message"
+    );
+    let empty = s
+        .sora
+        .post_form(
+            &format!("/cafe/messages/{message}/report"),
+            &[("reason", "")],
+        )
+        .await;
+    assert_eq!(empty.status, 422);
+    let sent = s
+        .sora
+        .post_form(
+            &format!("/cafe/messages/{message}/report"),
+            &[
+                ("reason", "private_information"),
+                ("note", "連絡先の交換は心配です"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.text());
+    assert_eq!(
+        sent.location(),
+        Some(format!("/cafe/{}#m{message}", s.room).as_str())
+    );
+    // A held message waits on the staff's page too.
+    s.moderator.get("/mod/words").await;
+    s.moderator
+        .post_form("/mod/words", &[("word", "必ず治る"), ("action", "hold")])
+        .await;
+    let held = hana.say("この食事で必ず治る").await;
+    assert_eq!(held["held"], true);
+    let queue = s.moderator.get("/mod/queue").await;
+    assert!(queue.contains("カフェのメッセージ (2)"), "{}", queue.text());
+    let page = s.moderator.get("/mod/cafe").await;
+    assert_eq!(page.status, 200);
+    assert!(page.contains("この食事で必ず治る") && page.contains("連絡先の交換は心配です"));
+    assert_eq!(s.sora.get("/mod/cafe").await.status, 404, "staff only");
+    let approved = s
+        .moderator
+        .post_form(&format!("/mod/cafe-messages/{}/approve", held["id"]), &[])
+        .await;
+    assert_eq!(approved.status, 303);
+    assert_eq!(sora.next_of("message").await["id"], held["id"]);
+    // Resolving the report by hiding the message removes it for everyone, tells the reporter.
+    s.moderator.get("/mod/cafe").await;
+    let resolved = s
+        .moderator
+        .post_form(
+            &format!("/mod/cafe-messages/{message}/reports/resolve"),
+            &[
+                ("resolution", "hidden"),
+                ("note", "連絡先の交換はご遠慮ください"),
+            ],
+        )
+        .await;
+    assert_eq!(resolved.status, 303, "{}", resolved.text());
+    assert_eq!(sora.next_of("removed").await["id"], message);
+    assert_eq!(hana.next_of("removed").await["id"], message);
+    app.mail
+        .wait_for(
+            |m| m.is_to("sora@example.org") && m.text.contains("報告"),
+            crate::common::MAIL_WAIT,
+        )
+        .await;
+    let rows = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'report.resolved' \
+             AND target_kind = 'cafe_message' AND target_id = {message}"
+        ))
+        .await;
+    assert_eq!(rows, 1);
+    assert!(
+        s.moderator
+            .get("/mod/queue")
+            .await
+            .contains("カフェのメッセージ (0)")
+    );
+    app.shutdown().await;
+}
+both_databases!(members_report_messages_and_staff_handle_them_from_their_page);
