@@ -219,8 +219,6 @@ pub struct Room {
     session: AtomicBool,
     presence: AtomicBool,
     wake: Notify,
-    /// The session as last read, for connections that join between reads.
-    pub session_now: RwLock<Arc<SessionNow>>,
 }
 
 impl Room {
@@ -320,7 +318,6 @@ impl Cafe {
                     session: AtomicBool::new(true),
                     presence: AtomicBool::new(true),
                     wake: Notify::new(),
-                    session_now: RwLock::default(),
                 });
                 tokio::spawn(room_task(app.clone(), self.clone(), room.clone()));
                 room
@@ -468,10 +465,6 @@ async fn room_task(app: AppState, cafe: Arc<Cafe>, room: Arc<Room>) {
         if room.session.swap(false, Ordering::AcqRel) {
             match read_session(&app, room.id).await {
                 Ok((now, next_boundary)) => {
-                    *room
-                        .session_now
-                        .write()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = now.clone();
                     room.each(|member| member.offer(Outgoing::Session(now.clone())));
                     boundary = next_boundary;
                 }
@@ -574,5 +567,75 @@ async fn send_changes(app: &AppState, room: &Room) -> Result<(), sqlx::Error> {
         if rows.len() < BATCH as usize {
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(author_id: i64, shown: Shown) -> Change {
+        Change {
+            seq: 1,
+            author_id,
+            shown,
+            json: Utf8Bytes::from_static("{}"),
+        }
+    }
+
+    #[test]
+    fn a_full_queue_marks_the_connection_lagged_instead_of_waiting() {
+        let (queue, _receiver) = mpsc::channel(1);
+        let member = Member {
+            name: "そら".into(),
+            audience: Arc::new(Audience {
+                user_id: 2,
+                keeps: false.into(),
+                blocked: RwLock::default(),
+                visible: true.into(),
+            }),
+            queue,
+            signals: Arc::default(),
+        };
+        let frame = Arc::new(change(1, Shown::Published));
+        member.offer(Outgoing::Change(frame.clone()));
+        assert!(!member.signals.lagged.load(Ordering::Acquire));
+        member.offer(Outgoing::Change(frame));
+        assert!(
+            member.signals.lagged.load(Ordering::Acquire),
+            "the second frame did not fit: the connection catches up from the database"
+        );
+    }
+
+    #[test]
+    fn changes_are_shown_by_status_author_and_blocks() {
+        let audience = Audience {
+            user_id: 2,
+            keeps: false.into(),
+            blocked: RwLock::new([3].into_iter().collect()),
+            visible: true.into(),
+        };
+        assert!(audience.shown(&change(1, Shown::Published)));
+        assert!(
+            !audience.shown(&change(3, Shown::Published)),
+            "blocked author"
+        );
+        assert!(
+            audience.shown(&change(3, Shown::Removed)),
+            "removals reach everyone"
+        );
+        assert!(
+            !audience.shown(&change(1, Shown::Held)),
+            "someone else's held message"
+        );
+        assert!(
+            audience.shown(&change(2, Shown::Held)),
+            "one's own held message"
+        );
+        audience.keeps.store(true, Ordering::Release);
+        assert!(
+            audience.shown(&change(1, Shown::Held)),
+            "those who keep the room"
+        );
     }
 }

@@ -681,3 +681,40 @@ async fn members_report_messages_and_staff_handle_them_from_their_page(app: Test
     app.shutdown().await;
 }
 both_databases!(members_report_messages_and_staff_handle_them_from_their_page);
+
+async fn the_end_of_a_session_reaches_the_room_by_itself(app: TestApp) {
+    let s = scene(&app).await;
+    // The family café is closed outside its sessions; this one ends in two seconds.
+    let family_room = room_id(&app, "家族のカフェ").await;
+    app.execute(&format!(
+        "UPDATE cafe_rooms SET outside_sessions = 'closed' WHERE id = {family_room}"
+    ))
+    .await;
+    app.execute(&format!(
+        "INSERT INTO cafe_sessions (room_id, starts_at, ends_at, created_at) \
+         VALUES ({family_room}, {start}, {end}, {start})",
+        start = now() - 60,
+        end = now() + 2,
+    ))
+    .await;
+    let mama = member_as(
+        &app,
+        &s.coordinator,
+        "mama@example.org",
+        "member",
+        "family",
+        "まま",
+    )
+    .await;
+    let mut family = Live::connect(&mama, family_room, None).await;
+    let (_, _, state) = family.opening().await;
+    assert_eq!(state["open"], true);
+    let mut moderator = Live::connect(&s.moderator, family_room, None).await;
+    moderator.opening().await;
+    // The member is shown out; the moderator, who keeps the room, is told it closed.
+    let closed = family.closed().await.expect("a close frame");
+    assert_eq!(u16::from(closed.code), 4403);
+    moderator.until("state", |state| state["open"] == false).await;
+    app.shutdown().await;
+}
+both_databases!(the_end_of_a_session_reaches_the_room_by_itself);
