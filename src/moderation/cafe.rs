@@ -21,7 +21,9 @@ use crate::domain::log::TargetKind;
 use crate::domain::report::Resolution;
 use crate::error::{AppError, AppResult};
 use crate::moderation::queue::{self, moderator_reason};
-use crate::moderation::reports::{ReportLine, ResolveForm, checked_resolution, close_reports};
+use crate::moderation::reports::{
+    ReportLine, ResolveForm, checked_resolution, close_reports, resolved,
+};
 use crate::web::layout::{Layout, local_time};
 
 /// Items read at once for each section.
@@ -188,11 +190,7 @@ pub async fn resolve(
         }
     };
     let author = resolve_reports(&app, &user, id, resolution, &note).await?;
-    let back = match (resolution, author) {
-        (Resolution::MemberAction, Some(author)) => format!("/mod/members/{author}"),
-        _ => "/mod/cafe".to_owned(),
-    };
-    queue::done(&ctx, author.is_some(), "reports.resolved_flash", &back).await
+    resolved(&ctx, resolution, author, "/mod/cafe").await
 }
 
 /// Resolves the reports on a message (hiding it when so decided) in one unit of work; its

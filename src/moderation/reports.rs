@@ -469,9 +469,20 @@ pub async fn resolve(
         }
     };
     let author = resolve_post_reports(&app, &user, id, resolution, &note).await?;
+    resolved(&ctx, resolution, author, "/mod/reports").await
+}
+
+/// Where a moderator goes once an item's reports are resolved (`author` is `None` when another
+/// moderator was quicker): to the author's page to act on them, or back to `list`.
+pub async fn resolved(
+    ctx: &RequestContext,
+    resolution: Resolution,
+    author: Option<i64>,
+    list: &str,
+) -> AppResult<Response> {
     let back = match (resolution, author) {
         (Resolution::MemberAction, Some(author)) => format!("/mod/members/{author}"),
-        _ => "/mod/reports".to_owned(),
+        _ => list.to_owned(),
     };
-    queue::done(&ctx, author.is_some(), "reports.resolved_flash", &back).await
+    queue::done(ctx, author.is_some(), "reports.resolved_flash", &back).await
 }

@@ -714,7 +714,9 @@ async fn the_end_of_a_session_reaches_the_room_by_itself(app: TestApp) {
     // The member is shown out; the moderator, who keeps the room, is told it closed.
     let closed = family.closed().await.expect("a close frame");
     assert_eq!(u16::from(closed.code), 4403);
-    moderator.until("state", |state| state["open"] == false).await;
+    moderator
+        .until("state", |state| state["open"] == false)
+        .await;
     app.shutdown().await;
 }
 both_databases!(the_end_of_a_session_reaches_the_room_by_itself);
