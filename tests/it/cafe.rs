@@ -371,6 +371,32 @@ async fn handshakes_and_messages_are_checked(app: TestApp) {
             .is_none_or(|frame| u16::from(frame.code) != 1000)
     );
 
+    // Silenced mid-visit: still reading, refused when writing, with the moderators' reason.
+    let mut sora = Live::connect(&s.sora, s.room, None).await;
+    sora.opening().await;
+    let sora_id = user_id(&app, "sora@example.org").await;
+    s.moderator.get(&format!("/mod/members/{sora_id}")).await;
+    let page = s
+        .moderator
+        .post_form(
+            &format!("/mod/members/{sora_id}/silence"),
+            &[
+                ("length", "1d"),
+                ("until", ""),
+                ("reason", "少しお休みしましょう"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.text());
+    let refused = sora.say("聞こえますか").await;
+    assert_eq!(refused["type"], "refused");
+    assert!(
+        refused["messages"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("少しお休みしましょう")
+    );
+
     // Suspended mid-session: cut off at once.
     let mama_id = user_id(&app, "mama@example.org").await;
     s.moderator.get(&format!("/mod/members/{mama_id}")).await;
