@@ -266,7 +266,8 @@ impl Live {
             .unwrap_or(0);
         if let Some(since) = since.filter(|since| *since <= last) {
             let rows =
-                db::cafe::changes_since(exec, self.room_id, since, BACKFILL_LIMIT + 1).await?;
+                db::cafe::changes_since(exec.again(), self.room_id, since, BACKFILL_LIMIT + 1)
+                    .await?;
             if rows.len() as i64 <= BACKFILL_LIMIT {
                 let mut frames = vec![frame(&ServerFrame::Hello {
                     me: self.user.id,
@@ -284,11 +285,8 @@ impl Live {
                 return Ok(frames);
             }
         }
-        let viewer = viewer(&self.user);
-        let rows = {
-            let mut reader = self.app.db.reader();
-            db::cafe::history(reader.exec().await?, viewer, self.room_id, last, HISTORY).await?
-        };
+        // On the same connection: never a second one while holding the first.
+        let rows = db::cafe::history(exec, viewer(&self.user), self.room_id, last, HISTORY).await?;
         let mut frames = vec![frame(&ServerFrame::Hello {
             me: self.user.id,
             seq: last,

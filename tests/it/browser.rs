@@ -687,13 +687,23 @@ async fn wait_for_url(browser: &Client, what: &str, ready: impl Fn(&url::Url) ->
 /// analytics…), and usable on a phone without scrolling sideways.
 async fn page_is_sound(app: &TestApp, browser: &Client, what: &str) {
     let origin = format!("{}/", app.base_url());
-    let requests: Vec<String> = script(
-        browser,
-        "return [location.href]
-            .concat(performance.getEntriesByType('navigation').map(e => e.name))
-            .concat(performance.getEntriesByType('resource').map(e => e.name));",
-    )
-    .await;
+    // A busy machine may list a resource's timing a moment after the load event: wait for the
+    // stylesheet's entry (asserted below) before reading them all.
+    let deadline = Instant::now() + STEP_LIMIT;
+    let requests = loop {
+        let requests: Vec<String> = script(
+            browser,
+            "return [location.href]
+                .concat(performance.getEntriesByType('navigation').map(e => e.name))
+                .concat(performance.getEntriesByType('resource').map(e => e.name));",
+        )
+        .await;
+        if Instant::now() > deadline || requests.iter().any(|url| url.ends_with("/static/site.css"))
+        {
+            break requests;
+        }
+        tokio::time::sleep(POLL).await;
+    };
     let elsewhere: Vec<&String> = requests
         .iter()
         .filter(|url| !url.starts_with(&origin))
