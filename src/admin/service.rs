@@ -318,11 +318,11 @@ pub struct Checked {
 }
 
 impl Checked {
-    fn relation(&self) -> Option<&'static str> {
+    pub fn relation(&self) -> Option<&'static str> {
         self.only_relation.map(Relation::as_str)
     }
 
-    fn texts(&self) -> CategoryTexts<'_> {
+    pub fn texts(&self) -> CategoryTexts<'_> {
         CategoryTexts {
             name: &self.name,
             description: &self.description,
@@ -439,6 +439,27 @@ pub enum Direction {
     Down,
 }
 
+/// The index of the item at `at`'s neighbour in `direction` among the active items of an
+/// ordered list (categories, café rooms), skipping archived ones, which keep their place; `None`
+/// when the item is archived or already at that end.
+pub fn neighbour(active: &[bool], at: usize, direction: Direction) -> Option<usize> {
+    if !active.get(at).copied().unwrap_or(false) {
+        return None;
+    }
+    match direction {
+        Direction::Up => active[..at].iter().rposition(|a| *a),
+        Direction::Down => active[at + 1..]
+            .iter()
+            .position(|a| *a)
+            .map(|offset| at + 1 + offset),
+    }
+}
+
+/// The stored position (1, 2, …) of the item at `index` of an ordered list.
+pub fn position_of(index: usize) -> i64 {
+    i64::try_from(index).unwrap_or(i64::MAX - 1) + 1
+}
+
 /// Swaps a category with its neighbour among the categories members see (archived ones keep
 /// their place), then numbers every category 1, 2, … in the new order: all in one unit of work.
 /// Returns the moved category's name, or `None` when there was nothing to move (first or
@@ -456,24 +477,13 @@ pub async fn move_category(
         .iter()
         .position(|c| c.id == id)
         .ok_or(AppError::NotFound)?;
-    let active = |c: &ManagedCategory| c.archived_at.is_none();
-    let neighbour = if !active(&all[at]) {
-        None
-    } else {
-        match direction {
-            Direction::Up => all[..at].iter().rposition(active),
-            Direction::Down => all[at + 1..]
-                .iter()
-                .position(active)
-                .map(|offset| at + 1 + offset),
-        }
-    };
-    let Some(neighbour) = neighbour else {
+    let active: Vec<bool> = all.iter().map(|c| c.archived_at.is_none()).collect();
+    let Some(neighbour) = neighbour(&active, at, direction) else {
         return Ok(None);
     };
     all.swap(at, neighbour);
     for (index, category) in all.iter().enumerate() {
-        let position = i64::try_from(index).unwrap_or(i64::MAX - 1) + 1;
+        let position = position_of(index);
         if category.position != position {
             db::forums::set_category_position(work.exec(), category.id, position).await?;
         }
@@ -570,4 +580,21 @@ pub async fn remove_term_group(app: &App, actor: i64, id: i64) -> AppResult<u64>
     work.commit().await?;
     tracing::info!(group = id, changed, "equivalent search terms removed");
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neighbours_skip_archived_items_and_stop_at_the_ends() {
+        let active = [true, false, true, true];
+        assert_eq!(neighbour(&active, 2, Direction::Up), Some(0));
+        assert_eq!(neighbour(&active, 0, Direction::Down), Some(2));
+        assert_eq!(neighbour(&active, 0, Direction::Up), None);
+        assert_eq!(neighbour(&active, 3, Direction::Down), None);
+        assert_eq!(neighbour(&active, 1, Direction::Up), None, "archived");
+        assert_eq!(neighbour(&active, 9, Direction::Up), None);
+        assert_eq!(position_of(0), 1);
+    }
 }

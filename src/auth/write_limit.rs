@@ -37,13 +37,16 @@ pub enum WriteKind {
     Setting,
     /// A member reporting content to the moderators (allowed while silenced).
     Report,
+    /// A member asking for a café session's e-mail reminder, or stopping it (private: allowed
+    /// while silenced).
+    Reminder,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 9] = [
+    pub const ALL: [WriteKind; 10] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -53,6 +56,7 @@ impl WriteKind {
         WriteKind::Moderate,
         WriteKind::Setting,
         WriteKind::Report,
+        WriteKind::Reminder,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -65,7 +69,8 @@ impl WriteKind {
             | WriteKind::Draft
             | WriteKind::Moderate
             | WriteKind::Setting
-            | WriteKind::Report => false,
+            | WriteKind::Report
+            | WriteKind::Reminder => false,
         }
     }
 
@@ -90,6 +95,7 @@ impl WriteKind {
             WriteKind::Moderate => "moderate",
             WriteKind::Setting => "setting",
             WriteKind::Report => "report",
+            WriteKind::Reminder => "reminder",
         }
     }
 
@@ -114,6 +120,8 @@ impl WriteKind {
             WriteKind::Setting => (20, 240),
             // Reporting several posts of one thread; more is a campaign, not a worry.
             WriteKind::Report => (10, 60),
+            // Going down the café's list of sessions, one button each.
+            WriteKind::Reminder => (20, 120),
         }
     }
 

@@ -52,6 +52,15 @@ pub enum Action {
     SettingChanged,
     NoteAdded,
     EmailViewed,
+    CafeRoomCreated,
+    CafeRoomEdited,
+    CafeRoomMovedUp,
+    CafeRoomMovedDown,
+    CafeRoomArchived,
+    CafeRoomRestored,
+    CafeSessionScheduled,
+    CafeSessionEdited,
+    CafeSessionCancelled,
 }
 
 text_enum!(Action {
@@ -98,6 +107,15 @@ text_enum!(Action {
     SettingChanged => "setting.changed",
     NoteAdded => "note.added",
     EmailViewed => "email.viewed",
+    CafeRoomCreated => "cafe_room.created",
+    CafeRoomEdited => "cafe_room.edited",
+    CafeRoomMovedUp => "cafe_room.moved_up",
+    CafeRoomMovedDown => "cafe_room.moved_down",
+    CafeRoomArchived => "cafe_room.archived",
+    CafeRoomRestored => "cafe_room.restored",
+    CafeSessionScheduled => "cafe_session.scheduled",
+    CafeSessionEdited => "cafe_session.edited",
+    CafeSessionCancelled => "cafe_session.cancelled",
 });
 
 /// The kind of thing acted on.
@@ -117,6 +135,10 @@ pub enum TargetKind {
     WatchedWord,
     CrisisWord,
     Setting,
+    CafeRoom,
+    CafeSession,
+    /// Sessions made from one rule, scheduled or cancelled together.
+    CafeSeries,
 }
 
 text_enum!(TargetKind {
@@ -133,6 +155,9 @@ text_enum!(TargetKind {
     WatchedWord => "watched_word",
     CrisisWord => "crisis_word",
     Setting => "setting",
+    CafeRoom => "cafe_room",
+    CafeSession => "cafe_session",
+    CafeSeries => "cafe_series",
 });
 
 /// One row of the log.
