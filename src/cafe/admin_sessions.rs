@@ -31,11 +31,9 @@ const RECENT_DAYS: i64 = 30;
 /// The most sessions the page lists.
 const LISTED: i64 = 200;
 
-/// The fields of one session as typed (the one-off form and the edit form).
+/// A session's times, theme and facilitator as typed, in each of the forms.
 #[derive(Deserialize, Default, Clone)]
-pub struct SessionForm {
-    #[serde(default)]
-    date: String,
+pub struct TimingForm {
     #[serde(default)]
     start: String,
     #[serde(default)]
@@ -44,6 +42,15 @@ pub struct SessionForm {
     theme: String,
     #[serde(default)]
     facilitator: String,
+}
+
+/// The fields of one session as typed (the one-off form and the edit form).
+#[derive(Deserialize, Default, Clone)]
+pub struct SessionForm {
+    #[serde(default)]
+    date: String,
+    #[serde(flatten)]
+    timing: TimingForm,
 }
 
 /// The fields of a series as typed.
@@ -68,14 +75,8 @@ pub struct SeriesForm {
     first: String,
     #[serde(default)]
     last: String,
-    #[serde(default)]
-    start: String,
-    #[serde(default)]
-    end: String,
-    #[serde(default)]
-    theme: String,
-    #[serde(default)]
-    facilitator: String,
+    #[serde(flatten)]
+    timing: TimingForm,
 }
 
 impl SeriesForm {
@@ -128,17 +129,10 @@ fn time_of(t: Tr, errors: &mut FieldErrors, field: &'static str, typed: &str) ->
 }
 
 /// The times, theme and facilitator as typed, read; their problems added to `errors`.
-fn timing_of(
-    t: Tr,
-    errors: &mut FieldErrors,
-    start: &str,
-    end: &str,
-    theme: &str,
-    facilitator: &str,
-) -> Option<Timing> {
-    let start = time_of(t, errors, "start", start);
-    let end = time_of(t, errors, "end", end);
-    let theme = theme.split_whitespace().collect::<Vec<_>>().join(" ");
+fn timing_of(t: Tr, errors: &mut FieldErrors, typed: &TimingForm) -> Option<Timing> {
+    let start = time_of(t, errors, "start", &typed.start);
+    let end = time_of(t, errors, "end", &typed.end);
+    let theme = typed.theme.split_whitespace().collect::<Vec<_>>().join(" ");
     if theme.chars().count() > MAX_THEME {
         errors.add(
             "theme",
@@ -152,7 +146,7 @@ fn timing_of(
         start: start?,
         end: end?,
         theme,
-        facilitator: facilitator.trim().to_owned(),
+        facilitator: typed.facilitator.trim().to_owned(),
     };
     Some(timing).filter(|_| errors.is_empty())
 }
@@ -161,14 +155,7 @@ fn timing_of(
 pub fn read_session(t: Tr, form: &SessionForm) -> Result<(Date, Timing), FieldErrors> {
     let mut errors = FieldErrors::default();
     let date = date_of(t, &mut errors, "date", &form.date);
-    let timing = timing_of(
-        t,
-        &mut errors,
-        &form.start,
-        &form.end,
-        &form.theme,
-        &form.facilitator,
-    );
+    let timing = timing_of(t, &mut errors, &form.timing);
     match (date, timing) {
         (Some(date), Some(timing)) if errors.is_empty() => Ok((date, timing)),
         _ => Err(errors),
@@ -208,14 +195,7 @@ pub fn read_series(t: Tr, form: &SeriesForm) -> Result<Planned, FieldErrors> {
     };
     let first = date_of(t, &mut errors, "first", &form.first);
     let last = date_of(t, &mut errors, "last", &form.last);
-    let timing = timing_of(
-        t,
-        &mut errors,
-        &form.start,
-        &form.end,
-        &form.theme,
-        &form.facilitator,
-    );
+    let timing = timing_of(t, &mut errors, &form.timing);
     match (rule, first, last, timing) {
         (Some(rule), Some(first), Some(last), Some(timing)) if errors.is_empty() => Ok(Planned {
             dates: Dates::Series { rule, first, last },
@@ -524,10 +504,12 @@ fn form_of(app: &AppState, s: &ManagedSession) -> SessionForm {
     };
     SessionForm {
         date: text(&start, "%Y-%m-%d"),
-        start: text(&start, "%H:%M"),
-        end: text(&end, "%H:%M"),
-        theme: s.theme.clone(),
-        facilitator: s.facilitator_name.clone().unwrap_or_default(),
+        timing: TimingForm {
+            start: text(&start, "%H:%M"),
+            end: text(&end, "%H:%M"),
+            theme: s.theme.clone(),
+            facilitator: s.facilitator_name.clone().unwrap_or_default(),
+        },
     }
 }
 
@@ -723,10 +705,12 @@ mod tests {
             nth_4: "on".into(),
             first: "2027-01-01".into(),
             last: "2027-03-31".into(),
-            start: "19:00".into(),
-            end: "20:30:00".into(),
-            theme: "  働きながらの  治療 ".into(),
-            facilitator: " ひまわり ".into(),
+            timing: TimingForm {
+                start: "19:00".into(),
+                end: "20:30:00".into(),
+                theme: "  働きながらの  治療 ".into(),
+                facilitator: " ひまわり ".into(),
+            },
             ..SeriesForm::blank()
         };
         let planned = read_series(t, &form).expect("a series");
@@ -754,9 +738,12 @@ mod tests {
             weekday: "someday".into(),
             first: "2027-02-30".into(),
             last: "".into(),
-            start: "25:00".into(),
-            end: "20:00".into(),
-            theme: "あ".repeat(MAX_THEME + 1),
+            timing: TimingForm {
+                start: "25:00".into(),
+                end: "20:00".into(),
+                theme: "あ".repeat(MAX_THEME + 1),
+                facilitator: String::new(),
+            },
             ..SeriesForm::default()
         };
         let errors = on_series_form(read_series(t, &form).expect_err("problems"));
@@ -768,17 +755,21 @@ mod tests {
         let no_weeks = SeriesForm {
             first: "2027-01-01".into(),
             last: "2027-02-01".into(),
-            start: "19:00".into(),
-            end: "20:00".into(),
+            timing: TimingForm {
+                start: "19:00".into(),
+                end: "20:00".into(),
+                ..TimingForm::default()
+            },
             ..SeriesForm::blank()
         };
         let errors = read_series(t, &no_weeks).expect_err("no weeks");
         assert!(errors.has("nth_1"));
         let one = SessionForm {
             date: "2027-01-14".into(),
-            start: "19:00".into(),
-            end: "".into(),
-            ..SessionForm::default()
+            timing: TimingForm {
+                start: "19:00".into(),
+                ..TimingForm::default()
+            },
         };
         assert!(read_session(t, &one).expect_err("no end").has("end"));
     }

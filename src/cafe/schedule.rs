@@ -6,7 +6,7 @@
 use jiff::civil::{Date, Time};
 
 use crate::App;
-use crate::admin::service::{Checked, Direction, neighbour, position_of};
+use crate::admin::service::{Checked, Direction, Ordered, move_in};
 use crate::cafe::recurrence::{self, Rule, RuleError, TimeError};
 use crate::config::Config;
 use crate::db::cafe_schedule::{ManagedRoom, ManagedSession, RoomRules, SessionPlan};
@@ -50,6 +50,18 @@ impl Outside {
 pub struct RoomChecked {
     pub texts: Checked,
     pub outside: Outside,
+}
+
+impl Ordered for ManagedRoom {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn position(&self) -> i64 {
+        self.position
+    }
+    fn archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
 }
 
 impl RoomChecked {
@@ -167,30 +179,21 @@ pub async fn move_room(
     let now = work.now();
     db::cafe_schedule::lock_rooms(work.exec()).await?;
     let mut all = db::cafe_schedule::managed_rooms(work.exec(), now).await?;
-    let at = all
-        .iter()
-        .position(|r| r.id == id)
-        .ok_or(AppError::NotFound)?;
-    let active: Vec<bool> = all.iter().map(|r| r.archived_at.is_none()).collect();
-    let Some(neighbour) = neighbour(&active, at, direction) else {
+    let Some(moved) = move_in(&mut all, id, direction)? else {
         return Ok(None);
     };
-    all.swap(at, neighbour);
-    for (index, room) in all.iter().enumerate() {
-        let position = position_of(index);
-        if room.position != position {
-            db::cafe_schedule::set_room_position(work.exec(), room.id, position).await?;
-        }
+    for (room, position) in &moved.positions {
+        db::cafe_schedule::set_room_position(work.exec(), *room, *position).await?;
     }
     let action = match direction {
         Direction::Up => Action::CafeRoomMovedUp,
         Direction::Down => Action::CafeRoomMovedDown,
     };
-    let what = format!("swapped with room {}", all[at].id);
+    let what = format!("swapped with room {}", moved.swapped_with);
     work.log(room_log(actor, action, id).because(what)).await?;
     work.announce(Event::CafeRoomsChanged);
     work.commit().await?;
-    Ok(Some(all.swap_remove(neighbour).name))
+    Ok(Some(all.swap_remove(moved.to).name))
 }
 
 /// Archives or restores a room and returns its name; doing it twice changes nothing more.
