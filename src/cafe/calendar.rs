@@ -15,7 +15,7 @@ use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{CurrentUser, RequestContext, SessionData};
 use crate::auth::write_limit::WriteKind;
 use crate::cafe::ics::{self, CalendarEvent};
-use crate::cafe::schedule::{self, when};
+use crate::cafe::schedule::{self, Reminder, when};
 use crate::db;
 use crate::db::cafe_schedule::OpenSession;
 use crate::error::{AppError, AppResult};
@@ -198,11 +198,10 @@ pub async fn remind(
         _ => return Err(AppError::BadRequest("remind is on or off")),
     };
     app.writes.check(&user, WriteKind::Reminder)?;
-    schedule::set_reminder(&app, viewer(&user), id, on).await?;
-    let key = if on {
-        "cafe_schedule.reminder_on"
-    } else {
-        "cafe_schedule.reminder_off"
+    let key = match schedule::set_reminder(&app, viewer(&user), id, on).await? {
+        Reminder::On => "cafe_schedule.reminder_on",
+        Reminder::Off => "cafe_schedule.reminder_off",
+        Reminder::Started => "cafe_schedule.reminder_started",
     };
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s(key).into_owned())

@@ -573,24 +573,33 @@ pub async fn cancel(
 
 // Members.
 
-/// Asks for (or stops) the reminder of a session the member may enter. Returns whether it is
-/// on afterwards; a session that has started can no longer be reminded of.
-pub async fn set_reminder(app: &App, viewer: Viewer, id: i64, on: bool) -> AppResult<bool> {
+/// What became of a reminder asked for or stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reminder {
+    On,
+    Off,
+    /// The session has started: nothing to remind of any more (nothing written).
+    Started,
+}
+
+/// Asks for (or stops) the reminder of a session the member may enter; 404 for any other.
+pub async fn set_reminder(app: &App, viewer: Viewer, id: i64, on: bool) -> AppResult<Reminder> {
     let mut work = app.work().await?;
     let now = work.now();
     let session = db::cafe_schedule::open_session(work.exec(), viewer, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if on {
-        if session.starts_at <= now {
-            return Err(AppError::StaleForm);
-        }
-        db::cafe_schedule::add_reminder(work.exec(), id, viewer.id, now).await?;
-    } else {
+    let outcome = if !on {
         db::cafe_schedule::remove_reminder(work.exec(), id, viewer.id).await?;
-    }
+        Reminder::Off
+    } else if session.starts_at <= now {
+        return Ok(Reminder::Started);
+    } else {
+        db::cafe_schedule::add_reminder(work.exec(), id, viewer.id, now).await?;
+        Reminder::On
+    };
     work.commit().await?;
-    Ok(on)
+    Ok(outcome)
 }
 
 /// A session's time as members read it, in the site's time zone: `2026年12月10日（木）19:00〜20:30`,

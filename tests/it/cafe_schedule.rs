@@ -411,6 +411,35 @@ async fn a_family_series_reaches_families_with_calendar_files_and_reminders(app:
             .contains("1回を中止しました"),
     );
 
+    // A session that has started can no longer be reminded of: said so, nothing written.
+    app.execute(&format!(
+        "UPDATE cafe_sessions SET starts_at = {} WHERE id = {session}",
+        hidamari::db::now() - 60
+    ))
+    .await;
+    family.get("/cafe").await;
+    let late = family
+        .post_form(
+            &format!("/cafe/sessions/{session}/remind"),
+            &[("remind", "on")],
+        )
+        .await;
+    assert_eq!(late.status, 303);
+    assert!(
+        family
+            .follow(&late)
+            .await
+            .text()
+            .contains("この回はもう始まっています"),
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM cafe_reminders WHERE session_id = {session}"
+        ))
+        .await,
+        0
+    );
+
     // The task's pass writes one reminder, which reaches the SMTP peer; a second pass nothing.
     let sent = hidamari::cafe::reminders::send_due(app.app())
         .await
