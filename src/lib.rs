@@ -78,6 +78,8 @@ pub struct App {
     pub links: forums::notify::LinkSigner,
     /// Visitors' form tokens, in a signed cookie instead of a session.
     pub visitor_tokens: auth::csrf::VisitorTokens,
+    /// The café rooms with members connected to this instance.
+    pub cafe: Arc<cafe::hub::Cafe>,
 }
 
 pub type AppState = Arc<App>;
@@ -127,6 +129,9 @@ impl Running {
     /// Stops accepting, lets requests finish, sends what the outbox holds, closes the database.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
+        // Upgraded connections are not the server's to wait for: café members are told to go
+        // (1001) and reconnect, to another instance or to this one once it is back.
+        self.app.cafe.close_all(Duration::from_secs(5)).await;
         if let Err(e) = self.server.await {
             tracing::error!(error = %e, "server task");
         }
@@ -185,6 +190,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         mail: MailSignal::default(),
         events: events::EventBus::default(),
         queue_count: moderation::count::QueueCount::default(),
+        cafe: Arc::default(),
         db,
         config,
     });
@@ -206,6 +212,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         app.clone(),
         shutdown_rx.clone(),
     ));
+    tokio::spawn(cafe::hub::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(housekeeping(
         app.clone(),
         store.clone(),

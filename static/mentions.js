@@ -5,7 +5,7 @@
   "use strict";
   var WAIT_MS = 250;
   var TYPED = /(^|[^A-Za-z0-9@＠._+\-\/])[@＠]([^\s@＠`]{1,20})$/;
-  document.querySelectorAll("form textarea[name=body]").forEach(function (box) {
+  document.querySelectorAll("form textarea[name=body]:not([data-no-mentions])").forEach(function (box) {
     var list = document.createElement("ul");
     list.className = "mention-suggestions";
     list.hidden = true;

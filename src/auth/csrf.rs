@@ -106,9 +106,18 @@ fn origin_of(value: &str) -> Option<String> {
 pub fn same_origin(headers: &HeaderMap, base_url: &url::Url) -> bool {
     let claimed = headers
         .get(header::ORIGIN)
-        .or_else(|| headers.get(header::REFERER))
-        .and_then(|v| v.to_str().ok())
-        .and_then(origin_of);
+        .or_else(|| headers.get(header::REFERER));
+    claimed_by_us(claimed, headers, base_url)
+}
+
+/// Whether a WebSocket handshake comes from this site's pages: browsers always send Origin on
+/// one, so it is required (a Referer does not do instead).
+pub fn websocket_origin_ours(headers: &HeaderMap, base_url: &url::Url) -> bool {
+    claimed_by_us(headers.get(header::ORIGIN), headers, base_url)
+}
+
+fn claimed_by_us(claimed: Option<&HeaderValue>, headers: &HeaderMap, base_url: &url::Url) -> bool {
+    let claimed = claimed.and_then(|v| v.to_str().ok()).and_then(origin_of);
     let Some(claimed) = claimed else { return false };
     if claimed == base_url.origin().ascii_serialization() {
         return true;

@@ -32,21 +32,23 @@ pub enum WriteKind {
     /// A moderator's action: in the queue (approve, hide, restore, acknowledge) or on a
     /// member (silence, suspend, lift, a staff note).
     Moderate,
-    /// Staff changing what the site screens for or shows: watched and crisis words, the
-    /// support page.
+    /// Staff changing what the site screens for or shows (watched and crisis words, the
+    /// support page), and members' own preferences that others see (presence in the café).
     Setting,
     /// A member reporting content to the moderators (allowed while silenced).
     Report,
     /// A member asking for a café session's e-mail reminder, or stopping it (private: allowed
     /// while silenced).
     Reminder,
+    /// A message in a café room.
+    CafeMessage,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 10] = [
+    pub const ALL: [WriteKind; 11] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -57,6 +59,7 @@ impl WriteKind {
         WriteKind::Setting,
         WriteKind::Report,
         WriteKind::Reminder,
+        WriteKind::CafeMessage,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -64,7 +67,11 @@ impl WriteKind {
     /// to report (blocks and the account page take no write limit at all).
     pub fn stopped_by_silence(self) -> bool {
         match self {
-            WriteKind::Topic | WriteKind::Reply | WriteKind::Edit | WriteKind::Reaction => true,
+            WriteKind::Topic
+            | WriteKind::Reply
+            | WriteKind::Edit
+            | WriteKind::Reaction
+            | WriteKind::CafeMessage => true,
             WriteKind::Preview
             | WriteKind::Draft
             | WriteKind::Moderate
@@ -96,6 +103,7 @@ impl WriteKind {
             WriteKind::Setting => "setting",
             WriteKind::Report => "report",
             WriteKind::Reminder => "reminder",
+            WriteKind::CafeMessage => "cafe_message",
         }
     }
 
@@ -122,6 +130,8 @@ impl WriteKind {
             WriteKind::Report => (10, 60),
             // Going down the café's list of sessions, one button each.
             WriteKind::Reminder => (20, 120),
+            // A lively conversation: a dozen short lines at once, ten a minute after that.
+            WriteKind::CafeMessage => (12, 600),
         }
     }
 

@@ -1,13 +1,23 @@
 //! The peer-support café: rooms open to a role and relation, with scheduled sessions during
-//! which members write; live over WebSockets, and a plain form without JavaScript.
+//! which members write; live over WebSockets (`live`, fanned out by `hub`), and a complete page
+//! without JavaScript (`room`). A café message is a kind of the content pipeline
+//! (`content::Draft::CafeMessage`): watched words, crisis words, silence and write limits act on
+//! it as on a post. The schedule (`schedule`, with `recurrence`): coordinators' rooms and
+//! sessions (`admin_rooms`, `admin_sessions`), the members' café page with calendar files and
+//! reminders (`calendar`, `ics`, `reminders`).
 
 pub mod admin_rooms;
 pub mod admin_sessions;
 pub mod calendar;
+pub mod hub;
 pub mod ics;
+pub mod live;
 pub mod recurrence;
 pub mod reminders;
+pub mod room;
+pub mod rules;
 pub mod schedule;
+pub mod service;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -15,7 +25,18 @@ use axum::routing::{get, post};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(schedule_routes())
+    Router::new()
+        .route("/cafe/{id}", get(room::page))
+        .route("/cafe/{id}/live", get(live::handshake))
+        .route("/cafe/{id}/messages", post(room::send))
+        .route("/cafe/{id}/messages/{message}/remove", post(room::remove))
+        .route("/cafe/{id}/messages/{message}/approve", post(room::approve))
+        .route("/cafe/{id}/members/{member}/mute", post(room::mute))
+        .route("/cafe/{id}/slow", post(room::slow))
+        // pause, resume
+        .route("/cafe/{id}/{action}", post(room::pause))
+        .route("/cafe/presence", post(room::presence))
+        .merge(schedule_routes())
 }
 
 /// The schedule: coordinators' rooms and sessions, the members' café page, calendar files and

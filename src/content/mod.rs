@@ -10,6 +10,7 @@
 //! read it.
 
 use crate::App;
+use crate::cafe;
 use crate::db;
 use crate::db::forums::{NewPostRow, PostRef};
 use crate::db::users::SessionUser;
@@ -43,6 +44,11 @@ pub enum Draft<'a> {
         title: Option<&'a str>,
         body: Option<&'a str>,
     },
+    /// A message in a café room.
+    CafeMessage {
+        room_id: i64,
+        body: &'a str,
+    },
 }
 
 /// Why a draft was not published; nothing was stored.
@@ -60,6 +66,16 @@ pub enum Refusal {
     },
     /// The topic is closed to replies.
     Closed,
+    /// The café room is open for writing only during its sessions.
+    RoomClosed,
+    /// The facilitator or a moderator paused the room.
+    Paused,
+    /// The writer was muted for the rest of the session.
+    Muted,
+    /// Slow mode: the writer may write again in this many seconds.
+    SlowMode {
+        wait: i64,
+    },
 }
 
 impl Refusal {
@@ -80,15 +96,50 @@ impl Refusal {
                 vec![t.f("moderation.watched_word_refusal", &[("word", word)])]
             }
             Refusal::Closed => vec![t.s("forums.closed").into_owned()],
+            Refusal::RoomClosed => vec![t.s("cafe.refused.closed").into_owned()],
+            Refusal::Paused => vec![t.s("cafe.refused.paused").into_owned()],
+            Refusal::Muted => vec![t.s("cafe.refused.muted").into_owned()],
+            Refusal::SlowMode { wait } => {
+                vec![t.f("cafe.refused.slow_mode", &[("seconds", &wait.to_string())])]
+            }
         }
     }
 }
 
 /// Where a draft went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Placed {
-    pub post_id: i64,
-    pub topic_id: i64,
+pub enum Placed {
+    Post {
+        post_id: i64,
+        topic_id: i64,
+    },
+    /// A café message, as change `seq` of its room.
+    CafeMessage {
+        message_id: i64,
+        room_id: i64,
+        seq: i64,
+    },
+}
+
+impl Placed {
+    /// Where staff and the writer find it.
+    fn link(self) -> String {
+        match self {
+            Placed::Post { post_id, .. } => format!("/p/{post_id}"),
+            Placed::CafeMessage {
+                message_id,
+                room_id,
+                ..
+            } => format!("/cafe/{room_id}#m{message_id}"),
+        }
+    }
+
+    fn target(self) -> (TargetKind, i64) {
+        match self {
+            Placed::Post { post_id, .. } => (TargetKind::Post, post_id),
+            Placed::CafeMessage { message_id, .. } => (TargetKind::CafeMessage, message_id),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +188,7 @@ fn check(draft: &Draft<'_>) -> Result<Checked, Vec<DraftProblem>> {
         Draft::Topic { title, body, .. } => (Some(rules::title(title)), Some(rules::body(body))),
         Draft::Reply { body, .. } => (None, Some(rules::body(body))),
         Draft::Edit { title, body, .. } => (title.map(rules::title), body.map(rules::body)),
+        Draft::CafeMessage { body, .. } => (None, Some(cafe::rules::message(body))),
     };
     let problems: Vec<DraftProblem> = [&title, &body]
         .into_iter()
@@ -195,17 +247,27 @@ pub async fn submit(app: &App, writer: &SessionUser, draft: Draft<'_>) -> AppRes
             new_post(&mut work, writer, &checked, &screening, target).await?
         }
         Draft::Edit { post, .. } => edit(&mut work, writer, &checked, &screening, post).await?,
+        Draft::CafeMessage { room_id, .. } => {
+            let now = work.now();
+            let room = cafe::rules::RoomState::load(work.exec(), viewer(writer), room_id, now)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if let Err(refusal) = cafe::rules::may_write(work.exec(), &room, writer, now).await? {
+                return Ok(Err(refusal));
+            }
+            cafe_message(&mut work, writer, &checked, &screening, &room).await?
+        }
     };
     let crisis = screening.crisis && outcome != Outcome::Unchanged;
     if crisis {
-        let link = format!("/p/{}", placed.post_id);
+        let (kind, id) = placed.target();
         safety::alert(
             &mut work,
             AlertCause::CrisisWords,
-            TargetKind::Post,
-            placed.post_id,
+            kind,
+            id,
             writer.id,
-            &link,
+            &placed.link(),
         )
         .await?;
     }
@@ -228,12 +290,8 @@ async fn hold_reason(
     writer: &SessionUser,
     screening: &Screening,
 ) -> AppResult<Option<HoldReason>> {
-    // Staff are trusted; experts are invited for what they know.
-    if writer.role.is_staff() {
-        return Ok(None);
-    }
-    if screening.hold {
-        return Ok(Some(HoldReason::WatchedWord));
+    if let Some(reason) = watched_hold(writer, screening) {
+        return Ok(Some(reason));
     }
     if writer.role != Role::Member {
         return Ok(None);
@@ -241,6 +299,11 @@ async fn hold_reason(
     let threshold = review_threshold(work).await?;
     let published = db::forums::published_posts_by(work.exec(), writer.id).await?;
     Ok((published < threshold).then_some(HoldReason::FirstPosts))
+}
+
+/// Held for a watched word, unless the writer is staff: staff are trusted.
+fn watched_hold(writer: &SessionUser, screening: &Screening) -> Option<HoldReason> {
+    (screening.hold && !writer.role.is_staff()).then_some(HoldReason::WatchedWord)
 }
 
 /// The site's setting, or [`DEFAULT_REVIEW_THRESHOLD`].
@@ -294,7 +357,7 @@ async fn new_post(
     let post_id = db::forums::insert_post(work.exec(), &row, now).await?;
     db::search::index_post(work.exec(), post_id).await?;
     db::drafts::discard(work.exec(), writer.id, &draft_place.key()).await?;
-    let placed = Placed { post_id, topic_id };
+    let placed = Placed::Post { post_id, topic_id };
     let post = NewPost {
         author_id: writer.id,
         topic_id,
@@ -347,7 +410,7 @@ async fn edit(
     screening: &Screening,
     post: &PostRef,
 ) -> AppResult<(Placed, Outcome)> {
-    let placed = Placed {
+    let placed = Placed::Post {
         post_id: post.id,
         topic_id: post.topic_id,
     };
@@ -443,6 +506,44 @@ async fn edit(
     if post.status == PostStatus::Held {
         outcome = Outcome::Held(HoldReason::WatchedWord);
     }
+    Ok((placed, outcome))
+}
+
+/// A café message, written as the room's next change. A live conversation has no first-posts
+/// review (the facilitator is there); a watched word holds it as it holds a post, and it reaches
+/// the room once approved. Fan-out happens after the commit, from the bus.
+async fn cafe_message(
+    work: &mut Work<'_>,
+    writer: &SessionUser,
+    checked: &Checked,
+    screening: &Screening,
+    room: &cafe::rules::RoomState,
+) -> AppResult<(Placed, Outcome)> {
+    let hold = watched_hold(writer, screening);
+    let room_id = room.room.id;
+    let seq = db::cafe::next_seq(work.exec(), room_id).await?;
+    let row = db::cafe::NewMessage {
+        room_id,
+        session_id: room.session.as_ref().map(|s| s.id),
+        author_id: writer.id,
+        body: checked.body.as_deref().unwrap_or_default(),
+        status: if hold.is_some() { "held" } else { "published" },
+        status_reason: hold.map_or("", HoldReason::as_str),
+        flagged: screening.flag && !writer.role.is_staff(),
+        seq,
+    };
+    let now = work.now();
+    let message_id = db::cafe::insert_message(work.exec(), &row, now).await?;
+    work.announce(Event::CafeMessages { room_id });
+    if hold.is_some() || row.flagged {
+        work.announce(Event::QueueChanged);
+    }
+    let placed = Placed::CafeMessage {
+        message_id,
+        room_id,
+        seq,
+    };
+    let outcome = hold.map_or(Outcome::Published, Outcome::Held);
     Ok((placed, outcome))
 }
 

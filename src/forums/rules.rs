@@ -10,6 +10,8 @@ pub enum DraftProblem {
     TitleTooLong,
     BodyMissing,
     BodyTooLong,
+    MessageMissing,
+    MessageTooLong,
 }
 
 impl DraftProblem {
@@ -19,6 +21,8 @@ impl DraftProblem {
             DraftProblem::TitleTooLong => "forums.title_too_long",
             DraftProblem::BodyMissing => "forums.body_missing",
             DraftProblem::BodyTooLong => "forums.body_too_long",
+            DraftProblem::MessageMissing => "cafe.message_missing",
+            DraftProblem::MessageTooLong => "cafe.message_too_long",
         }
     }
 }

@@ -448,13 +448,17 @@ pub async fn after_submit(
             .set_flash(t.s("moderation.held_flash").into_owned())
             .await?;
     }
-    let placed = accepted.placed;
+    let content::Placed::Post { post_id, topic_id } = accepted.placed else {
+        return Err(AppError::Internal(
+            "a forum draft placed outside the forums".into(),
+        ));
+    };
     if topic_page {
-        return Ok(Redirect::to(&format!("/t/{}", placed.topic_id)).into_response());
+        return Ok(Redirect::to(&format!("/t/{topic_id}")).into_response());
     }
     let post = {
         let mut conn = app.db.conn().await?;
-        db::forums::post(conn.exec(), viewer(user), placed.post_id)
+        db::forums::post(conn.exec(), viewer(user), post_id)
             .await?
             .ok_or(AppError::NotFound)?
     };

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use crate::AppState;
 use crate::auth::session::RequestContext;
 use crate::auth::write_limit::WriteKind;
+use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::web::input::Submitted;
 use crate::web::layout::{Layout, local_time};
@@ -111,6 +112,44 @@ fn wait_words(t: Tr, wait: Duration) -> String {
     }
 }
 
+/// What was limited, how long to wait and when writing works again.
+fn write_limited_text(app: &AppState, t: Tr, kind: WriteKind, wait: Duration) -> String {
+    let again_at = local_time(
+        &app.config,
+        jiff::Timestamp::now()
+            .as_second()
+            .saturating_add_unsigned(wait_seconds(wait)),
+    );
+    t.f(
+        "write_limit.text",
+        &[
+            ("what", &t.s(&format!("write_limit.kind.{}", kind.as_str()))),
+            ("wait", &wait_words(t, wait)),
+            ("time", &again_at),
+        ],
+    )
+}
+
+fn silenced_text(app: &AppState, t: Tr, until: i64, reason: &str) -> String {
+    t.f(
+        "silence.refused.text",
+        &[
+            ("until", &local_time(&app.config, until)),
+            ("reason", reason),
+        ],
+    )
+}
+
+/// A write refusal ([`WriteLimits::check`](crate::auth::write_limit::WriteLimits::check)) in
+/// words, for a live page that shows it in place rather than as a page of its own.
+pub fn refusal_message(app: &AppState, t: Tr, refusal: &AppError) -> String {
+    match refusal {
+        AppError::TooManyWrites { kind, wait } => write_limited_text(app, t, *kind, *wait),
+        AppError::Silenced { until, reason } => silenced_text(app, t, *until, reason),
+        _ => t.s("cafe.not_sent").into_owned(),
+    }
+}
+
 /// The 429 page for a write over the limit, with `Retry-After`.
 pub fn write_limited(
     app: &AppState,
@@ -120,31 +159,16 @@ pub fn write_limited(
     kind: WriteKind,
     wait: Duration,
 ) -> Response {
-    let t = ctx.tr();
-    let seconds = wait_seconds(wait);
-    let again_at = local_time(
-        &app.config,
-        jiff::Timestamp::now()
-            .as_second()
-            .saturating_add_unsigned(seconds),
-    );
     let view = WriteLimitedView::new(
         Layout::titled(app, ctx, "write_limit.title"),
-        t.f(
-            "write_limit.text",
-            &[
-                ("what", &t.s(&format!("write_limit.kind.{}", kind.as_str()))),
-                ("wait", &wait_words(t, wait)),
-                ("time", &again_at),
-            ],
-        ),
+        write_limited_text(app, ctx.tr(), kind, wait),
         Some(uri.to_string()),
         "write_limit.kept",
         submitted,
     );
     (
         StatusCode::TOO_MANY_REQUESTS,
-        [(header::RETRY_AFTER, seconds.to_string())],
+        [(header::RETRY_AFTER, wait_seconds(wait).to_string())],
         view,
     )
         .into_response()
@@ -164,13 +188,7 @@ pub fn silenced(
     layout.silenced = None;
     let view = WriteLimitedView::new(
         layout,
-        ctx.tr().f(
-            "silence.refused.text",
-            &[
-                ("until", &local_time(&app.config, until)),
-                ("reason", reason),
-            ],
-        ),
+        silenced_text(app, ctx.tr(), until, reason),
         None,
         "silence.kept",
         submitted,

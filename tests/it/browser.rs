@@ -390,6 +390,190 @@ chromium_story!(
     |_| {}
 );
 
+/// The café between two browsers: a message typed in one appears in the other without a reload;
+/// the other's network is cut (its connections dropped, new ones refused) while the first goes
+/// on writing, and once it is back the second browser catches up by itself, each message once
+/// and in order.
+async fn two_members_talk_in_the_cafe_through_a_dropped_network(
+    app: TestApp,
+    chrome: &mut ChromeDriver,
+) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana_link = invite(&app, &coordinator, "hana@example.org", "member", "patient").await;
+    let sora_link = invite(&app, &coordinator, "sora@example.org", "member", "patient").await;
+    let hana = chrome.session().await;
+    let sora = chrome.session().await;
+    join_in_browser(&app, &hana, &hana_link, "はな").await;
+    join_in_browser(&app, &sora, &sora_link, "そら").await;
+    let room = app
+        .scalar("SELECT id FROM cafe_rooms WHERE name = 'みんなのカフェ'")
+        .await;
+    app.execute(&format!(
+        "INSERT INTO cafe_sessions (room_id, starts_at, ends_at, theme, created_at) \
+         VALUES ({room}, 0, 4000000000, '春のおしゃべり', 0)"
+    ))
+    .await;
+    // Sora's phone reaches the server through a network that can be cut (cookies are the
+    // host's, whatever the port, so she is logged in there too).
+    let network = Network::start(app.addr).await;
+    let room_path = format!("/cafe/{room}");
+    hana.goto(&app.url(&room_path)).await.expect("the room");
+    sora.goto(&format!("{}{room_path}", network.base_url()))
+        .await
+        .expect("the room, on Sora's phone");
+    page_is_sound(&app, &hana, "the café room").await;
+    for browser in [&hana, &sora] {
+        wait_for_text(browser, "#cafe-live", "自動で表示されます").await;
+    }
+    wait_for_text(&sora, "#cafe-presence", "はな").await;
+
+    say_in_room(&hana, "こんにちは、はじめまして").await;
+    wait_for_text(&sora, "#cafe-messages", "こんにちは、はじめまして").await;
+    let url = hana.current_url().await.expect("the URL");
+    assert_eq!(url.path(), room_path);
+    assert_eq!(url.fragment(), None, "sent live, not by reloading the page");
+
+    network.cut();
+    wait_for_text(&sora, "#cafe-live", "接続が切れました").await;
+    say_in_room(&hana, "今日は病院の帰りです").await;
+    say_in_room(&hana, "皆さんはいかがですか").await;
+    wait_for_text(&hana, "#cafe-messages", "皆さんはいかがですか").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let offline: String = text(&sora, Locator::Css("#cafe-messages")).await;
+    assert!(
+        !offline.contains("今日は病院の帰りです"),
+        "nothing arrives while cut"
+    );
+    network.restore();
+    wait_for_text(&sora, "#cafe-messages", "皆さんはいかがですか").await;
+    let bodies: Vec<String> = script(
+        &sora,
+        "return [...document.querySelectorAll('#cafe-messages .cafe-body')].map(e => e.textContent);",
+    )
+    .await;
+    assert_eq!(
+        bodies,
+        [
+            "こんにちは、はじめまして",
+            "今日は病院の帰りです",
+            "皆さんはいかがですか"
+        ],
+        "every message once, in order"
+    );
+    // And it is live again.
+    say_in_room(&sora, "おかえりなさい").await;
+    wait_for_text(&hana, "#cafe-messages", "おかえりなさい").await;
+    hana.close().await.expect("ending Hana's session");
+    sora.close().await.expect("ending Sora's session");
+    app.shutdown().await;
+}
+
+chromium_story!(
+    cafe_between_two_browsers_in_chromium,
+    two_members_talk_in_the_cafe_through_a_dropped_network,
+    |_| {}
+);
+
+/// Types into the room's message box and sends it.
+async fn say_in_room(browser: &Client, message: &str) {
+    fill(browser, "メッセージ", message).await;
+    click(browser, Locator::Css("#compose button[type='submit']")).await;
+    wait_for_script(
+        browser,
+        "return document.getElementById('cafe-body').value === '';",
+    )
+    .await;
+}
+
+/// Waits until the element at `css` contains `needle`.
+async fn wait_for_text(browser: &Client, css: &str, needle: &str) {
+    let deadline = Instant::now() + STEP_LIMIT;
+    loop {
+        let shown = match browser.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if shown.contains(needle) {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("waited {STEP_LIMIT:?} for {needle:?} in {css}; it shows {shown:?}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn wait_for_script(browser: &Client, js: &str) {
+    let deadline = Instant::now() + STEP_LIMIT;
+    while !script::<bool>(browser, js).await {
+        assert!(Instant::now() < deadline, "waited {STEP_LIMIT:?} for {js}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// A network between one browser and the server that can be cut: while cut, every open
+/// connection through it is dropped and new ones are refused.
+struct Network {
+    addr: std::net::SocketAddr,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Network {
+    async fn start(server: std::net::SocketAddr) -> Network {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port for the network");
+        let addr = listener.local_addr().expect("its address");
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (is_cut, conns) = (cut.clone(), open.clone());
+        let accepting = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if is_cut.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(server).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                conns.lock().expect("the list").push(task.abort_handle());
+            }
+        });
+        Network {
+            addr,
+            cut,
+            open,
+            accepting,
+        }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for task in self.open.lock().expect("the list").drain(..) {
+            task.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        self.accepting.abort();
+        self.cut();
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // What a person does in the browser.
 

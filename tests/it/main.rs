@@ -11,6 +11,7 @@ mod smoke;
 mod accounts;
 mod announcements;
 mod browser;
+mod cafe;
 mod cafe_schedule;
 mod categories;
 mod crash;

@@ -72,6 +72,8 @@ fn table() -> Vec<Route> {
         get(&format!("/reset/{BOGUS_TOKEN}"), [410; 5]),
         get(&format!("/account/email/confirm/{BOGUS_TOKEN}"), [410; 5]),
         get("/forums", MEMBERS),
+        // One's own place in the café's presence lists; a visitor is sent to log in.
+        post("/cafe/presence", &[("invisible", "1")], [303; 5]),
         get("/c/1", MEMBERS),
         get("/c/1/new", MEMBERS),
         get("/forums/new", MEMBERS),
@@ -737,6 +739,10 @@ struct Others {
     family_category: String,
     invitation: i64,
     announcement: i64,
+    /// みんなのカフェ, in session, with a message by hana; and the family café.
+    cafe_room: i64,
+    cafe_message: i64,
+    family_cafe: i64,
 }
 
 async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
@@ -768,8 +774,27 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
         )
         .await;
     assert!(page.status.is_redirection(), "{}", page.text());
+    let cafe_room = app
+        .scalar("SELECT id FROM cafe_rooms WHERE name = 'みんなのカフェ'")
+        .await;
+    app.execute(&format!(
+        "INSERT INTO cafe_sessions (room_id, starts_at, ends_at, created_at) \
+         VALUES ({cafe_room}, 0, 4000000000, 0)"
+    ))
+    .await;
+    hana.get(&format!("/cafe/{cafe_room}")).await;
+    let sent = hana
+        .post_form(
+            &format!("/cafe/{cafe_room}/messages"),
+            &[("body", "カフェでこんにちは")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.text());
     let id = |sql: &'static str| async move { app.scalar(sql).await };
     Others {
+        cafe_room,
+        cafe_message: id("SELECT MAX(id) FROM cafe_messages").await,
+        family_cafe: id("SELECT id FROM cafe_rooms WHERE name = '家族のカフェ'").await,
         hana: id("SELECT id FROM users WHERE email = 'hana@example.org'").await,
         topic: id("SELECT id FROM topics WHERE title = '通院の日の休み方'").await,
         first_post: id(
@@ -972,6 +997,56 @@ fn others_table(o: &Others) -> Vec<Route> {
             &[("body", "のぞき見")],
             STAFF_ACTS,
         ),
+        // The café: every room member reads; only those who keep the room act on others.
+        get(&format!("/cafe/{}", o.cafe_room), MEMBERS),
+        get(
+            &format!("/cafe/{}", o.family_cafe),
+            [303, 404, 404, 200, 200],
+        ),
+        // A plain GET is no WebSocket handshake (the café stories make real ones).
+        get(
+            &format!("/cafe/{}/live", o.cafe_room),
+            [303, 400, 400, 400, 400],
+        ),
+        get(
+            &format!("/cafe/{}/live", o.family_cafe),
+            [303, 400, 400, 400, 400],
+        ),
+        post(
+            &format!("/cafe/{}/messages/{}/remove", o.cafe_room, o.cafe_message),
+            &[("reason", "のぞき")],
+            [303, 403, 403, SKIP, SKIP],
+        ),
+        post(
+            &format!("/cafe/{}/messages/{}/approve", o.cafe_room, o.cafe_message),
+            &[],
+            [303, 403, 403, SKIP, SKIP],
+        ),
+        post(
+            &format!("/cafe/{}/messages/{}/remove", o.family_cafe, o.cafe_message),
+            &[("reason", "のぞき")],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            &format!("/cafe/{}/members/{}/mute", o.cafe_room, o.hana),
+            &[],
+            [303, 403, 403, SKIP, SKIP],
+        ),
+        post(
+            &format!("/cafe/{}/slow", o.cafe_room),
+            &[("seconds", "30")],
+            [303, 403, 403, SKIP, SKIP],
+        ),
+        post(
+            &format!("/cafe/{}/pause", o.cafe_room),
+            &[],
+            [303, 403, 403, SKIP, SKIP],
+        ),
+        post(
+            &format!("/cafe/{}/messages", o.family_cafe),
+            &[("body", "のぞき見")],
+            [303, 404, 404, SKIP, SKIP],
+        ),
         // Nothing is in force to lift: staff are told so, and nothing is written.
         post(
             &format!("/mod/members/{}/unsilence", o.hana),
@@ -1059,6 +1134,14 @@ async fn others_content_for_every_role(app: TestApp) {
             others.hana
         ),
         "SELECT COUNT(*) = 0 FROM staff_notes".to_owned(),
+        format!(
+            "SELECT COUNT(*) FROM cafe_messages WHERE id = {} AND status = 'published'",
+            others.cafe_message
+        ),
+        "SELECT COUNT(*) = 1 FROM cafe_messages".to_owned(),
+        "SELECT COUNT(*) = 0 FROM cafe_mutes".to_owned(),
+        "SELECT COUNT(*) FROM cafe_sessions WHERE slow_mode_seconds = 0 AND paused_at IS NULL"
+            .to_owned(),
         "SELECT COUNT(*) = 0 FROM audit_log WHERE action LIKE 'member.%'".to_owned(),
     ];
     assert_eq!(

@@ -14,6 +14,7 @@ const MAX_REDIRECTS: usize = 5;
 #[derive(Clone)]
 pub struct Browser {
     http: reqwest::Client,
+    cookies: Arc<reqwest::cookie::Jar>,
     /// `http://127.0.0.1:PORT`, no trailing slash; also the `Origin` forms are sent with.
     base: String,
     csrf: Arc<Mutex<Option<String>>>,
@@ -47,14 +48,16 @@ impl Browser {
     }
 
     fn with_headers(base_url: &str, headers: HeaderMap) -> Browser {
+        let cookies = Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(cookies.clone())
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("building the test HTTP client");
         Browser {
             http,
+            cookies,
             base: base_url.trim_end_matches('/').to_owned(),
             csrf: Arc::new(Mutex::new(None)),
         }
@@ -72,6 +75,20 @@ impl Browser {
     /// The underlying client (shares the cookie jar), for requests the helpers do not cover.
     pub fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// The `Cookie` header this browser sends to the site (for a WebSocket handshake).
+    pub fn cookie_header(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = self.base.parse().expect("the base URL");
+        self.cookies
+            .cookies(&url)
+            .and_then(|value| value.to_str().ok().map(str::to_owned))
+    }
+
+    /// The site's origin, as the browser's pages have it.
+    pub fn origin(&self) -> &str {
+        &self.base
     }
 
     /// The CSRF token of the last page fetched that had one.

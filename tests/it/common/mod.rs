@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 mod browser;
+pub mod live;
 mod postgres;
 mod process;
 mod smtp;
