@@ -207,6 +207,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
     let worker = tokio::spawn(worker.run(stop_worker_rx));
     tokio::spawn(forums::notify::run_mailer(app.clone(), shutdown_rx.clone()));
     tokio::spawn(forums::reads::run_writer(app.clone(), shutdown_rx.clone()));
+    tokio::spawn(cafe::reminders::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(moderation::count::QueueCount::run(
         app.clone(),
         shutdown_rx.clone(),

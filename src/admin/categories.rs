@@ -40,7 +40,7 @@ const AUDIENCES: [(&str, i64); 4] = [
     ("coordinator", 3),
 ];
 
-fn audience_value(rank: i64) -> &'static str {
+pub fn audience_value(rank: i64) -> &'static str {
     AUDIENCES
         .iter()
         .find(|(_, r)| *r == rank)
@@ -48,7 +48,7 @@ fn audience_value(rank: i64) -> &'static str {
 }
 
 /// Who may see a category, in words: "Everyone", "Staff only · Family members only", ….
-fn audience_label(t: Tr, rank: i64, relation: Option<&str>) -> String {
+pub fn audience_label(t: Tr, rank: i64, relation: Option<&str>) -> String {
     let mut parts = Vec::new();
     if rank > 0 {
         parts.push(t.s(&format!("categories.audience.{}", audience_value(rank))));
@@ -62,25 +62,26 @@ fn audience_label(t: Tr, rank: i64, relation: Option<&str>) -> String {
     parts.join(&t.s("categories.separator"))
 }
 
-/// The form's fields as typed, so a refused form shows them again.
+/// The form's fields as typed, so a refused form shows them again. The café's rooms have the
+/// same texts and audience (`cafe::admin_rooms`).
 #[derive(Deserialize, Default, Clone)]
 pub struct CategoryForm {
     #[serde(default)]
-    name: String,
+    pub name: String,
     #[serde(default)]
-    description: String,
+    pub description: String,
     #[serde(default)]
-    name_en: String,
+    pub name_en: String,
     #[serde(default)]
-    description_en: String,
+    pub description_en: String,
     #[serde(default)]
-    min_role: String,
+    pub min_role: String,
     #[serde(default)]
-    only_relation: String,
+    pub only_relation: String,
 }
 
 impl CategoryForm {
-    fn blank() -> CategoryForm {
+    pub fn blank() -> CategoryForm {
         CategoryForm {
             min_role: "member".to_owned(),
             ..CategoryForm::default()
@@ -194,7 +195,7 @@ pub struct FormView {
 }
 
 impl FormView {
-    fn new(t: Tr, fields: CategoryForm, errors: Vec<String>) -> FormView {
+    pub fn new(t: Tr, fields: CategoryForm, errors: Vec<String>) -> FormView {
         let audiences = AUDIENCES
             .iter()
             .filter(|(value, rank)| *rank < 3 || fields.min_role == *value)

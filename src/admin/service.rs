@@ -318,11 +318,11 @@ pub struct Checked {
 }
 
 impl Checked {
-    fn relation(&self) -> Option<&'static str> {
+    pub fn relation(&self) -> Option<&'static str> {
         self.only_relation.map(Relation::as_str)
     }
 
-    fn texts(&self) -> CategoryTexts<'_> {
+    pub fn texts(&self) -> CategoryTexts<'_> {
         CategoryTexts {
             name: &self.name,
             description: &self.description,
@@ -439,6 +439,87 @@ pub enum Direction {
     Down,
 }
 
+/// The index of the item at `at`'s neighbour in `direction` among the active items of an
+/// ordered list (categories, café rooms), skipping archived ones, which keep their place; `None`
+/// when the item is archived or already at that end.
+fn neighbour(active: &[bool], at: usize, direction: Direction) -> Option<usize> {
+    if !active.get(at).copied().unwrap_or(false) {
+        return None;
+    }
+    match direction {
+        Direction::Up => active[..at].iter().rposition(|a| *a),
+        Direction::Down => active[at + 1..]
+            .iter()
+            .position(|a| *a)
+            .map(|offset| at + 1 + offset),
+    }
+}
+
+/// The stored position (1, 2, …) of the item at `index` of an ordered list.
+fn position_of(index: usize) -> i64 {
+    i64::try_from(index).unwrap_or(i64::MAX - 1) + 1
+}
+
+/// An item of a list coordinators order (categories, café rooms).
+pub trait Ordered {
+    fn id(&self) -> i64;
+    fn position(&self) -> i64;
+    fn archived(&self) -> bool;
+}
+
+impl Ordered for ManagedCategory {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn position(&self) -> i64 {
+        self.position
+    }
+    fn archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+}
+
+/// What moving an item one place did to its list.
+pub struct Moved {
+    /// Where the moved item is now.
+    pub to: usize,
+    /// The item it swapped places with.
+    pub swapped_with: i64,
+    /// The positions to store, (id, position), for the items whose position changes when the
+    /// list is numbered 1, 2, … in its new order.
+    pub positions: Vec<(i64, i64)>,
+}
+
+/// Swaps item `id` of `all` (in stored order) with its neighbour among the items not archived,
+/// which keep their place; `None` when there is nothing to move (first or last, or archived).
+pub fn move_in<T: Ordered>(
+    all: &mut [T],
+    id: i64,
+    direction: Direction,
+) -> AppResult<Option<Moved>> {
+    let at = all
+        .iter()
+        .position(|item| item.id() == id)
+        .ok_or(AppError::NotFound)?;
+    let active: Vec<bool> = all.iter().map(|item| !item.archived()).collect();
+    let Some(to) = neighbour(&active, at, direction) else {
+        return Ok(None);
+    };
+    all.swap(at, to);
+    let positions = all
+        .iter()
+        .enumerate()
+        .map(|(index, item)| (item.id(), item.position(), position_of(index)))
+        .filter(|(_, before, after)| before != after)
+        .map(|(id, _, after)| (id, after))
+        .collect();
+    Ok(Some(Moved {
+        to,
+        swapped_with: all[at].id(),
+        positions,
+    }))
+}
+
 /// Swaps a category with its neighbour among the categories members see (archived ones keep
 /// their place), then numbers every category 1, 2, … in the new order: all in one unit of work.
 /// Returns the moved category's name, or `None` when there was nothing to move (first or
@@ -452,42 +533,22 @@ pub async fn move_category(
     let mut work = app.work().await?;
     db::forums::lock_categories(work.exec()).await?;
     let mut all = db::forums::managed_categories(work.exec()).await?;
-    let at = all
-        .iter()
-        .position(|c| c.id == id)
-        .ok_or(AppError::NotFound)?;
-    let active = |c: &ManagedCategory| c.archived_at.is_none();
-    let neighbour = if !active(&all[at]) {
-        None
-    } else {
-        match direction {
-            Direction::Up => all[..at].iter().rposition(active),
-            Direction::Down => all[at + 1..]
-                .iter()
-                .position(active)
-                .map(|offset| at + 1 + offset),
-        }
-    };
-    let Some(neighbour) = neighbour else {
+    let Some(moved) = move_in(&mut all, id, direction)? else {
         return Ok(None);
     };
-    all.swap(at, neighbour);
-    for (index, category) in all.iter().enumerate() {
-        let position = i64::try_from(index).unwrap_or(i64::MAX - 1) + 1;
-        if category.position != position {
-            db::forums::set_category_position(work.exec(), category.id, position).await?;
-        }
+    for (category, position) in &moved.positions {
+        db::forums::set_category_position(work.exec(), *category, *position).await?;
     }
     let action = match direction {
         Direction::Up => Action::CategoryMovedUp,
         Direction::Down => Action::CategoryMovedDown,
     };
-    let what = format!("swapped with category {}", all[at].id);
+    let what = format!("swapped with category {}", moved.swapped_with);
     work.log(LogRecord::new(actor, action, TargetKind::Category, id).because(what))
         .await?;
     work.announce(Event::CategoriesChanged);
     work.commit().await?;
-    Ok(Some(all.swap_remove(neighbour).name))
+    Ok(Some(all.swap_remove(moved.to).name))
 }
 
 /// Archives or restores a category and returns its name; doing it twice (a repeated click)
@@ -570,4 +631,63 @@ pub async fn remove_term_group(app: &App, actor: i64, id: i64) -> AppResult<u64>
     work.commit().await?;
     tracing::info!(group = id, changed, "equivalent search terms removed");
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neighbours_skip_archived_items_and_stop_at_the_ends() {
+        let active = [true, false, true, true];
+        assert_eq!(neighbour(&active, 2, Direction::Up), Some(0));
+        assert_eq!(neighbour(&active, 0, Direction::Down), Some(2));
+        assert_eq!(neighbour(&active, 0, Direction::Up), None);
+        assert_eq!(neighbour(&active, 3, Direction::Down), None);
+        assert_eq!(neighbour(&active, 1, Direction::Up), None, "archived");
+        assert_eq!(neighbour(&active, 9, Direction::Up), None);
+        assert_eq!(position_of(0), 1);
+    }
+
+    struct Item(i64, i64, bool);
+
+    impl Ordered for Item {
+        fn id(&self) -> i64 {
+            self.0
+        }
+        fn position(&self) -> i64 {
+            self.1
+        }
+        fn archived(&self) -> bool {
+            self.2
+        }
+    }
+
+    #[test]
+    fn a_move_swaps_past_archived_items_and_renumbers_what_changed() {
+        // Stored positions with a gap; item 20 is archived.
+        let mut all = vec![Item(10, 1, false), Item(20, 2, true), Item(30, 5, false)];
+        let moved = move_in(&mut all, 30, Direction::Up)
+            .expect("known")
+            .expect("moved");
+        assert_eq!(moved.to, 0);
+        assert_eq!(moved.swapped_with, 10);
+        assert_eq!(moved.positions, vec![(30, 1), (10, 3)]);
+        let order: Vec<i64> = all.iter().map(|i| i.0).collect();
+        assert_eq!(order, vec![30, 20, 10]);
+        assert!(
+            move_in(&mut all, 30, Direction::Up)
+                .expect("known")
+                .is_none()
+        );
+        assert!(
+            move_in(&mut all, 20, Direction::Down)
+                .expect("known")
+                .is_none()
+        );
+        assert!(matches!(
+            move_in(&mut all, 99, Direction::Up),
+            Err(AppError::NotFound)
+        ));
+    }
 }

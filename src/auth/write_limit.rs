@@ -37,6 +37,9 @@ pub enum WriteKind {
     Setting,
     /// A member reporting content to the moderators (allowed while silenced).
     Report,
+    /// A member asking for a café session's e-mail reminder, or stopping it (private: allowed
+    /// while silenced).
+    Reminder,
     /// A message in a café room.
     CafeMessage,
 }
@@ -45,7 +48,7 @@ pub enum WriteKind {
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 10] = [
+    pub const ALL: [WriteKind; 11] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -55,6 +58,7 @@ impl WriteKind {
         WriteKind::Moderate,
         WriteKind::Setting,
         WriteKind::Report,
+        WriteKind::Reminder,
         WriteKind::CafeMessage,
     ];
 
@@ -72,7 +76,8 @@ impl WriteKind {
             | WriteKind::Draft
             | WriteKind::Moderate
             | WriteKind::Setting
-            | WriteKind::Report => false,
+            | WriteKind::Report
+            | WriteKind::Reminder => false,
         }
     }
 
@@ -97,6 +102,7 @@ impl WriteKind {
             WriteKind::Moderate => "moderate",
             WriteKind::Setting => "setting",
             WriteKind::Report => "report",
+            WriteKind::Reminder => "reminder",
             WriteKind::CafeMessage => "cafe_message",
         }
     }
@@ -122,6 +128,8 @@ impl WriteKind {
             WriteKind::Setting => (20, 240),
             // Reporting several posts of one thread; more is a campaign, not a worry.
             WriteKind::Report => (10, 60),
+            // Going down the café's list of sessions, one button each.
+            WriteKind::Reminder => (20, 120),
             // A lively conversation: a dozen short lines at once, ten a minute after that.
             WriteKind::CafeMessage => (12, 600),
         }

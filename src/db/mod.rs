@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod blocks;
 pub mod cafe;
+pub mod cafe_schedule;
 pub mod drafts;
 pub mod forums;
 pub mod invitations;

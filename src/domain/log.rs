@@ -58,6 +58,15 @@ pub enum Action {
     CafeSlowModeSet,
     CafePaused,
     CafeResumed,
+    CafeRoomCreated,
+    CafeRoomEdited,
+    CafeRoomMovedUp,
+    CafeRoomMovedDown,
+    CafeRoomArchived,
+    CafeRoomRestored,
+    CafeSessionScheduled,
+    CafeSessionEdited,
+    CafeSessionCancelled,
 }
 
 text_enum!(Action {
@@ -110,6 +119,15 @@ text_enum!(Action {
     CafeSlowModeSet => "cafe.slow_mode_set",
     CafePaused => "cafe.paused",
     CafeResumed => "cafe.resumed",
+    CafeRoomCreated => "cafe_room.created",
+    CafeRoomEdited => "cafe_room.edited",
+    CafeRoomMovedUp => "cafe_room.moved_up",
+    CafeRoomMovedDown => "cafe_room.moved_down",
+    CafeRoomArchived => "cafe_room.archived",
+    CafeRoomRestored => "cafe_room.restored",
+    CafeSessionScheduled => "cafe_session.scheduled",
+    CafeSessionEdited => "cafe_session.edited",
+    CafeSessionCancelled => "cafe_session.cancelled",
 });
 
 /// The kind of thing acted on.
@@ -131,6 +149,9 @@ pub enum TargetKind {
     Setting,
     CafeMessage,
     CafeSession,
+    CafeRoom,
+    /// Sessions made from one rule, scheduled or cancelled together.
+    CafeSeries,
 }
 
 text_enum!(TargetKind {
@@ -149,6 +170,8 @@ text_enum!(TargetKind {
     Setting => "setting",
     CafeMessage => "cafe_message",
     CafeSession => "cafe_session",
+    CafeRoom => "cafe_room",
+    CafeSeries => "cafe_series",
 });
 
 /// One row of the log.

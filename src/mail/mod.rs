@@ -84,6 +84,16 @@ pub enum Mail<'a> {
     ReportHandled {
         display_name: &'a str,
     },
+    /// To a member who asked for it: a café session they may enter starts soon.
+    CafeReminder {
+        display_name: &'a str,
+        room: &'a str,
+        /// Empty when the session has no theme.
+        theme: &'a str,
+        /// When, in the site's time zone and the member's language.
+        when: &'a str,
+        link: &'a str,
+    },
 }
 
 /// A part of a mail about one topic: its heading, why it is mailed, its posts, and the links that
@@ -260,6 +270,29 @@ impl Mail<'_> {
                 ],
                 None,
             ),
+            Mail::CafeReminder {
+                display_name,
+                room,
+                theme,
+                when,
+                link,
+            } => {
+                let mut paragraphs =
+                    vec![t.f("mail.cafe_reminder.body", &[("room", room), ("when", when)])];
+                if !theme.is_empty() {
+                    paragraphs.push(t.f("mail.cafe_reminder.theme", &[("theme", theme)]));
+                }
+                paragraphs.push(t.s("mail.cafe_reminder.why").into_owned());
+                (
+                    "mail.cafe_reminder",
+                    t.f("mail.greeting", &[("name", display_name)]),
+                    paragraphs,
+                    Some((
+                        t.s("mail.cafe_reminder.action").into_owned(),
+                        link.to_string(),
+                    )),
+                )
+            }
         };
         MailContent {
             subject: t.f(&format!("{key}.subject"), &site),

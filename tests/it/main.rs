@@ -12,6 +12,7 @@ mod accounts;
 mod announcements;
 mod browser;
 mod cafe;
+mod cafe_schedule;
 mod categories;
 mod crash;
 mod crowds;

@@ -299,6 +299,111 @@ fn table() -> Vec<Route> {
     ]
 }
 
+/// The café's schedule, on real sessions: one in the room open to everyone, one in the family
+/// room (the seeded rooms 1 and 2; every browser but the staff's is a supporter).
+async fn cafe_routes(app: &TestApp) -> Vec<Route> {
+    const MEMBERS: [u16; 5] = [303, 200, 200, 200, 200];
+    const COORDINATOR_ONLY: [u16; 5] = [303, 404, 404, 404, 200];
+    const NOBODY: [u16; 5] = [303, 404, 404, 404, 404];
+    let soon = hidamari::db::now() + 86_400;
+    let mut ids = Vec::new();
+    for room in [1, 2] {
+        app.execute(&format!(
+            "INSERT INTO cafe_sessions (room_id, starts_at, ends_at, theme, created_at) \
+             VALUES ({room}, {soon}, {}, 'テーマ', 0)",
+            soon + 3600
+        ))
+        .await;
+        ids.push(
+            app.scalar(&format!(
+                "SELECT MAX(id) FROM cafe_sessions WHERE room_id = {room}"
+            ))
+            .await,
+        );
+    }
+    let (open, family) = (ids[0], ids[1]);
+    let remind = [("remind", "on")];
+    vec![
+        get("/cafe", MEMBERS),
+        get(&format!("/cafe/sessions/{open}.ics"), MEMBERS),
+        get(
+            &format!("/cafe/sessions/{family}.ics"),
+            [303, 404, 404, 200, 200],
+        ),
+        get("/cafe/sessions/999999.ics", NOBODY),
+        get(&format!("/cafe/sessions/{open}"), NOBODY),
+        post(&format!("/cafe/sessions/{open}/remind"), &remind, [303; 5]),
+        post(
+            &format!("/cafe/sessions/{family}/remind"),
+            &remind,
+            [303, 404, 404, 303, 303],
+        ),
+        post("/cafe/sessions/999999/remind", &remind, NOBODY),
+        get("/admin/cafe", COORDINATOR_ONLY),
+        post(
+            "/admin/cafe",
+            &[("name", ""), ("min_role", "member")],
+            [303, 404, 404, 404, 422],
+        ),
+        get("/admin/cafe/rooms/2", COORDINATOR_ONLY),
+        get("/admin/cafe/rooms/999999", NOBODY),
+        post(
+            "/admin/cafe/rooms/2",
+            &[("name", ""), ("min_role", "member")],
+            [303, 404, 404, 404, 422],
+        ),
+        post(
+            "/admin/cafe/rooms/999999",
+            &[
+                ("name", "x"),
+                ("min_role", "member"),
+                ("outside_sessions", "closed"),
+            ],
+            NOBODY,
+        ),
+        post("/admin/cafe/rooms/999999/up", &[], NOBODY),
+        post("/admin/cafe/rooms/999999/down", &[], NOBODY),
+        post("/admin/cafe/rooms/999999/archive", &[], NOBODY),
+        post("/admin/cafe/rooms/999999/restore", &[], NOBODY),
+        get("/admin/cafe/rooms/2/sessions", COORDINATOR_ONLY),
+        get("/admin/cafe/rooms/999999/sessions", NOBODY),
+        post(
+            "/admin/cafe/rooms/2/sessions",
+            &[("date", "")],
+            [303, 404, 404, 404, 422],
+        ),
+        post("/admin/cafe/rooms/999999/sessions", &[("date", "")], NOBODY),
+        post(
+            "/admin/cafe/rooms/2/series",
+            &[("first", "")],
+            [303, 404, 404, 404, 422],
+        ),
+        post("/admin/cafe/rooms/999999/series", &[("first", "")], NOBODY),
+        get(&format!("/admin/cafe/sessions/{family}"), COORDINATOR_ONLY),
+        get("/admin/cafe/sessions/999999", NOBODY),
+        post(
+            &format!("/admin/cafe/sessions/{family}"),
+            &[("date", "")],
+            [303, 404, 404, 404, 422],
+        ),
+        get(
+            &format!("/admin/cafe/sessions/{family}/cancel"),
+            COORDINATOR_ONLY,
+        ),
+        get(
+            &format!("/admin/cafe/sessions/{family}/cancel-series"),
+            NOBODY,
+        ),
+        post("/admin/cafe/sessions/999999/cancel", &[], NOBODY),
+        post("/admin/cafe/sessions/999999/cancel-series", &[], NOBODY),
+        post(
+            &format!("/admin/cafe/sessions/{family}/cancel-series"),
+            &[],
+            NOBODY,
+        ),
+    ]
+}
+
 async fn request(browser: &Browser, route: &Route) -> Page {
     match route.method {
         "GET" => browser.get(&route.path).await,
@@ -314,7 +419,8 @@ async fn request(browser: &Browser, route: &Route) -> Page {
 
 async fn every_route_for_every_role(app: TestApp) {
     let browsers = browsers(&app).await;
-    for route in table() {
+    let cafe = cafe_routes(&app).await;
+    for route in table().into_iter().chain(cafe) {
         for (index, browser) in browsers.iter().enumerate() {
             if route.path == "/logout" {
                 continue; // checked last, since it ends the session
