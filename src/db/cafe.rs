@@ -495,3 +495,26 @@ pub async fn waiting_count(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
     let sql = format!("SELECT {WAITING_COUNT}");
     on!(exec, |c| sqlx::query_scalar(&sql).fetch_one(c).await)
 }
+
+/// One message as staff look it up (from the log, an alert): whatever its status, and why.
+#[derive(Debug, Clone, FromRow)]
+pub struct StaffMessage {
+    #[sqlx(flatten)]
+    pub message: StaffMessageRow,
+    pub status_reason: String,
+    pub changed_by: Option<String>,
+    pub status_changed_at: Option<i64>,
+}
+
+pub async fn staff_message(exec: Exec<'_>, id: i64) -> Result<Option<StaffMessage>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {STAFF_COLUMNS}, m.status_reason, b.display_name AS changed_by, \
+         m.status_changed_at FROM cafe_messages m JOIN cafe_rooms r ON r.id = m.room_id \
+         JOIN users u ON u.id = m.author_id LEFT JOIN users b ON b.id = m.status_changed_by \
+         WHERE m.id = $1"
+    );
+    on!(exec, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}

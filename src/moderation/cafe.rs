@@ -128,6 +128,53 @@ pub async fn page(
     view(&app, &ctx, None).await
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "moderation/cafe_message.html")]
+pub struct CafeMessageView {
+    layout: Layout,
+    item: MessageItem,
+    /// Removed, held or flagged, in words; who changed it, when, and why.
+    status: String,
+    changed: Option<String>,
+    reason: String,
+}
+
+/// `GET /mod/cafe-messages/{id}`: one message whatever became of it, for the log and alerts.
+pub async fn message_page(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Require(_, _): Require<Staff>,
+    Path(id): Path<i64>,
+) -> AppResult<CafeMessageView> {
+    let found = {
+        let mut conn = app.db.conn().await?;
+        db::cafe::staff_message(conn.exec(), id).await?
+    };
+    let found = found.ok_or(AppError::NotFound)?;
+    let t = ctx.tr();
+    let changed = match (&found.changed_by, found.status_changed_at) {
+        (Some(name), Some(at)) if found.message.status != "published" => Some(t.f(
+            "cafe.staff.changed",
+            &[("name", name), ("time", &local_time(&app.config, at))],
+        )),
+        _ => None,
+    };
+    Ok(CafeMessageView {
+        layout: Layout::titled(&app, &ctx, "cafe.staff.message_title"),
+        status: t
+            .s(&format!("cafe.staff.status.{}", found.message.status))
+            .into_owned(),
+        changed,
+        // A moderator's reason; a held message's is a code, said by the status already.
+        reason: if found.message.status == "hidden" {
+            found.status_reason
+        } else {
+            String::new()
+        },
+        item: item(&app, found.message),
+    })
+}
+
 /// The room a message is in.
 async fn room_of(app: &AppState, id: i64) -> AppResult<db::cafe::MessageRef> {
     let mut conn = app.db.conn().await?;

@@ -128,6 +128,7 @@ fn target_href(kind: &str, id: i64) -> Option<String> {
         TargetKind::Post => Some(format!("/p/{id}")),
         TargetKind::Topic => Some(format!("/t/{id}")),
         TargetKind::Category => Some(format!("/c/{id}")),
+        TargetKind::CafeMessage => Some(format!("/mod/cafe-messages/{id}")),
         _ => None,
     }
 }

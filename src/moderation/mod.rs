@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/mod/posts/{id}/notes", post(notes::add_post_note))
         .route("/mod/reports", get(reports::queue_page))
         .route("/mod/cafe", get(cafe::page))
+        .route("/mod/cafe-messages/{id}", get(cafe::message_page))
         // approve, remove, clear-flag
         .route("/mod/cafe-messages/{id}/{action}", post(cafe::act))
         .route(

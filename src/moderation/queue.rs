@@ -98,7 +98,7 @@ pub async fn page(
                     .s(&format!("moderation.alert.{}", alert.cause))
                     .into_owned(),
                 link: match alert.target_kind.as_str() {
-                    "cafe_message" => format!("/cafe/messages/{}", alert.target_id),
+                    "cafe_message" => format!("/mod/cafe-messages/{}", alert.target_id),
                     _ => format!("/mod/posts/{}", alert.target_id),
                 },
                 time: local_time(&app.config, alert.created_at),

@@ -213,6 +213,17 @@ async fn removal_mute_slow_mode_and_pause_reach_every_client(app: TestApp) {
         assert_eq!(removed["id"], said["id"]);
     }
     assert!(!s.sora.get(&room_page).await.contains("絶対に効きます"));
+    // Staff still find what was removed, and why, from the log.
+    let log = s.moderator.get("/mod/log").await;
+    let looked_up = format!("/mod/cafe-messages/{}", said["id"]);
+    assert!(
+        log.attrs("a", "href").contains(&looked_up),
+        "{}",
+        log.text()
+    );
+    let record = s.moderator.get(&looked_up).await;
+    assert!(record.contains("絶対に効きます") && record.contains("医療の情報として不確かなため"));
+    assert_eq!(s.sora.get(&looked_up).await.status, 404);
     // A member cannot remove someone else's message, nor mute anyone.
     s.sora.get(&room_page).await;
     let other = hana.say("ありがとうございます").await;
