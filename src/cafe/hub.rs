@@ -273,10 +273,16 @@ impl Room {
     }
 }
 
+/// Connections one member may have open on an instance, over all rooms: a few tabs and devices,
+/// not thousands of sockets from a script holding their session.
+pub const PER_MEMBER: usize = 8;
+
 /// The rooms of this instance.
 #[derive(Default)]
 pub struct Cafe {
     rooms: Mutex<HashMap<i64, Arc<Room>>>,
+    /// Open connections by member.
+    per_member: Mutex<HashMap<i64, usize>>,
     next_id: AtomicU64,
     connections: AtomicUsize,
     all_closed: Notify,
@@ -293,7 +299,17 @@ pub struct Joined {
 
 impl Drop for Joined {
     fn drop(&mut self) {
-        lock(&self.room.members).remove(&self.id);
+        let member = lock(&self.room.members).remove(&self.id);
+        if let Some(member) = member {
+            let mut per_member = lock(&self.cafe.per_member);
+            let user_id = member.audience.user_id;
+            if let Some(open) = per_member.get_mut(&user_id) {
+                *open -= 1;
+                if *open == 0 {
+                    per_member.remove(&user_id);
+                }
+            }
+        }
         self.room.raise(&self.room.presence);
         if self.cafe.connections.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.cafe.all_closed.notify_waiters();
@@ -302,9 +318,17 @@ impl Drop for Joined {
 }
 
 impl Cafe {
+    /// Whether the member may open one more connection (see [`PER_MEMBER`]).
+    pub fn has_room_for(&self, user_id: i64) -> bool {
+        lock(&self.per_member).get(&user_id).copied().unwrap_or(0) < PER_MEMBER
+    }
+
     /// Adds a connection to room `room_id`, starting the room's task if it had nobody here.
     pub fn join(self: &Arc<Self>, app: &AppState, room_id: i64, member: Member) -> Joined {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        *lock(&self.per_member)
+            .entry(member.audience.user_id)
+            .or_default() += 1;
         self.connections.fetch_add(1, Ordering::AcqRel);
         let mut rooms = lock(&self.rooms);
         let room = rooms

@@ -82,6 +82,10 @@ pub async fn handshake(
         );
         return Err(AppError::Forbidden);
     }
+    if !app.cafe.has_room_for(user.id) {
+        tracing::info!(user = user.id, "café: too many connections for one member");
+        return Err(AppError::TooManyRequests);
+    }
     let room = {
         let mut conn = app.db.conn().await?;
         RoomState::load(conn.exec(), viewer(&user), room_id, db::now())

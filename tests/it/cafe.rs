@@ -322,6 +322,28 @@ async fn handshakes_and_messages_are_checked(app: TestApp) {
     );
     let unknown = Live::try_connect(&s.hana, 9999, None, Some(s.hana.origin())).await;
     assert_eq!(unknown.err().map(|r| r.status), Some(404));
+    // A few tabs and devices, not a script's thousand sockets.
+    let mut tabs = Vec::new();
+    for _ in 0..8 {
+        tabs.push(Live::connect(&s.sora, s.room, None).await);
+    }
+    let one_more = Live::try_connect(&s.sora, s.room, None, Some(s.sora.origin())).await;
+    assert_eq!(one_more.err().map(|r| r.status), Some(429));
+    // Closing one tab makes room for another, once the server has seen it go.
+    tabs.pop();
+    let mut again = None;
+    for _ in 0..100 {
+        match Live::try_connect(&s.sora, s.room, None, Some(s.sora.origin())).await {
+            Ok(live) => {
+                again = Some(live);
+                break;
+            }
+            Err(refused) => assert_eq!(refused.status, 429),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(again.is_some(), "a closed tab's place is freed");
+    drop(tabs);
     // A family room is not there for a patient, and is for a family member.
     let family_room = room_id(&app, "家族のカフェ").await;
     session_now(&app, family_room, None).await;
