@@ -27,6 +27,7 @@ struct RawConfig {
     notify_delay_seconds: u32,
     trust_forwarded_for: bool,
     write_limit_scale: u32,
+    cafe_connections_per_member: usize,
 }
 
 impl Default for RawConfig {
@@ -44,6 +45,7 @@ impl Default for RawConfig {
             notify_delay_seconds: 300,
             trust_forwarded_for: false,
             write_limit_scale: 1,
+            cafe_connections_per_member: crate::cafe::hub::PER_MEMBER,
         }
     }
 }
@@ -69,6 +71,8 @@ pub struct Config {
     /// Every write limit (see `auth::write_limit`) multiplied by this: more room for a busy
     /// site or an import, without a setting for each kind of write.
     pub write_limit_scale: u32,
+    /// Live café connections one member may have open on an instance (tabs and devices).
+    pub cafe_connections_per_member: usize,
 }
 
 /// Secrets (the SMTP URL may carry a password, the database URL too) never reach logs.
@@ -87,6 +91,10 @@ impl fmt::Debug for Config {
             .field("notify_delay_seconds", &self.notify_delay_seconds)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("write_limit_scale", &self.write_limit_scale)
+            .field(
+                "cafe_connections_per_member",
+                &self.cafe_connections_per_member,
+            )
             .finish()
     }
 }
@@ -197,6 +205,12 @@ impl Config {
                 "must be between 1 and 1000",
             ));
         }
+        if raw.cafe_connections_per_member == 0 || raw.cafe_connections_per_member > 10_000 {
+            return Err(invalid(
+                "HIDAMARI_CAFE_CONNECTIONS_PER_MEMBER",
+                "must be between 1 and 10000",
+            ));
+        }
         Ok(Config {
             listen: raw.listen,
             data_dir: raw.data_dir,
@@ -210,6 +224,7 @@ impl Config {
             notify_delay_seconds: raw.notify_delay_seconds,
             trust_forwarded_for: raw.trust_forwarded_for,
             write_limit_scale: raw.write_limit_scale,
+            cafe_connections_per_member: raw.cafe_connections_per_member,
         })
     }
 

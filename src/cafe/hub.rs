@@ -273,8 +273,9 @@ impl Room {
     }
 }
 
-/// Connections one member may have open on an instance, over all rooms: a few tabs and devices,
-/// not thousands of sockets from a script holding their session.
+/// Connections one member may have open on an instance, over all rooms, unless configured
+/// otherwise: a few tabs and devices, not thousands of sockets from a script holding their
+/// session.
 pub const PER_MEMBER: usize = 8;
 
 /// The rooms of this instance.
@@ -318,9 +319,9 @@ impl Drop for Joined {
 }
 
 impl Cafe {
-    /// Whether the member may open one more connection (see [`PER_MEMBER`]).
-    pub fn has_room_for(&self, user_id: i64) -> bool {
-        lock(&self.per_member).get(&user_id).copied().unwrap_or(0) < PER_MEMBER
+    /// Whether the member may open one more connection, of at most `limit`.
+    pub fn has_room_for(&self, user_id: i64, limit: usize) -> bool {
+        lock(&self.per_member).get(&user_id).copied().unwrap_or(0) < limit
     }
 
     /// Adds a connection to room `room_id`, starting the room's task if it had nobody here.

@@ -82,7 +82,10 @@ pub async fn handshake(
         );
         return Err(AppError::Forbidden);
     }
-    if !app.cafe.has_room_for(user.id) {
+    if !app
+        .cafe
+        .has_room_for(user.id, app.config.cafe_connections_per_member)
+    {
         tracing::info!(user = user.id, "café: too many connections for one member");
         return Err(AppError::TooManyRequests);
     }
