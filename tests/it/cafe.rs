@@ -325,7 +325,9 @@ async fn handshakes_and_messages_are_checked(app: TestApp) {
     // A few tabs and devices, not a script's thousand sockets.
     let mut tabs = Vec::new();
     for _ in 0..8 {
-        tabs.push(Live::connect(&s.sora, s.room, None).await);
+        let mut tab = Live::connect(&s.sora, s.room, None).await;
+        tab.opening().await;
+        tabs.push(tab);
     }
     let one_more = Live::try_connect(&s.sora, s.room, None, Some(s.sora.origin())).await;
     assert_eq!(one_more.err().map(|r| r.status), Some(429));
