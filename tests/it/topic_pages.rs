@@ -19,22 +19,54 @@ async fn post_text(browser: &Browser, topic: &str, id: i64) -> String {
     page.select(&format!("#post-{id}")).join("")
 }
 
-async fn edits_names_reactions_and_titles_are_seen_on_the_next_view(app: TestApp) {
-    let (coordinator, moderator) = staff(&app).await;
-    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
-    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
-    let chat = category_id(&app, "雑談").await;
-    let topic = start_topic(&hana, chat, "こんにちは", "最初の文章").await;
-    let first = first_post_of(&app, &topic).await;
-    let answer = post_id(&reply(&taro, &topic, "たろうの返信です").await);
-    // Every reader's page is kept now.
+/// The readers of a story: staff, and はな who starts a topic in 雑談 that たろう answers.
+struct Readers {
+    coordinator: Browser,
+    moderator: Browser,
+    hana: Browser,
+    taro: Browser,
+    topic: String,
+    /// たろう's reply.
+    answer: i64,
+}
+
+/// [`Readers`], each of whom has viewed the topic (so that what they see is kept) and seen
+/// `answer_text`.
+async fn readers(app: &TestApp, title: &str, body: &str, answer_text: &str) -> Readers {
+    let (coordinator, moderator) = staff(app).await;
+    let hana = member(app, &coordinator, "hana@example.org", "はな").await;
+    let taro = member(app, &coordinator, "taro@example.org", "たろう").await;
+    let chat = category_id(app, "雑談").await;
+    let topic = start_topic(&hana, chat, title, body).await;
+    let answer = post_id(&reply(&taro, &topic, answer_text).await);
     for reader in [&hana, &taro, &moderator] {
         assert!(
-            post_text(reader, &topic, first)
+            post_text(reader, &topic, answer)
                 .await
-                .contains("最初の文章")
+                .contains(answer_text)
         );
     }
+    Readers {
+        coordinator,
+        moderator,
+        hana,
+        taro,
+        topic,
+        answer,
+    }
+}
+
+async fn edits_names_reactions_and_titles_are_seen_on_the_next_view(app: TestApp) {
+    let Readers {
+        moderator,
+        hana,
+        taro,
+        topic,
+        answer,
+        ..
+    } = readers(&app, "こんにちは", "最初の文章", "たろうの返信です").await;
+    let first = first_post_of(&app, &topic).await;
+    assert!(post_text(&taro, &topic, first).await.contains("最初の文章"));
 
     // The author edits her post, and its title.
     hana.get(&format!("/p/{first}/edit")).await;
@@ -117,19 +149,20 @@ async fn edits_names_reactions_and_titles_are_seen_on_the_next_view(app: TestApp
 both_databases!(edits_names_reactions_and_titles_are_seen_on_the_next_view);
 
 async fn hides_blocks_holds_and_drafts_are_seen_by_those_they_concern(app: TestApp) {
-    let (coordinator, moderator) = staff(&app).await;
-    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
-    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
-    let chat = category_id(&app, "雑談").await;
-    let topic = start_topic(&hana, chat, "きょうのこと", "はなの書いた文章").await;
-    let answer = post_id(&reply(&taro, &topic, "たろうの書いた文章").await);
-    for reader in [&hana, &taro, &moderator] {
-        assert!(
-            post_text(reader, &topic, answer)
-                .await
-                .contains("たろうの書いた文章")
-        );
-    }
+    let Readers {
+        coordinator,
+        moderator,
+        hana,
+        taro,
+        topic,
+        answer,
+    } = readers(
+        &app,
+        "きょうのこと",
+        "はなの書いた文章",
+        "たろうの書いた文章",
+    )
+    .await;
 
     // Hidden by a moderator: the text goes for others; its author reads why.
     moderator.get(&format!("/mod/posts/{answer}")).await;
