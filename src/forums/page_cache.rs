@@ -43,8 +43,10 @@ use crate::web::layout::local_time;
 const NO_ONE: i64 = 0;
 /// Pages' posts kept, in bytes of text, at most.
 const PAGE_BYTES: u64 = 32 * 1024 * 1024;
-/// Topic heads and readers' parts kept at most (a few hundred bytes each).
+/// Topic heads kept at most (a few hundred bytes each).
 const ENTRIES: u64 = 20_000;
+/// Readers' parts kept, in bytes, at most: a draft reply can be a post's length.
+const PART_BYTES: u64 = 16 * 1024 * 1024;
 /// Topics and members whose generation is tracked at most; past that, every entry is retired
 /// and tracking starts again.
 const TRACKED: usize = 100_000;
@@ -134,6 +136,16 @@ pub struct ReaderPart {
     pub blocked: Vec<i64>,
 }
 
+impl ReaderPart {
+    fn weight(&self) -> usize {
+        let draft = self
+            .draft
+            .as_ref()
+            .map_or(0, |d| d.title.len() + d.body.len());
+        draft + self.blocked.len() * 8 + 128
+    }
+}
+
 /// Generations of what entries depend on: one for everything, one per id. An entry stores the
 /// stamp read before its queries and is used only while the stamp is unchanged.
 #[derive(Default)]
@@ -216,7 +228,10 @@ impl TopicPages {
                     .time_to_live(SAFETY_NET)
                     .build(),
                 parts: moka::sync::Cache::builder()
-                    .max_capacity(ENTRIES)
+                    .max_capacity(PART_BYTES)
+                    .weigher(|_, (_, part): &(Stamp, Arc<ReaderPart>)| {
+                        u32::try_from(part.weight()).unwrap_or(u32::MAX)
+                    })
                     .time_to_live(SAFETY_NET)
                     .build(),
             }))),
