@@ -71,6 +71,8 @@ pub struct App {
     pub users: UserCache,
     /// What is new for each member since their last visit (see `forums::social`).
     pub new_topics: forums::social::NewTopicsCache,
+    /// Topic pages: what readers see alike, and each reader's own part (see `forums::page_cache`).
+    pub topic_pages: forums::page_cache::TopicPages,
     /// Read markers noted by page views, written in batches (see `forums::reads`).
     pub read_marks: forums::reads::ReadMarks,
     pub announcements: admin::announcements::AnnouncementCache,
@@ -137,7 +139,12 @@ impl Running {
         }
         // Only after the last request finished: what it read is written, its mail is in the
         // outbox and goes out now.
-        if let Err(e) = self.app.read_marks.flush(&self.app.db).await {
+        if let Err(e) = self
+            .app
+            .read_marks
+            .flush(&self.app.db, &self.app.events)
+            .await
+        {
             tracing::error!(error = %e, "shutdown: read markers not written");
         }
         let _ = self.stop_worker.send(true);
@@ -182,6 +189,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         writes: WriteLimits::new(config.write_limit_scale),
         users: UserCache::for_db(&db),
         new_topics: forums::social::NewTopicsCache::for_db(&db),
+        topic_pages: forums::page_cache::TopicPages::for_db(&db),
         read_marks: forums::reads::ReadMarks::default(),
         probe: db::Probe::new(&config.database_url)?,
         announcements: admin::announcements::AnnouncementCache::for_db(&db),
@@ -197,6 +205,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
     // The memory caches and the mail worker follow the bus.
     app.users.listen_to(&app.events);
     app.new_topics.listen_to(&app.events);
+    app.topic_pages.listen_to(&app.events);
     app.announcements.listen_to(&app.events);
     app.mail.listen_to(&app.events);
     let (shutdown, shutdown_rx) = watch::channel(false);

@@ -357,6 +357,7 @@ async fn new_post(
     let post_id = db::forums::insert_post(work.exec(), &row, now).await?;
     db::search::index_post(work.exec(), post_id).await?;
     db::drafts::discard(work.exec(), writer.id, &draft_place.key()).await?;
+    work.announce(Event::DraftsChanged { user_id: writer.id });
     let placed = Placed::Post { post_id, topic_id };
     let post = NewPost {
         author_id: writer.id,
@@ -375,6 +376,8 @@ async fn new_post(
             Ok((placed, Outcome::Published))
         }
         Some(reason) => {
+            // Its author and staff see it in the topic.
+            work.announce(Event::PostChanged { post_id, topic_id });
             work.announce(Event::QueueChanged);
             tracing::info!(
                 post = post_id,
@@ -395,6 +398,9 @@ async fn publish(work: &mut Work<'_>, post: &NewPost<'_>, reply: bool) -> AppRes
         db::forums::note_reply(work.exec(), post.topic_id, now).await?;
     }
     notify::after_post(work.tx(), post, now).await?;
+    work.announce(Event::FollowsChanged {
+        user_id: post.author_id,
+    });
     work.announce(Event::PostPublished {
         post_id: post.post_id,
         topic_id: post.topic_id,

@@ -43,6 +43,20 @@ pub fn post_in_thread(p: &str, reader: &str) -> String {
     format!("({p}.status <> 'held' OR {p}.author_id = {reader} OR $3 = 1)")
 }
 
+/// Whether [`topic_seen`] and [`post_in_thread`] can show this topic's page to one reader
+/// otherwise than to another of the same rank and relation: only held content (a topic not
+/// published, a post waiting for review) depends on who reads, as it is shown to its author. When
+/// nothing is held, the page read as no one in particular is every such reader's page.
+pub async fn holds_authors_own(exec: Exec<'_>, topic_id: i64) -> Result<bool, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM posts p JOIN topics t ON t.id = p.topic_id \
+               WHERE p.topic_id = $1 AND (p.status = 'held' OR t.status <> 'published')";
+    let held: i64 = on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(topic_id)
+        .fetch_one(c)
+        .await)?;
+    Ok(held > 0)
+}
+
 /// A post shown outside its topic's page: not deleted, published, in a published topic, and not
 /// by someone the reader blocks. The same for staff: the review queue is where they see the rest.
 pub fn post_surfaced(p: &str, t: &str, reader: &str) -> String {

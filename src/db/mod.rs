@@ -194,8 +194,11 @@ impl Db {
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(writer_options(url)?)
                 .await?;
+            // A local file's connection does not drop: no ping (a round trip to the
+            // connection's thread) before each use.
             let readers = SqlitePoolOptions::new()
                 .max_connections(sizes.sqlite_readers)
+                .test_before_acquire(false)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_lazy_with(reader_options(url)?);
             Ok(Db::Sqlite { writer, readers })

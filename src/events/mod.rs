@@ -21,7 +21,8 @@ pub enum Event {
         topic_id: i64,
         author_id: i64,
     },
-    /// A post changed what readers see of it: edited, held, hidden, restored or deleted.
+    /// A post changed what readers see of it: written and held for review (its author and staff
+    /// see it), edited, held, hidden, restored or deleted.
     PostChanged {
         post_id: i64,
         topic_id: i64,
@@ -34,8 +35,20 @@ pub enum Event {
     MemberChanged {
         user_id: i64,
     },
-    /// A member read further in a topic (noted in memory, written soon after).
+    /// A member read further in a topic (noted in memory), and again once the marker is written.
     TopicRead {
+        user_id: i64,
+    },
+    /// Reactions on a post of the topic were given or taken back.
+    ReactionsChanged {
+        topic_id: i64,
+    },
+    /// A member's drafts changed: saved, or discarded when the text was posted.
+    DraftsChanged {
+        user_id: i64,
+    },
+    /// A member started or stopped following a topic or a category.
+    FollowsChanged {
         user_id: i64,
     },
     /// A member blocked or unblocked another.

@@ -4,6 +4,7 @@
 pub mod drafts;
 pub mod mentions;
 pub mod notify;
+pub mod page_cache;
 pub mod posts;
 pub mod profile;
 pub mod reads;

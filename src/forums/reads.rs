@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use crate::AppState;
 use crate::db::{self, Db};
+use crate::events::{Event, EventBus};
 
 /// How often noted markers are written.
 pub const WRITE_EVERY: Duration = Duration::from_secs(1);
@@ -68,8 +69,10 @@ impl ReadMarks {
 
     /// Writes the noted markers, a batch a transaction; returns how many. A marker stays noted
     /// (and counted by [`ReadMarks::noted`]) until its transaction committed; one that failed
-    /// stays for the next try.
-    pub async fn flush(&self, db: &Db) -> Result<usize, sqlx::Error> {
+    /// stays for the next try. Each member whose markers were written is announced on `events`
+    /// (as [`Event::TopicRead`]) after the commit and before the noted markers go, so that a
+    /// cache holding the written ones reads them again.
+    pub async fn flush(&self, db: &Db, events: &EventBus) -> Result<usize, sqlx::Error> {
         let snapshot: Vec<(i64, i64, Mark)> = self
             .lock()
             .iter()
@@ -81,6 +84,12 @@ impl ReadMarks {
                 db::reads::mark_read(tx.exec(), *user, *topic, mark.post_id, mark.at).await?;
             }
             tx.commit().await?;
+            let mut readers: Vec<Event> = batch
+                .iter()
+                .map(|(user, _, _)| Event::TopicRead { user_id: *user })
+                .collect();
+            readers.dedup();
+            events.publish(&readers);
             let mut noted = self.lock();
             for (user, topic, mark) in batch {
                 if let Some(topics) = noted.get_mut(user) {
@@ -106,7 +115,7 @@ pub async fn run_writer(app: AppState, mut shutdown: watch::Receiver<bool>) {
             _ = tokio::time::sleep(WRITE_EVERY) => {}
             _ = shutdown.changed() => return,
         }
-        if let Err(e) = app.read_marks.flush(&app.db).await {
+        if let Err(e) = app.read_marks.flush(&app.db, &app.events).await {
             tracing::warn!(error = %e, "read markers not written yet; trying again");
         }
     }

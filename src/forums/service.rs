@@ -15,10 +15,13 @@ use crate::forums::notify::Stops;
 use crate::forums::viewer;
 
 /// Gives a reaction of `kind` to a post, or takes it back.
-pub async fn toggle_reaction(app: &App, user_id: i64, post_id: i64, kind: &str) -> AppResult<()> {
+pub async fn toggle_reaction(app: &App, user_id: i64, post: &PostRef, kind: &str) -> AppResult<()> {
     let mut work = app.work().await?;
     let now = work.now();
-    db::reactions::toggle(work.exec(), post_id, user_id, kind, now).await?;
+    db::reactions::toggle(work.exec(), post.id, user_id, kind, now).await?;
+    work.announce(Event::ReactionsChanged {
+        topic_id: post.topic_id,
+    });
     work.commit().await?;
     Ok(())
 }
@@ -116,6 +119,7 @@ pub async fn set_following(app: &App, user_id: i64, what: Followed, follow: bool
     } else {
         queries::unfollow(work.exec(), user_id, what).await?;
     }
+    work.announce(Event::FollowsChanged { user_id });
     work.commit().await?;
     Ok(())
 }
@@ -131,6 +135,7 @@ pub async fn stop_mail(app: &App, user_id: i64, stops: &Stops) -> AppResult<()> 
         }
         Stops::All => queries::set_email_replies(work.exec(), user_id, false).await?,
     }
+    work.announce(Event::FollowsChanged { user_id });
     work.commit().await?;
     Ok(())
 }
@@ -147,6 +152,7 @@ pub async fn save_draft(
     let mut work = app.work().await?;
     let now = work.now();
     db::drafts::save(work.exec(), user_id, &place.key(), title, body, now).await?;
+    work.announce(Event::DraftsChanged { user_id });
     work.commit().await?;
     Ok(())
 }

@@ -31,10 +31,10 @@ use crate::db::users::SessionUser;
 use crate::db::{self, Db, Exec, forums::LatestTopic, forums::PostRef};
 use crate::error::{AppError, AppResult};
 use crate::events::{Event, EventBus};
+use crate::forums::page_cache::{ReaderPart, SharedPost};
 use crate::forums::reads::ReadMarks;
 use crate::forums::service::{self, TopicAction};
 use crate::forums::{page_of, viewer};
-use crate::i18n::Tr;
 use crate::web::layout::Layout;
 use crate::web::layout::local_time;
 
@@ -168,6 +168,9 @@ impl NewTopicsCache {
                 inner.generation.fetch_add(1, Ordering::AcqRel);
             }
             Event::AnnouncementsChanged
+            | Event::ReactionsChanged { .. }
+            | Event::DraftsChanged { .. }
+            | Event::FollowsChanged { .. }
             | Event::QueueChanged
             | Event::MailQueued
             | Event::CafeMessages { .. }
@@ -211,76 +214,48 @@ async fn new_topics(
     Ok(db::reads::new_topics(exec, viewer(user), user.id, NEW_TOPICS, among, &noted).await?)
 }
 
-/// A post on a topic page, as [`decorate`] needs it.
-pub struct PostFacts {
-    pub id: i64,
-    pub author_id: i64,
-    pub deleted: bool,
-}
-
 /// Reactions, blocking and unread markers for the posts of one topic page, and the reader's
 /// place in the topic moved to the last of them (never back; noted now, written soon after, so
-/// the page does not wait for the write lock).
-pub async fn decorate(
+/// the page does not wait for the write lock). `noted` is the reader's marker noted and not yet
+/// written, read before `own` (so that a marker written meanwhile is seen there).
+pub fn decorate(
     app: &AppState,
-    conn: &mut db::Conn,
-    t: Tr,
     user: &SessionUser,
     topic_id: i64,
-    posts: &[PostFacts],
-) -> AppResult<Vec<PostSocial>> {
-    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-    let reactions = db::reactions::on_posts(conn.exec(), &ids).await?;
-    let blocked = db::blocks::blocked_ids(conn.exec(), user.id).await?;
-    // Noted before the written marker is read: one written meanwhile is then seen there.
-    let noted = app.read_marks.noted_in(user.id, topic_id);
-    let written = db::reads::last_read(conn.exec(), user.id, topic_id).await?;
-    let last_read = written.max(noted);
-    if let Some(&newest) = ids.iter().max()
+    posts: &[SharedPost],
+    noted: Option<i64>,
+    own: &ReaderPart,
+) -> Vec<PostSocial> {
+    let last_read = own.last_read.max(noted);
+    if let Some(newest) = posts.iter().map(|p| p.row.id).max()
         && last_read.is_none_or(|seen| seen < newest)
     {
         app.read_marks.note(user.id, topic_id, newest, db::now());
         app.events.publish(&[Event::TopicRead { user_id: user.id }]);
     }
-    let mut by_post: HashMap<i64, Vec<&db::reactions::ReactionRow>> = HashMap::new();
-    for r in &reactions {
-        by_post.entry(r.post_id).or_default().push(r);
-    }
-    let separator = t.s("social.name_separator");
-    Ok(posts
+    posts
         .iter()
         .map(|p| {
-            let given = by_post.get(&p.id).map(Vec::as_slice).unwrap_or(&[]);
-            let mut buttons = Vec::new();
-            let mut who = Vec::new();
-            for (kind, key) in REACTIONS {
-                let of_kind: Vec<_> = given.iter().filter(|r| r.kind == kind).collect();
-                let label = t.s(key).into_owned();
-                if !of_kind.is_empty() {
-                    let names: Vec<&str> =
-                        of_kind.iter().map(|r| r.display_name.as_str()).collect();
-                    who.push(t.f(
-                        "social.who_line",
-                        &[("kind", &label), ("names", &names.join(&separator))],
-                    ));
-                }
-                buttons.push(ReactionButton {
-                    kind,
-                    label,
-                    count: of_kind.len(),
-                    mine: of_kind.iter().any(|r| r.user_id == user.id),
-                });
-            }
+            let post = &p.row;
             PostSocial {
-                reactions: if p.deleted { Vec::new() } else { buttons },
-                who: if p.deleted { Vec::new() } else { who },
-                blocked: blocked.contains(&p.author_id),
-                unread: last_read.is_some_and(|seen| p.id > seen)
-                    && p.author_id != user.id
-                    && !p.deleted,
+                reactions: p
+                    .reactions
+                    .iter()
+                    .map(|r| ReactionButton {
+                        kind: r.kind,
+                        label: r.label.clone(),
+                        count: r.by.len(),
+                        mine: r.by.contains(&user.id),
+                    })
+                    .collect(),
+                who: p.who.clone(),
+                blocked: own.blocked.contains(&post.author_id),
+                unread: last_read.is_some_and(|seen| post.id > seen)
+                    && post.author_id != user.id
+                    && post.deleted_at.is_none(),
             }
         })
-        .collect())
+        .collect()
 }
 
 /// How many new posts each topic has for the reader (topics with none are absent).
@@ -344,7 +319,7 @@ pub async fn react(
     let Some((kind, _)) = REACTIONS.iter().find(|(k, _)| *k == form.kind) else {
         return Err(AppError::BadRequest("unknown reaction"));
     };
-    service::toggle_reaction(&app, user.id, post.id, kind).await?;
+    service::toggle_reaction(&app, user.id, &post, kind).await?;
     Ok(Redirect::to(&address(&post)).into_response())
 }
 

@@ -22,8 +22,8 @@ use crate::forums::drafts::{self, Place};
 use crate::forums::notify;
 use crate::forums::posts;
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
-use crate::forums::social::{self, PostFacts, PostSocial};
-use crate::forums::{POSTS_PER_PAGE, TOPICS_PER_PAGE, viewer};
+use crate::forums::social::{self, PostSocial};
+use crate::forums::{TOPICS_PER_PAGE, viewer};
 use crate::i18n::Tr;
 use crate::markdown;
 use crate::web::badge::Badge;
@@ -488,7 +488,7 @@ pub struct PostItem {
     pub moderator_edited: bool,
 }
 
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "forums/topic.html")]
 pub struct TopicView {
     layout: Layout,
@@ -500,81 +500,98 @@ pub struct TopicView {
     following: bool,
 }
 
-/// A page of a topic, read through `conn`, the request's one connection.
+/// A page of a topic: what every reader of the kind sees alike, and what is the reader's own
+/// (see `forums::page_cache`), from memory when nothing changed since. `composer` is the reply
+/// form as it was sent; `None` shows the reader's draft reply, if any.
 async fn topic_view(
     app: &AppState,
-    conn: &mut db::Conn,
     ctx: &RequestContext,
     user: &crate::db::users::SessionUser,
     id: i64,
     page: Option<i64>,
-    composer: Composer,
+    composer: Option<Composer>,
 ) -> AppResult<TopicView> {
     let t = ctx.tr();
-    let topic = db::forums::topic(conn.exec(), viewer(user), id)
+    let mut reader = app.db.reader();
+    let found = app
+        .topic_pages
+        .page(&mut reader, &app.config, user, id, page)
         .await?
         .ok_or(AppError::NotFound)?;
-    let pages = pages_for(
-        db::forums::count_posts(conn.exec(), viewer(user), id).await?,
-        POSTS_PER_PAGE,
-    );
-    let page = page.unwrap_or(1).clamp(1, pages);
-    let rows = db::forums::posts_in(
-        conn.exec(),
-        viewer(user),
-        id,
-        POSTS_PER_PAGE,
-        (page - 1) * POSTS_PER_PAGE,
-    )
-    .await?;
-    let facts: Vec<PostFacts> = rows
+    // Noted before the written marker is read: one written meanwhile is then seen there.
+    let noted = app.read_marks.noted_in(user.id, id);
+    let own = app.topic_pages.reader_part(&mut reader, user, id).await?;
+    drop(reader);
+    let composer = composer.unwrap_or_else(|| {
+        let mut composer = Composer::for_reply(t);
+        if let Some(draft) = &own.draft {
+            composer.body = draft.body.clone();
+        }
+        composer
+    });
+    let social = social::decorate(app, user, id, &found.posts, noted, &own);
+    let is_staff = user.role.is_staff();
+    let posts = found
+        .posts
         .iter()
-        .map(|p| PostFacts {
-            id: p.id,
-            author_id: p.author_id,
-            deleted: p.deleted_at.is_some(),
-        })
-        .collect();
-    let social = social::decorate(app, conn, t, user, id, &facts).await?;
-    let following = notify::following(conn.exec(), user.id, Followed::Topic(id)).await?;
-    let posts = rows
-        .into_iter()
         .zip(social)
         .enumerate()
         .map(|(index, (p, social))| {
-            let mine = p.author_id == user.id;
-            let withheld = p.status == PostStatus::Hidden && !mine && !user.role.is_staff();
+            let row = &p.row;
+            let mine = row.author_id == user.id;
+            let withheld = row.status == PostStatus::Hidden && !mine && !is_staff;
             PostItem {
-                opens_topic: page == 1 && index == 0,
-                status_note: (!withheld)
-                    .then(|| status_note(t, p.status, &p.status_reason))
-                    .flatten(),
+                opens_topic: found.page == 1 && index == 0,
+                status_note: if withheld {
+                    None
+                } else {
+                    p.status_note.clone()
+                },
                 withheld,
-                status: p.status,
-                moderator_edited: p.moderator_edited_at.is_some(),
-                id: p.id,
-                author_id: p.author_id,
-                author: p.author_name,
-                author_badge: Badge::for_role(t, p.author_role),
-                can_block: p.author_id != user.id && !p.author_role.is_staff(),
-                time: local_time(&app.config, p.created_at),
-                edited: p.edited_at.is_some(),
-                deleted: p.deleted_at.is_some(),
-                body_html: if withheld { String::new() } else { p.body_html },
+                status: row.status,
+                moderator_edited: row.moderator_edited_at.is_some(),
+                id: row.id,
+                author_id: row.author_id,
+                author: row.author_name.clone(),
+                author_badge: p.badge.clone(),
+                can_block: row.author_id != user.id && !row.author_role.is_staff(),
+                time: p.time.clone(),
+                edited: row.edited_at.is_some(),
+                deleted: row.deleted_at.is_some(),
+                body_html: if withheld {
+                    String::new()
+                } else {
+                    row.body_html.clone()
+                },
                 mine,
                 social,
             }
         })
         .collect();
+    let topic = found.head.topic.clone().ok_or(AppError::NotFound)?;
     Ok(TopicView {
         layout: Layout::new(app, ctx, topic.title.clone()),
-        pager: Pager::new(t, &format!("/t/{id}"), page, pages),
+        pager: Pager::new(t, &format!("/t/{id}"), found.page, found.pages),
         topic,
         posts,
         composer,
-        is_staff: user.role.is_staff(),
-        following,
+        is_staff,
+        following: own.following,
     })
+}
+
+/// A page of twenty posts is some 40 KB: rendered into one allocation of about that size rather
+/// than into a string grown by doubling (askama's size hint counts the template's text once).
+const TOPIC_PAGE_BYTES: usize = 48 * 1024;
+
+impl IntoResponse for TopicView {
+    fn into_response(self) -> Response {
+        let mut html = String::with_capacity(TOPIC_PAGE_BYTES);
+        match self.render_into(&mut html) {
+            Ok(()) => axum::response::Html(html).into_response(),
+            Err(e) => AppError::from(e).into_response(),
+        }
+    }
 }
 
 /// What a post's author (and staff) read about its status: why it waits, or why it was hidden
@@ -597,12 +614,7 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(query): Query<PageQuery>,
 ) -> AppResult<TopicView> {
-    let mut conn = app.db.conn().await?;
-    let mut composer = Composer::for_reply(ctx.tr());
-    if let Some(draft) = drafts::load(conn.exec(), &user, Place::Reply(id)).await? {
-        composer.body = draft.body;
-    }
-    topic_view(&app, &mut conn, &ctx, &user, id, query.page, composer).await
+    topic_view(&app, &ctx, &user, id, query.page, None).await
 }
 
 pub async fn reply(
@@ -656,8 +668,7 @@ pub async fn reply(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     // The composer sits under the last page, where a reply lands.
-    let mut conn = app.db.conn().await?;
-    let view = topic_view(&app, &mut conn, &ctx, &user, id, Some(i64::MAX), composer).await?;
+    let view = topic_view(&app, &ctx, &user, id, Some(i64::MAX), Some(composer)).await?;
     Ok((status, view).into_response())
 }
 

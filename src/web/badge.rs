@@ -5,6 +5,7 @@
 use crate::domain::role::Role;
 use crate::i18n::Tr;
 
+#[derive(Debug, Clone)]
 pub struct Badge {
     /// The role as the style names it (`badge-expert`, `badge-moderator`, `badge-coordinator`).
     pub role: &'static str,

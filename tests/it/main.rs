@@ -32,4 +32,5 @@ mod reports;
 mod safety;
 mod search;
 mod security;
+mod topic_pages;
 mod ux;
