@@ -211,6 +211,19 @@ pub async fn rows(
         "p99 < 10 ms",
         Some(met),
     )];
+    let (to_first, spread) = tally.split(ROOM);
+    rows.push(row(
+        "  of which: send to first receipt p50 / p99; first to last receipt p50 / p99",
+        format!(
+            "{} / {}; {} / {}",
+            ms(percentile(&to_first, 0.50)),
+            ms(percentile(&to_first, 0.99)),
+            ms(percentile(&spread, 0.50)),
+            ms(percentile(&spread, 0.99))
+        ),
+        "",
+        None,
+    ));
     let (d50, d99, dfail) = summary(&during, Some((run_start, run_end)));
     rows.push(row(
         format!("topic page p50 / p99, alone ({} views)", alone.len()),
@@ -467,6 +480,8 @@ fn number_of(body: &str) -> Option<usize> {
 struct Tally {
     base: Instant,
     sent: Vec<AtomicU64>,
+    /// The first connection's receipt (u64::MAX for none yet).
+    first: Vec<AtomicU64>,
     last: Vec<AtomicU64>,
     read_by: Vec<AtomicU32>,
     refused: AtomicU32,
@@ -477,6 +492,7 @@ impl Tally {
         Tally {
             base: Instant::now(),
             sent: (0..total).map(|_| AtomicU64::new(0)).collect(),
+            first: (0..total).map(|_| AtomicU64::new(u64::MAX)).collect(),
             last: (0..total).map(|_| AtomicU64::new(0)).collect(),
             read_by: (0..total).map(|_| AtomicU32::new(0)).collect(),
             refused: AtomicU32::new(0),
@@ -488,8 +504,12 @@ impl Tally {
     }
 
     fn read(&self, k: usize) {
-        if let (Some(last), Some(read_by)) = (self.last.get(k), self.read_by.get(k)) {
-            last.fetch_max(self.now(), Ordering::AcqRel);
+        if let (Some(first), Some(last), Some(read_by)) =
+            (self.first.get(k), self.last.get(k), self.read_by.get(k))
+        {
+            let now = self.now();
+            first.fetch_min(now, Ordering::AcqRel);
+            last.fetch_max(now, Ordering::AcqRel);
             read_by.fetch_add(1, Ordering::AcqRel);
         }
     }
@@ -513,6 +533,28 @@ impl Tally {
         }
         latencies.sort();
         (latencies, incomplete)
+    }
+}
+
+impl Tally {
+    /// Where the time goes, for the messages every connection read: from sending to the first
+    /// receipt (the write path, the commit, the room task's read), and from the first receipt
+    /// to the last (the fan-out itself); each sorted.
+    fn split(&self, connections: usize) -> (Vec<Duration>, Vec<Duration>) {
+        let (mut to_first, mut spread) = (Vec::new(), Vec::new());
+        for k in 0..self.sent.len() {
+            let sent = self.sent[k].load(Ordering::Acquire);
+            if sent == 0 || self.read_by[k].load(Ordering::Acquire) as usize != connections {
+                continue;
+            }
+            let first = self.first[k].load(Ordering::Acquire);
+            let last = self.last[k].load(Ordering::Acquire);
+            to_first.push(Duration::from_nanos(first.saturating_sub(sent)));
+            spread.push(Duration::from_nanos(last.saturating_sub(first)));
+        }
+        to_first.sort();
+        spread.sort();
+        (to_first, spread)
     }
 }
 
@@ -610,11 +652,15 @@ async fn memory_row(hash: &str, fd_limit: u64, notes: &mut Vec<String>) -> Res<R
         after / 1024,
         marginal / 1024.0
     ));
+    // Logging the members in (argon2) leaves memory the allocator gives back later, so the
+    // figure from "before" can come out low: the row shows both, and the larger one counts.
     Ok(row(
-        format!("café: resident memory per idle connection ({count} conns, server alone)"),
-        format!("{:.1} KiB", per / 1024.0),
+        format!(
+            "café: resident memory per idle connection, server alone: {tenth} to {count} conns; 0 to {count}"
+        ),
+        format!("{:.1} KiB; {:.1} KiB", marginal / 1024.0, per / 1024.0),
         "<= 8 KiB",
-        Some(count == IDLE && per <= BYTES_PER_CONNECTION),
+        Some(count == IDLE && per.max(marginal) <= BYTES_PER_CONNECTION),
     ))
 }
 
