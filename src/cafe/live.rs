@@ -415,7 +415,7 @@ impl Live {
                 self.sent = change.seq;
                 send(socket, Message::Text(change.json.clone())).await
             }
-            Outgoing::Presence(json) => send(socket, Message::Text(json)).await,
+            Outgoing::Presence(json) => send(socket, Message::Text((*json).clone())).await,
             Outgoing::Session(now) => self.session_changed(socket, &now).await,
         }
     }
@@ -475,7 +475,7 @@ impl Live {
                 self.session_changed(socket, &now).await?;
             }
             if let Some(json) = latest_presence {
-                send(socket, Message::Text(json)).await?;
+                send(socket, Message::Text((*json).clone())).await?;
             }
         }
         Ok(())
