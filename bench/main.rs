@@ -17,8 +17,10 @@
 //! 20 loopback source addresses 127.0.0.2–127.0.0.21 (10 each); every request still goes to
 //! 127.0.0.1.
 //!
-//! Search: see `search.rs` (`HIDAMARI_BENCH=search` runs those rows alone).
+//! Search: see `search.rs` (`HIDAMARI_BENCH=search` runs those rows alone). The café: see
+//! `cafe.rs` (`HIDAMARI_BENCH=cafe` runs those rows alone, on a server of their own).
 
+mod cafe;
 mod search;
 mod topic;
 
@@ -108,7 +110,8 @@ fn run() -> Res<()> {
     println!(
         "hidamari bench: {cores} cores (available_parallelism), load average at start: {load}"
     );
-    if std::env::var("HIDAMARI_BENCH").as_deref() == Ok("search") {
+    let only = std::env::var("HIDAMARI_BENCH").ok();
+    if only.as_deref() == Some("search") {
         let mut notes = Vec::new();
         let rows = search::rows(&mut notes);
         print_table(&rows);
@@ -146,15 +149,32 @@ fn run() -> Res<()> {
         let addr = listener.local_addr()?;
         config.base_url = url::Url::parse(&format!("http://{addr}"))?;
         config.smtp_url = None;
+        // The café rows share a few members' sessions over many connections (see `cafe`).
+        config.cafe_connections_per_member = cafe::CONNECTIONS_PER_MEMBER;
         Res::Ok(hidamari::start(config, listener).await?)
     })?;
 
     let mut notes = Vec::new();
-    let result = client_rt.block_on(measure(server_rt.handle().clone(), &running, &mut notes));
+    let cafe_only = only.as_deref() == Some("cafe");
+    let result = client_rt.block_on(async {
+        if cafe_only {
+            cafe::rows(server_rt.handle(), &running, &mut notes).await
+        } else {
+            measure(server_rt.handle().clone(), &running, &mut notes).await
+        }
+    });
     server_rt.block_on(running.shutdown());
     drop(client_rt);
     drop(server_rt);
     let mut rows = result?;
+    if cafe_only {
+        print_table(&rows);
+        println!();
+        for note in &notes {
+            println!("{note}");
+        }
+        return Ok(());
+    }
     rows.extend(search::rows(&mut notes));
 
     print_table(&rows);
@@ -545,6 +565,7 @@ async fn measure(
     }
 
     rows.extend(topic::rows(&server, addr, &members, notes).await?);
+    rows.extend(cafe::rows(&server, running, notes).await?);
     Ok(rows)
 }
 
@@ -623,12 +644,15 @@ async fn join(origin: &str, link: &str, name: &str) -> Res<Arc<reqwest::cookie::
 /// A visitor who has opened the login page (session cookie and CSRF token) and is about to submit.
 struct PreparedLogin {
     client: reqwest::Client,
+    /// Where the session cookie lands once the login succeeds.
+    jar: Arc<reqwest::cookie::Jar>,
     csrf: String,
     email: String,
 }
 
 async fn prepare_login(origin: &str, source: Option<IpAddr>, email: String) -> Res<PreparedLogin> {
-    let client = form_client(Arc::new(reqwest::cookie::Jar::default()), source)?;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let client = form_client(jar.clone(), source)?;
     let page = client.get(format!("{origin}/login")).send().await?;
     if page.status() != StatusCode::OK {
         return Err(format!("GET /login answered {}", page.status()).into());
@@ -636,6 +660,7 @@ async fn prepare_login(origin: &str, source: Option<IpAddr>, email: String) -> R
     let csrf = csrf_of(&page.text().await?)?;
     Ok(PreparedLogin {
         client,
+        jar,
         csrf,
         email,
     })
@@ -666,8 +691,15 @@ impl PreparedLogin {
 
 /// Loopback source addresses 127.0.0.2… for the login burst, when this system lets us bind them.
 fn login_sources() -> Option<Vec<IpAddr>> {
-    let sources: Vec<IpAddr> = (0..LOGIN_SOURCES)
-        .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + i as u8)))
+    loopback_sources([127, 0, 0, 2], LOGIN_SOURCES)
+}
+
+/// `count` loopback addresses from `first` on (last byte counting up), when this system lets us
+/// bind them all.
+fn loopback_sources(first: [u8; 4], count: usize) -> Option<Vec<IpAddr>> {
+    let [a, b, c, d] = first;
+    let sources: Vec<IpAddr> = (0..count)
+        .map(|i| IpAddr::V4(Ipv4Addr::new(a, b, c, d + i as u8)))
         .collect();
     let bindable = sources
         .iter()

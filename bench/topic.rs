@@ -24,7 +24,7 @@ pub struct Member {
 
 /// Members reading at once (the 16 different members).
 const READERS: usize = 16;
-const POSTS: usize = 20;
+pub const POSTS: usize = 20;
 const CROWDS: [usize; 2] = [16, 64];
 const WARM_UP: Duration = Duration::from_secs(1);
 const ROUNDS: u32 = 2;
@@ -77,18 +77,7 @@ pub async fn rows(
         .iter()
         .map(|m| form_client(m.jar.clone(), None))
         .collect::<Res<Vec<_>>>()?;
-    let category = first_category(&clients[0], &origin).await?;
-    let topic = start_topic(&clients[0], &origin, category, "職場への伝え方").await?;
-    for i in 1..POSTS {
-        let writer = &clients[i % clients.len()];
-        reply(
-            writer,
-            &origin,
-            &topic,
-            &format!("返信その{i}です。通院の日は半休にしています。"),
-        )
-        .await?;
-    }
+    let (category, topic) = topic_of_posts(&clients, &origin).await?;
     let busy_topic = start_topic(&clients[1], &origin, category, "返信が続く話題").await?;
 
     let readers: Vec<Target> = members[..READERS]
@@ -233,8 +222,25 @@ pub async fn rows(
     Ok(rows)
 }
 
+/// A topic of [`POSTS`] posts, written by `clients` in turn: its category and its path.
+pub async fn topic_of_posts(clients: &[reqwest::Client], origin: &str) -> Res<(i64, String)> {
+    let category = first_category(&clients[0], origin).await?;
+    let topic = start_topic(&clients[0], origin, category, "職場への伝え方").await?;
+    for i in 1..POSTS {
+        let writer = &clients[i % clients.len()];
+        reply(
+            writer,
+            origin,
+            &topic,
+            &format!("返信その{i}です。通院の日は半休にしています。"),
+        )
+        .await?;
+    }
+    Ok((category, topic))
+}
+
 /// The page's posts, counted as a reader sees them.
-fn page_posts(page: &[u8]) -> usize {
+pub fn page_posts(page: &[u8]) -> usize {
     let html = scraper::Html::parse_document(&String::from_utf8_lossy(page));
     match scraper::Selector::parse("li.post") {
         Ok(posts) => html.select(&posts).count(),

@@ -142,8 +142,9 @@ pub struct SessionNow {
 #[derive(Debug, Clone)]
 pub enum Outgoing {
     Change(Arc<Change>),
-    /// Who is here: a serialised presence frame.
-    Presence(Utf8Bytes),
+    /// Who is here: a serialised presence frame (behind an Arc, as the others are: a small
+    /// item keeps each connection's queue small).
+    Presence(Arc<Utf8Bytes>),
     Session(Arc<SessionNow>),
 }
 
@@ -508,7 +509,7 @@ async fn room_task(app: AppState, cafe: Arc<Cafe>, room: Arc<Room>) {
         let presence_due = last_presence + PRESENCE_INTERVAL;
         if room.presence.load(Ordering::Acquire) && tokio::time::Instant::now() >= presence_due {
             room.presence.store(false, Ordering::Release);
-            let frame = room.presence_json();
+            let frame = Arc::new(room.presence_json());
             room.each(|member| member.offer(Outgoing::Presence(frame.clone())));
             last_presence = tokio::time::Instant::now();
         }

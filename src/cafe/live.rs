@@ -48,6 +48,8 @@ pub const HISTORY: i64 = 50;
 const BACKFILL_LIMIT: i64 = 500;
 /// A client frame is one message and its envelope: a thousand characters, escaped, fit.
 const MAX_CLIENT_FRAME: usize = 16 * 1024;
+/// What each connection's read buffer starts with: a line of chat, not a page.
+const READ_BUFFER: usize = 1024;
 /// Pings keep phones' connections from being dropped by routers; a client that has said nothing
 /// (not even a pong) for [`SILENT_LIMIT`] is gone.
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -100,24 +102,31 @@ pub async fn handshake(
     }
     let since = query.since.filter(|since| *since >= 0);
     // Buffers sized for chat, not the 128 KiB defaults: an idle connection costs a few KiB, and
-    // a reader that stops reading cannot make its write buffer grow without bound.
+    // a reader that stops reading cannot make its write buffer grow without bound. The read
+    // buffer holds a chat line; a longer frame (up to MAX_CLIENT_FRAME) grows it as it comes.
     Ok(upgrade
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket| async move {
-            let mut live = match Live::join(app, user, room, since).await {
-                Ok(live) => live,
-                Err(e) => {
-                    tracing::error!(error = %e, room = room_id, "café join failed");
-                    return;
-                }
-            };
-            let mut socket = socket;
-            let end = live.run(&mut socket).await;
-            live.close(&mut socket, end).await;
+        // One pooled connection at a time, as in a request: asking for a second fails at once
+        // instead of waiting on a pool the other connections hold.
+        .on_upgrade(move |socket| {
+            db::one_at_a_time(async move {
+                // Boxed, as are the rare paths of `run` below: the task keeps only what an idle
+                // connection needs between frames, not the largest state of joining or sending.
+                let mut live = match Box::pin(Live::join(app, user, room, since)).await {
+                    Ok(live) => live,
+                    Err(e) => {
+                        tracing::error!(error = %e, room = room_id, "café join failed");
+                        return;
+                    }
+                };
+                let mut socket = socket;
+                let end = live.run(&mut socket).await;
+                live.close(&mut socket, end).await;
+            })
         }))
 }
 
@@ -292,7 +301,8 @@ impl Live {
                 return Ok(frames);
             }
         }
-        // On the same connection: never a second one while holding the first.
+        // The same connection: a second one taken while this one is held would wait for the
+        // pool forever once as many connections join at once as the pool has.
         let rows = db::cafe::history(exec, viewer(&self.user), self.room_id, last, HISTORY).await?;
         let mut frames = vec![frame(&ServerFrame::Hello {
             me: self.user.id,
@@ -348,11 +358,11 @@ impl Live {
         loop {
             let step = tokio::select! {
                 () = until_stopping(&mut stopping) => Err(End::Stopping),
-                _ = signals.wake.notified() => self.signalled(socket).await,
+                _ = signals.wake.notified() => Box::pin(self.signalled(socket)).await,
                 received = socket.recv() => {
                     heard = tokio::time::Instant::now();
                     match received {
-                        Some(Ok(message)) => self.received(socket, message).await,
+                        Some(Ok(message)) => Box::pin(self.received(socket, message)).await,
                         Some(Err(_)) | None => Err(End::Gone),
                     }
                 }
@@ -412,7 +422,7 @@ impl Live {
                 self.sent = change.seq;
                 send(socket, Message::Text(change.json.clone())).await
             }
-            Outgoing::Presence(json) => send(socket, Message::Text(json)).await,
+            Outgoing::Presence(json) => send(socket, Message::Text((*json).clone())).await,
             Outgoing::Session(now) => self.session_changed(socket, &now).await,
         }
     }
@@ -472,7 +482,7 @@ impl Live {
                 self.session_changed(socket, &now).await?;
             }
             if let Some(json) = latest_presence {
-                send(socket, Message::Text(json)).await?;
+                send(socket, Message::Text((*json).clone())).await?;
             }
         }
         Ok(())
