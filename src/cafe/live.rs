@@ -506,6 +506,8 @@ impl Live {
                 self.audience
                     .keeps
                     .store(room.kept_by(&user), Ordering::Release);
+                // A coordinator may have made the room closed (or read-only) outside sessions.
+                self.closed_outside = room.room.closed_outside_sessions();
                 self.user = user;
                 Ok(())
             }
