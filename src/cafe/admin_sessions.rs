@@ -491,22 +491,12 @@ pub struct EditView {
 
 /// The form as it shows a stored session: its date and times in the site's zone.
 fn form_of(app: &AppState, s: &ManagedSession) -> SessionForm {
-    let local = |at: i64| {
-        jiff::Timestamp::from_second(at)
-            .ok()
-            .map(|ts| ts.to_zoned(app.config.time_zone.clone()))
-    };
-    let (start, end) = (local(s.starts_at), local(s.ends_at));
-    let text = |z: &Option<jiff::Zoned>, format: &str| {
-        z.as_ref()
-            .map(|z| z.strftime(format).to_string())
-            .unwrap_or_default()
-    };
+    let text = |at: i64, format: &str| crate::web::layout::in_site_zone(&app.config, at, format);
     SessionForm {
-        date: text(&start, "%Y-%m-%d"),
+        date: text(s.starts_at, "%Y-%m-%d"),
         timing: TimingForm {
-            start: text(&start, "%H:%M"),
-            end: text(&end, "%H:%M"),
+            start: text(s.starts_at, "%H:%M"),
+            end: text(s.ends_at, "%H:%M"),
             theme: s.theme.clone(),
             facilitator: s.facilitator_name.clone().unwrap_or_default(),
         },

@@ -23,6 +23,7 @@ use crate::AppState;
 use crate::db;
 use crate::db::cafe::{MessageRow, SessionRow};
 use crate::events::{Event, Received};
+use crate::web::layout::local_clock;
 
 /// How many frames a connection may have waiting before it is marked lagged.
 pub const QUEUE: usize = 64;
@@ -107,7 +108,7 @@ impl Change {
                 },
                 body: &row.body,
                 at: row.created_at,
-                time: clock_time(config, row.created_at),
+                time: local_clock(config, row.created_at),
                 held: shown == Shown::Held,
             },
         };
@@ -118,17 +119,6 @@ impl Change {
             json: serde_json::to_string(&json).unwrap_or_default().into(),
         }
     }
-}
-
-/// "14:05" in the site's time zone.
-pub fn clock_time(config: &crate::config::Config, unix_seconds: i64) -> String {
-    jiff::Timestamp::from_second(unix_seconds)
-        .map(|ts| {
-            ts.to_zoned(config.time_zone.clone())
-                .strftime("%H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
 }
 
 /// The session as the room task last read it, for every connection to render its own state.

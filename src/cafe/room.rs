@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::hub::clock_time;
 use super::live::HISTORY;
 use super::rules::{MAX_MESSAGE, RoomState};
 use super::service::{self, SLOW_MODES};
@@ -25,7 +24,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::forums::viewer;
 use crate::web::badge::Badge;
-use crate::web::layout::{Layout, local_time};
+use crate::web::layout::{Layout, local_clock, local_time};
 
 pub struct MessageItem {
     pub id: i64,
@@ -86,7 +85,7 @@ fn session_text(app: &AppState, session: &SessionRow) -> SessionText {
         when: format!(
             "{} – {}",
             local_time(&app.config, session.starts_at),
-            clock_time(&app.config, session.ends_at)
+            local_clock(&app.config, session.ends_at)
         ),
         theme: session.theme.clone(),
         facilitator: session.facilitator_name.clone(),
@@ -171,7 +170,7 @@ async fn render(
                 author: row.author_name.clone(),
                 badge: Badge::for_role(t, role),
                 body: row.body.clone(),
-                time: clock_time(&app.config, row.created_at),
+                time: local_clock(&app.config, row.created_at),
                 held: row.status == "held",
                 mine: row.author_id == user.id,
                 mutable: keeps

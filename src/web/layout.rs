@@ -117,10 +117,20 @@ pub fn pages_for(count: i64, per_page: i64) -> i64 {
 
 /// A time as the site's readers see it (Asia/Tokyo unless configured otherwise).
 pub fn local_time(config: &crate::config::Config, unix_seconds: i64) -> String {
+    in_site_zone(config, unix_seconds, "%Y-%m-%d %H:%M")
+}
+
+/// The time of day only ("14:05"), in the site's time zone: for a conversation of one day.
+pub fn local_clock(config: &crate::config::Config, unix_seconds: i64) -> String {
+    in_site_zone(config, unix_seconds, "%H:%M")
+}
+
+/// A time in the site's time zone, in a `strftime` format.
+pub fn in_site_zone(config: &crate::config::Config, unix_seconds: i64, format: &str) -> String {
     jiff::Timestamp::from_second(unix_seconds)
         .map(|ts| {
             ts.to_zoned(config.time_zone.clone())
-                .strftime("%Y-%m-%d %H:%M")
+                .strftime(format)
                 .to_string()
         })
         .unwrap_or_default()
