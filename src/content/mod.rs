@@ -716,7 +716,7 @@ async fn answer(
     let was_published = before.is_some_and(|a| a.status == "published");
     let seq = db::qa::next_seq(work.exec(), slot.id).await?;
     let synonyms = db::search::synonyms(work.exec()).await?;
-    let search_text = qa::rules::search_text(&question.body, body, &synonyms);
+    let search_text = db::qa::search_text(&question.body, body, &synonyms);
     let html = markdown::render(body);
     let row = db::qa::AnswerWrite {
         question_id: question.id,

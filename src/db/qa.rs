@@ -10,6 +10,7 @@ use sqlx::FromRow;
 
 use super::Exec;
 use crate::on;
+use crate::text::Synonyms;
 
 /// The asker's name as other members may see it: `NULL` when anonymous. `q` is the question,
 /// `u` the asker.
@@ -183,19 +184,28 @@ pub async fn staff_questions(
         .await)
 }
 
-/// Questions waiting for screening in every slot not yet over, oldest first.
+/// What waits for moderators in the Q&A, for the header's count: questions to screen, flagged
+/// or reported questions, held or flagged answers (as `/mod/qa` lists them).
+pub const WAITING_COUNT: &str = "(SELECT COUNT(*) FROM qa_questions q JOIN qa_slots s \
+    ON s.id = q.slot_id WHERE q.status = 'pending' AND s.cancelled_at IS NULL) \
+    + (SELECT COUNT(*) FROM qa_questions q WHERE q.status <> 'pending' AND (q.flagged_at IS NOT NULL \
+    OR EXISTS (SELECT 1 FROM reports r WHERE r.target_kind = 'qa_question' \
+    AND r.target_id = q.id AND r.resolved_at IS NULL))) \
+    + (SELECT COUNT(*) FROM qa_answers a WHERE a.status = 'held' \
+    OR (a.status = 'published' AND a.flagged_at IS NOT NULL))";
+
+/// Questions waiting for screening in slots not cancelled, oldest first (those of a slot that
+/// is over can only be declined).
 pub async fn waiting_questions(
     exec: Exec<'_>,
-    now: i64,
     limit: i64,
 ) -> Result<Vec<QuestionRef>, sqlx::Error> {
     let sql = format!(
         "{QUESTION_REF} JOIN qa_slots s ON s.id = q.slot_id \
-         WHERE q.status = 'pending' AND s.cancelled_at IS NULL AND s.ends_at > $1 \
-         ORDER BY q.created_at, q.id LIMIT $2"
+         WHERE q.status = 'pending' AND s.cancelled_at IS NULL \
+         ORDER BY q.created_at, q.id LIMIT $1"
     );
     on!(exec, |c| sqlx::query_as(&sql)
-        .bind(now)
         .bind(limit)
         .fetch_all(c)
         .await)
@@ -640,11 +650,11 @@ pub async fn archive_choices(
     Ok((themes, experts))
 }
 
-/// Search text of every answer, to normalize again when the equivalent terms change.
-pub async fn search_sources(exec: Exec<'_>) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
-    let sql = "SELECT a.id, q.body, a.body_markdown FROM qa_answers a \
-               JOIN qa_questions q ON q.id = a.question_id WHERE a.status <> 'draft'";
-    on!(exec, |c| sqlx::query_as(sql).fetch_all(c).await)
+/// A question and its answer as the archive's search reads them: the text a reader sees,
+/// normalized like the forums' search text.
+pub fn search_text(question: &str, answer_markdown: &str, synonyms: &Synonyms) -> String {
+    let answer = super::search::searchable_body(answer_markdown, synonyms);
+    format!("{}\n{answer}", crate::text::normalize(question, synonyms))
 }
 
 pub async fn set_search_text(exec: Exec<'_>, id: i64, text: &str) -> Result<(), sqlx::Error> {
@@ -655,6 +665,24 @@ pub async fn set_search_text(exec: Exec<'_>, id: i64, text: &str) -> Result<(), 
         .execute(c)
         .await
         .map(|_| ()))
+}
+
+/// Normalizes every answer's search text again (the equivalent terms changed), writing only
+/// those that change; returns how many did.
+pub async fn reindex(mut exec: Exec<'_>, synonyms: &Synonyms) -> Result<u64, sqlx::Error> {
+    let sql = "SELECT a.id, q.body, a.body_markdown, a.search_text FROM qa_answers a \
+               JOIN qa_questions q ON q.id = a.question_id WHERE a.status <> 'draft'";
+    let rows: Vec<(i64, String, String, String)> =
+        on!(exec.again(), |c| sqlx::query_as(sql).fetch_all(c).await)?;
+    let mut changed = 0;
+    for (id, question, answer, old) in rows {
+        let text = search_text(&question, &answer, synonyms);
+        if text != old {
+            set_search_text(exec.again(), id, &text).await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
 }
 
 /// The answered question, when the reader sees it (by [`ANSWER_SHOWN`]).

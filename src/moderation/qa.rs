@@ -82,10 +82,9 @@ pub async fn page(
     Require(_, _): Require<Staff>,
 ) -> AppResult<QaQueueView> {
     let t = ctx.tr();
-    let now = db::now();
     let mut conn = app.db.conn().await?;
     let mut exec = conn.exec();
-    let mut waiting = db::qa::waiting_questions(exec.again(), now, PER_SECTION).await?;
+    let mut waiting = db::qa::waiting_questions(exec.again(), PER_SECTION).await?;
     // Those a watched word held are looked at first.
     waiting.sort_by_key(|q| !q.held);
     let looked = db::qa::questions_to_look_at(exec.again(), PER_SECTION).await?;

@@ -85,14 +85,3 @@ pub fn may_answer(
     }
     Ok(())
 }
-
-/// A question and its answer as the archive's search reads them: the text a reader sees,
-/// normalized like the forums' search text.
-pub fn search_text(
-    question: &str,
-    answer_markdown: &str,
-    synonyms: &crate::text::Synonyms,
-) -> String {
-    let answer = crate::db::search::searchable_body(answer_markdown, synonyms);
-    format!("{}\n{answer}", crate::text::normalize(question, synonyms))
-}

@@ -180,7 +180,7 @@ pub async fn redact(
     db::qa::redact(work.exec(), id, body, note).await?;
     if let Some(answer) = db::qa::answer_to(work.exec(), id).await? {
         let synonyms = db::search::synonyms(work.exec()).await?;
-        let text = super::rules::search_text(body, &answer.body_markdown, &synonyms);
+        let text = db::qa::search_text(body, &answer.body_markdown, &synonyms);
         db::qa::set_search_text(work.exec(), answer.id, &text).await?;
     }
     work.log(

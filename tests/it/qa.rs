@@ -496,3 +496,126 @@ async fn a_private_question_stays_with_its_asker(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(a_private_question_stays_with_its_asker);
+
+async fn the_content_pipeline_acts_on_questions_and_answers(app: TestApp) {
+    let s = scene(&app, 5).await;
+    s.moderator.get("/mod/words").await;
+    for (word, action) in [("もうけ話", "block"), ("必ず治る", "hold")] {
+        let page = s
+            .moderator
+            .post_form("/mod/words", &[("word", word), ("action", action)])
+            .await;
+        assert_eq!(page.status, 303, "{}", page.text());
+    }
+    // A blocking word stores nothing and says why, in the page's language.
+    s.hana.get(&format!("/qa/slots/{}", s.slot)).await;
+    let refused = s
+        .hana
+        .post_form(
+            &format!("/qa/slots/{}/questions", s.slot),
+            &[("body", "いいもうけ話があります")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.contains("もうけ話"), "{}", refused.text());
+    // A holding word marks it for staff to look at first.
+    assert_eq!(
+        ask(&s.hana, s.slot, "この薬で必ず治るか知りたい", true, true).await,
+        303
+    );
+    let held = question_id(&app, "この薬で必ず治るか知りたい").await;
+    let queue = s.moderator.get("/mod/qa").await;
+    assert!(queue.contains("注意語で保留"), "{}", queue.text());
+    let desk = s.expert.get(&format!("/qa/slots/{}/desk", s.slot)).await;
+    assert!(
+        !desk.contains("必ず治る"),
+        "a held question never reaches the expert"
+    );
+    // Crisis words never block: the question is taken, the asker shown where help is, every
+    // moderator alerted and mailed with a link to the question.
+    s.sora.get(&format!("/qa/slots/{}", s.slot)).await;
+    let crisis = s
+        .sora
+        .post_form(
+            &format!("/qa/slots/{}/questions", s.slot),
+            &[("body", "仕事を失ったらもう消えたいです"), ("shared", "1")],
+        )
+        .await;
+    assert_eq!(crisis.redirect_path(), "/support");
+    let crisis_q = question_id(&app, "仕事を失ったらもう消えたいです").await;
+    let link = format!("/mod/qa-questions/{crisis_q}");
+    app.mail
+        .wait_for(
+            |m| m.is_to("mod@example.org") && m.text.contains(&link),
+            MAIL_WAIT,
+        )
+        .await;
+    // Accepted and answered, the held one can be reported; a moderator resolves the report by
+    // hiding the question, which takes its answer from the page.
+    assert_eq!(screen(&s.moderator, held, "accept", &[]).await, 303);
+    assert_eq!(
+        publish(&s.expert, s.slot, held, "治るとは言い切れません。").await,
+        303
+    );
+    s.sora.get(&format!("/qa/questions/{held}/report")).await;
+    let reported = s
+        .sora
+        .post_form(
+            &format!("/qa/questions/{held}/report"),
+            &[("reason", "misinformation"), ("note", "誤解を招きます")],
+        )
+        .await;
+    assert_eq!(reported.status, 303, "{}", reported.text());
+    let page = s.moderator.get(&format!("/mod/qa-questions/{held}")).await;
+    assert!(page.contains("誤解を招きます"), "{}", page.text());
+    let resolved = s
+        .moderator
+        .post_form(
+            &format!("/mod/qa-questions/{held}/reports/resolve"),
+            &[("resolution", "hidden"), ("note", "誤解を招く表現のため")],
+        )
+        .await;
+    assert_eq!(resolved.status, 303, "{}", resolved.text());
+    let page = s.sora.get(&format!("/qa/slots/{}", s.slot)).await;
+    assert!(!page.contains("治るとは言い切れません"), "{}", page.text());
+    let page = s.hana.get(&format!("/qa/slots/{}", s.slot)).await;
+    assert!(
+        page.contains("理由：誤解を招く表現のため"),
+        "{}",
+        page.text()
+    );
+    // A silenced member cannot ask.
+    let hana_id = app
+        .scalar("SELECT id FROM users WHERE email = 'hana@example.org'")
+        .await;
+    s.moderator.get(&format!("/mod/members/{hana_id}")).await;
+    let page = s
+        .moderator
+        .post_form(
+            &format!("/mod/members/{hana_id}/silence"),
+            &[
+                ("length", "1d"),
+                ("until", ""),
+                ("reason", "少しお休みしましょう"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.text());
+    s.hana.get(&format!("/qa/slots/{}", s.slot)).await;
+    let silenced = s
+        .hana
+        .post_form(
+            &format!("/qa/slots/{}/questions", s.slot),
+            &[("body", "もう一つ質問です")],
+        )
+        .await;
+    assert!(silenced.status.is_client_error(), "{}", silenced.status);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM qa_questions WHERE body = 'もう一つ質問です'")
+            .await,
+        0
+    );
+    let _ = s.coordinator;
+    app.shutdown().await;
+}
+both_databases!(the_content_pipeline_acts_on_questions_and_answers);
