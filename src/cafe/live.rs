@@ -30,7 +30,6 @@ use tokio::sync::mpsc;
 use super::hub::{Audience, Change, Joined, Member, Outgoing, SessionNow, Signals};
 use super::rules::RoomState;
 use crate::AppState;
-use crate::auth::csrf;
 use crate::auth::session::CurrentUser;
 use crate::auth::write_limit::WriteKind;
 use crate::content::{self, Draft, Outcome};
@@ -63,21 +62,7 @@ pub async fn handshake(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> AppResult<Response> {
-    if !csrf::websocket_origin_ours(&headers, &app.config.base_url) {
-        tracing::info!(
-            user = user.id,
-            room = room_id,
-            "café handshake from another origin refused"
-        );
-        return Err(AppError::Forbidden);
-    }
-    let Some(admitted) = app
-        .sockets
-        .admit(user.id, app.config.cafe_connections_per_member)
-    else {
-        tracing::info!(user = user.id, "café: too many connections for one member");
-        return Err(AppError::TooManyRequests);
-    };
+    let admitted = sockets::admit_handshake(&app, &headers, user.id)?;
     let room = {
         let mut conn = app.db.conn().await?;
         RoomState::load(conn.exec(), viewer(&user), room_id, db::now())

@@ -28,7 +28,6 @@ use tokio::sync::{Notify, broadcast, watch};
 
 use super::slot::{AnswerCard, Audience};
 use crate::AppState;
-use crate::auth::csrf;
 use crate::auth::session::CurrentUser;
 use crate::db;
 use crate::db::qa::AnswerRow;
@@ -324,20 +323,7 @@ pub async fn handshake(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> AppResult<Response> {
-    if !csrf::websocket_origin_ours(&headers, &app.config.base_url) {
-        tracing::info!(
-            user = user.id,
-            slot = slot_id,
-            "Q&A handshake from another origin refused"
-        );
-        return Err(AppError::Forbidden);
-    }
-    let Some(admitted) = app
-        .sockets
-        .admit(user.id, app.config.cafe_connections_per_member)
-    else {
-        return Err(AppError::TooManyRequests);
-    };
+    let admitted = sockets::admit_handshake(&app, &headers, user.id)?;
     let (keeps, blocked) = {
         let mut conn = app.db.conn().await?;
         let mut exec = conn.exec();

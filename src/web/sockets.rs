@@ -117,6 +117,26 @@ impl Sockets {
     }
 }
 
+/// The checks every live page's handshake makes before anything else: the Origin is this
+/// site's (a WebSocket is not bound by CORS, and SameSite cookies go along with a cross-site
+/// handshake), and the member has a connection left; the admission to keep for the socket.
+pub fn admit_handshake(
+    app: &crate::AppState,
+    headers: &axum::http::HeaderMap,
+    user_id: i64,
+) -> crate::error::AppResult<Admitted> {
+    if !crate::auth::csrf::websocket_origin_ours(headers, &app.config.base_url) {
+        tracing::info!(user = user_id, "live handshake from another origin refused");
+        return Err(crate::error::AppError::Forbidden);
+    }
+    app.sockets
+        .admit(user_id, app.config.cafe_connections_per_member)
+        .ok_or_else(|| {
+            tracing::info!(user = user_id, "too many live connections for one member");
+            crate::error::AppError::TooManyRequests
+        })
+}
+
 /// Resolves once the server stops (or the signal is gone).
 pub async fn until_stopping(stopping: &mut watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await;
