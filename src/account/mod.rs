@@ -3,6 +3,7 @@
 
 pub mod join;
 pub mod login;
+pub mod privacy;
 pub mod reset;
 pub mod service;
 pub mod settings;
@@ -28,6 +29,7 @@ pub fn public_routes() -> Router<AppState> {
             get(settings::confirm_email_form).post(settings::confirm_email),
         )
         .route("/preferences", post(settings::preferences))
+        .route("/privacy", get(privacy::page))
 }
 
 /// Pages for members.

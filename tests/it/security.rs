@@ -67,6 +67,8 @@ fn table() -> Vec<Route> {
         get("/no/such/page", [303, 404, 404, 404, 404]),
         get("/login", [200, 303, 303, 303, 303]),
         get("/reset", [200; 5]),
+        // What is stored and who sees it, before anyone joins.
+        get("/privacy", [200; 5]),
         get(&format!("/invite/{BOGUS_TOKEN}"), [410; 5]),
         get("/invite/not-a-token", [410; 5]),
         get(&format!("/reset/{BOGUS_TOKEN}"), [410; 5]),

@@ -513,3 +513,28 @@ async fn a_topics_title_is_edited_with_its_first_post(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(a_topics_title_is_edited_with_its_first_post);
+
+async fn the_privacy_page_says_what_is_stored_in_both_languages(app: TestApp) {
+    let visitor = app.client();
+    let page = visitor.get("/login").await;
+    assert_eq!(
+        page.attr("a[href='/privacy']", "href").as_deref(),
+        Some("/privacy")
+    );
+    let page = visitor.get("/privacy").await;
+    assert_eq!(page.status, 200);
+    for needle in [
+        "保存しているもの",
+        "誰が見られるか",
+        "外部のサービスに何も送りません",
+        "匿名の相談者",
+    ] {
+        assert!(page.contains(needle), "{needle}: {}", page.text());
+    }
+    let english = visitor
+        .get_with_headers("/privacy", &[("accept-language", "en")])
+        .await;
+    assert!(english.contains("No tracking"), "{}", english.text());
+    app.shutdown().await;
+}
+both_databases!(the_privacy_page_says_what_is_stored_in_both_languages);
