@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod mail;
 pub mod markdown;
 pub mod moderation;
+pub mod qa;
 pub mod safety;
 pub mod session_store;
 pub mod text;
@@ -279,6 +280,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(home::routes())
         .merge(forums::routes())
         .merge(cafe::routes())
+        .merge(qa::routes())
         .merge(account::member_routes())
         .merge(admin::routes())
         .merge(moderation::routes())

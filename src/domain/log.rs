@@ -67,6 +67,10 @@ pub enum Action {
     CafeSessionScheduled,
     CafeSessionEdited,
     CafeSessionCancelled,
+    ExpertProfileEdited,
+    QaSlotCreated,
+    QaSlotEdited,
+    QaSlotCancelled,
 }
 
 text_enum!(Action {
@@ -128,6 +132,10 @@ text_enum!(Action {
     CafeSessionScheduled => "cafe_session.scheduled",
     CafeSessionEdited => "cafe_session.edited",
     CafeSessionCancelled => "cafe_session.cancelled",
+    ExpertProfileEdited => "expert_profile.edited",
+    QaSlotCreated => "qa_slot.created",
+    QaSlotEdited => "qa_slot.edited",
+    QaSlotCancelled => "qa_slot.cancelled",
 });
 
 /// The kind of thing acted on.
@@ -152,6 +160,8 @@ pub enum TargetKind {
     CafeRoom,
     /// Sessions made from one rule, scheduled or cancelled together.
     CafeSeries,
+    /// An expert Q&A slot.
+    QaSlot,
 }
 
 text_enum!(TargetKind {
@@ -172,6 +182,7 @@ text_enum!(TargetKind {
     CafeSession => "cafe_session",
     CafeRoom => "cafe_room",
     CafeSeries => "cafe_series",
+    QaSlot => "qa_slot",
 });
 
 /// One row of the log.
