@@ -78,6 +78,21 @@ pub struct SlotPlan {
     pub follow_ups: bool,
 }
 
+/// Binds a plan's fields as `$1` to `$8`, in the order of [`SlotPlan`].
+macro_rules! bind_plan {
+    ($query:expr, $plan:expr) => {
+        $query
+            .bind($plan.expert_id)
+            .bind(&$plan.theme)
+            .bind($plan.starts_at)
+            .bind($plan.ends_at)
+            .bind($plan.deadline_at)
+            .bind($plan.capacity)
+            .bind(i64::from($plan.publish_answers))
+            .bind(i64::from($plan.follow_ups))
+    };
+}
+
 pub async fn insert_slot(
     exec: Exec<'_>,
     plan: &SlotPlan,
@@ -87,15 +102,7 @@ pub async fn insert_slot(
     let sql = "INSERT INTO qa_slots (expert_id, theme, starts_at, ends_at, deadline_at, capacity, \
                publish_answers, follow_ups, created_by, created_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
-    on!(exec, |c| sqlx::query_scalar(sql)
-        .bind(plan.expert_id)
-        .bind(&plan.theme)
-        .bind(plan.starts_at)
-        .bind(plan.ends_at)
-        .bind(plan.deadline_at)
-        .bind(plan.capacity)
-        .bind(i64::from(plan.publish_answers))
-        .bind(i64::from(plan.follow_ups))
+    on!(exec, |c| bind_plan!(sqlx::query_scalar(sql), plan)
         .bind(created_by)
         .bind(now)
         .fetch_one(c)
@@ -107,15 +114,7 @@ pub async fn update_slot(exec: Exec<'_>, id: i64, plan: &SlotPlan) -> Result<boo
     let sql = "UPDATE qa_slots SET expert_id = $1, theme = $2, starts_at = $3, ends_at = $4, \
                deadline_at = $5, capacity = $6, publish_answers = $7, follow_ups = $8 \
                WHERE id = $9 AND cancelled_at IS NULL";
-    on!(exec, |c| sqlx::query(sql)
-        .bind(plan.expert_id)
-        .bind(&plan.theme)
-        .bind(plan.starts_at)
-        .bind(plan.ends_at)
-        .bind(plan.deadline_at)
-        .bind(plan.capacity)
-        .bind(i64::from(plan.publish_answers))
-        .bind(i64::from(plan.follow_ups))
+    on!(exec, |c| bind_plan!(sqlx::query(sql), plan)
         .bind(id)
         .execute(c)
         .await

@@ -282,6 +282,31 @@ async fn holder(
         .map(|e| e.id))
 }
 
+/// The slot `typed` describes, with its holder, or every problem of the form (`before`: the
+/// slot as it was, for an edit).
+async fn checked(
+    work: &mut Work<'_>,
+    t: Tr,
+    actor: &SessionUser,
+    typed: &Typed,
+    before: Option<&SlotRow>,
+) -> AppResult<Result<SlotPlan, FieldErrors>> {
+    let keep = before.map(|b| b.expert_id);
+    let expert = holder(work, actor, typed.expert, keep).await?;
+    let fallback = keep.unwrap_or(actor.id);
+    let planned = plan(work, t, expert.unwrap_or(fallback), typed, before);
+    Ok(match (expert, planned) {
+        (Some(_), Ok(plan)) => Ok(plan),
+        (expert, planned) => {
+            let mut errors = planned.err().unwrap_or_default();
+            if expert.is_none() {
+                errors.add("expert", t.s("qa_slots.error.unknown_expert").into());
+            }
+            Err(errors)
+        }
+    })
+}
+
 fn summary(plan: &SlotPlan) -> String {
     format!(
         "expert {}, {}..{}, deadline {}, capacity {}, publish answers {}, follow-ups {}",
@@ -309,17 +334,9 @@ pub async fn create(
     may_hold_slots(actor)?;
     let mut work = app.work().await?;
     let now = work.now();
-    let expert = holder(&mut work, actor, typed.expert, None).await?;
-    let planned = plan(&work, t, expert.unwrap_or(actor.id), typed, None);
-    let plan = match (expert, planned) {
-        (Some(_), Ok(plan)) => plan,
-        (expert, planned) => {
-            let mut errors = planned.err().unwrap_or_default();
-            if expert.is_none() {
-                errors.add("expert", t.s("qa_slots.error.unknown_expert").into());
-            }
-            return Ok(Err(errors));
-        }
+    let plan = match checked(&mut work, t, actor, typed, None).await? {
+        Ok(plan) => plan,
+        Err(errors) => return Ok(Err(errors)),
     };
     let id = db::qa_slots::insert_slot(work.exec(), &plan, actor.id, now).await?;
     work.log(slot_log(actor.id, Action::QaSlotCreated, id, plan.expert_id).because(summary(&plan)))
@@ -353,23 +370,9 @@ pub async fn edit(
 ) -> AppResult<Result<(), FieldErrors>> {
     let mut work = app.work().await?;
     let before = managed(&mut work, actor, id).await?;
-    let expert = holder(&mut work, actor, typed.expert, Some(before.expert_id)).await?;
-    let planned = plan(
-        &work,
-        t,
-        expert.unwrap_or(before.expert_id),
-        typed,
-        Some(&before),
-    );
-    let plan = match (expert, planned) {
-        (Some(_), Ok(plan)) => plan,
-        (expert, planned) => {
-            let mut errors = planned.err().unwrap_or_default();
-            if expert.is_none() {
-                errors.add("expert", t.s("qa_slots.error.unknown_expert").into());
-            }
-            return Ok(Err(errors));
-        }
+    let plan = match checked(&mut work, t, actor, typed, Some(&before)).await? {
+        Ok(plan) => plan,
+        Err(errors) => return Ok(Err(errors)),
     };
     let was = SlotPlan {
         expert_id: before.expert_id,

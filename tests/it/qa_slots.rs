@@ -73,27 +73,38 @@ async fn user_id(app: &TestApp, email: &str) -> i64 {
         .await
 }
 
+/// The people of these stories: the first coordinator, two experts (たなか, sr@example.org;
+/// すずき, fp@example.org) and a member (はな).
+struct People {
+    coordinator: Browser,
+    tanaka: Browser,
+    suzuki: Browser,
+    hana: Browser,
+}
+
+async fn people(app: &TestApp) -> People {
+    let coordinator = first_coordinator(app, "coord@example.org", "こーでぃ").await;
+    let expert = |email: &'static str, name: &'static str| {
+        member_as(app, &coordinator, email, "expert", "supporter", name)
+    };
+    let tanaka = expert("sr@example.org", "たなか").await;
+    let suzuki = expert("fp@example.org", "すずき").await;
+    let hana = member(app, &coordinator, "hana@example.org", "はな").await;
+    People {
+        coordinator,
+        tanaka,
+        suzuki,
+        hana,
+    }
+}
+
 async fn profile_story(app: TestApp) {
-    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let sharoushi = member_as(
-        &app,
-        &coordinator,
-        "sr@example.org",
-        "expert",
-        "supporter",
-        "たなか",
-    )
-    .await;
-    member_as(
-        &app,
-        &coordinator,
-        "fp@example.org",
-        "expert",
-        "supporter",
-        "すずき",
-    )
-    .await;
-    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let People {
+        coordinator,
+        tanaka: sharoushi,
+        hana,
+        ..
+    } = people(&app).await;
     let (tanaka, suzuki) = (
         user_id(&app, "sr@example.org").await,
         user_id(&app, "fp@example.org").await,
@@ -252,26 +263,12 @@ async fn profile_story(app: TestApp) {
 both_databases!(profile_story);
 
 async fn slots_story(app: TestApp) {
-    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
-    let tanaka = member_as(
-        &app,
-        &coordinator,
-        "sr@example.org",
-        "expert",
-        "supporter",
-        "たなか",
-    )
-    .await;
-    let suzuki = member_as(
-        &app,
-        &coordinator,
-        "fp@example.org",
-        "expert",
-        "supporter",
-        "すずき",
-    )
-    .await;
-    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let People {
+        coordinator,
+        tanaka,
+        suzuki,
+        hana,
+    } = people(&app).await;
     let moderator = member_as(
         &app,
         &coordinator,
