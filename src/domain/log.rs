@@ -71,6 +71,14 @@ pub enum Action {
     QaSlotCreated,
     QaSlotEdited,
     QaSlotCancelled,
+    QaQuestionAccepted,
+    QaQuestionDeclined,
+    QaQuestionRedacted,
+    QaQuestionMerged,
+    QaQuestionHidden,
+    QaFlagCleared,
+    QaAnswerApproved,
+    QaAnswerHidden,
 }
 
 text_enum!(Action {
@@ -136,6 +144,14 @@ text_enum!(Action {
     QaSlotCreated => "qa_slot.created",
     QaSlotEdited => "qa_slot.edited",
     QaSlotCancelled => "qa_slot.cancelled",
+    QaQuestionAccepted => "qa_question.accepted",
+    QaQuestionDeclined => "qa_question.declined",
+    QaQuestionRedacted => "qa_question.redacted",
+    QaQuestionMerged => "qa_question.merged",
+    QaQuestionHidden => "qa_question.hidden",
+    QaFlagCleared => "qa.flag_cleared",
+    QaAnswerApproved => "qa_answer.approved",
+    QaAnswerHidden => "qa_answer.hidden",
 });
 
 /// The kind of thing acted on.
@@ -162,6 +178,8 @@ pub enum TargetKind {
     CafeSeries,
     /// An expert Q&A slot.
     QaSlot,
+    /// A question and its answer, together.
+    QaQuestion,
 }
 
 text_enum!(TargetKind {
@@ -183,6 +201,7 @@ text_enum!(TargetKind {
     CafeRoom => "cafe_room",
     CafeSeries => "cafe_series",
     QaSlot => "qa_slot",
+    QaQuestion => "qa_question",
 });
 
 /// One row of the log.

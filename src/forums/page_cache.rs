@@ -391,7 +391,8 @@ impl TopicPages {
             | Event::MailQueued
             | Event::CafeMessages { .. }
             | Event::CafeSession { .. }
-            | Event::CafeRoomsChanged => {}
+            | Event::CafeRoomsChanged
+            | Event::QaSlot { .. } => {}
         });
     }
 }

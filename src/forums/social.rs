@@ -175,7 +175,8 @@ impl NewTopicsCache {
             | Event::MailQueued
             | Event::CafeMessages { .. }
             | Event::CafeSession { .. }
-            | Event::CafeRoomsChanged => {}
+            | Event::CafeRoomsChanged
+            | Event::QaSlot { .. } => {}
         });
     }
 }

@@ -28,6 +28,7 @@ mod moderation_members;
 mod names;
 mod notifications;
 mod notify_mail;
+mod qa;
 mod qa_slots;
 mod reports;
 mod safety;
