@@ -3,14 +3,12 @@
 //! edited; a session, or it and the rest of its series, cancelled after a confirmation page.
 //! Dates and times are typed in the site's time zone.
 
-use std::str::FromStr;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use jiff::civil::{Date, Time};
+use jiff::civil::Date;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -23,6 +21,7 @@ use crate::db;
 use crate::db::cafe_schedule::ManagedSession;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
+use crate::web::datetime::{read_date, read_time, zone_note};
 use crate::web::form::FieldErrors;
 use crate::web::layout::Layout;
 
@@ -99,39 +98,10 @@ impl SeriesForm {
     }
 }
 
-fn date_of(t: Tr, errors: &mut FieldErrors, field: &'static str, typed: &str) -> Option<Date> {
-    let typed = typed.trim();
-    if typed.is_empty() {
-        errors.add(field, t.s("cafe_schedule.error.date_missing").into());
-        return None;
-    }
-    let date = Date::from_str(typed).ok();
-    if date.is_none() {
-        errors.add(field, t.s("cafe_schedule.error.bad_date").into());
-    }
-    date
-}
-
-fn time_of(t: Tr, errors: &mut FieldErrors, field: &'static str, typed: &str) -> Option<Time> {
-    let typed = typed.trim();
-    if typed.is_empty() {
-        errors.add(field, t.s("cafe_schedule.error.time_missing").into());
-        return None;
-    }
-    // Whole minutes: a browser's time input sends 19:00, or 19:00:00.
-    let time = Time::from_str(typed)
-        .ok()
-        .and_then(|time| time.round(jiff::Unit::Minute).ok());
-    if time.is_none() {
-        errors.add(field, t.s("cafe_schedule.error.bad_time").into());
-    }
-    time
-}
-
 /// The times, theme and facilitator as typed, read; their problems added to `errors`.
 fn timing_of(t: Tr, errors: &mut FieldErrors, typed: &TimingForm) -> Option<Timing> {
-    let start = time_of(t, errors, "start", &typed.start);
-    let end = time_of(t, errors, "end", &typed.end);
+    let start = read_time(t, errors, "start", &typed.start);
+    let end = read_time(t, errors, "end", &typed.end);
     let theme = typed.theme.split_whitespace().collect::<Vec<_>>().join(" ");
     if theme.chars().count() > MAX_THEME {
         errors.add(
@@ -154,7 +124,7 @@ fn timing_of(t: Tr, errors: &mut FieldErrors, typed: &TimingForm) -> Option<Timi
 /// One session's form read into a date and its timing, or its problems.
 pub fn read_session(t: Tr, form: &SessionForm) -> Result<(Date, Timing), FieldErrors> {
     let mut errors = FieldErrors::default();
-    let date = date_of(t, &mut errors, "date", &form.date);
+    let date = read_date(t, &mut errors, "date", &form.date);
     let timing = timing_of(t, &mut errors, &form.timing);
     match (date, timing) {
         (Some(date), Some(timing)) if errors.is_empty() => Ok((date, timing)),
@@ -193,8 +163,8 @@ pub fn read_series(t: Tr, form: &SeriesForm) -> Result<Planned, FieldErrors> {
             None
         }
     };
-    let first = date_of(t, &mut errors, "first", &form.first);
-    let last = date_of(t, &mut errors, "last", &form.last);
+    let first = read_date(t, &mut errors, "first", &form.first);
+    let last = read_date(t, &mut errors, "last", &form.last);
     let timing = timing_of(t, &mut errors, &form.timing);
     match (rule, first, last, timing) {
         (Some(rule), Some(first), Some(last), Some(timing)) if errors.is_empty() => Ok(Planned {
@@ -371,7 +341,7 @@ async fn sessions_view(
         kinds,
         weekdays,
         weeks,
-        zone_note: zone_note(app, t),
+        zone_note: zone_note(&app.config, t),
         theme_max: MAX_THEME,
         theme_hint: t.f(
             "cafe_schedule.theme_hint",
@@ -385,12 +355,6 @@ async fn sessions_view(
             ],
         ),
     })
-}
-
-/// "Dates and times are in Asia/Tokyo time."
-fn zone_note(app: &AppState, t: Tr) -> String {
-    let zone = app.config.time_zone.iana_name().unwrap_or("UTC");
-    t.f("cafe_schedule.zone_note", &[("zone", zone)])
 }
 
 fn blank_forms() -> ((SessionForm, FieldErrors), (SeriesForm, FieldErrors)) {
@@ -517,7 +481,7 @@ fn edit_view(
         when: when(&app.config, ctx.tr(), s.starts_at, s.ends_at),
         form,
         errors,
-        zone_note: zone_note(app, ctx.tr()),
+        zone_note: zone_note(&app.config, ctx.tr()),
         theme_max: MAX_THEME,
     }
 }

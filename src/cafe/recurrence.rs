@@ -186,10 +186,7 @@ pub fn session_times(
         return Err(TimeError::EndNotAfterStart);
     }
     let instant = |time: Time| {
-        date.to_datetime(time)
-            .to_zoned(zone.clone())
-            .map(|zoned| zoned.timestamp().as_second())
-            .map_err(|_| TimeError::Unrepresentable)
+        crate::web::datetime::instant(zone, date, time).ok_or(TimeError::Unrepresentable)
     };
     let (starts, ends) = (instant(start)?, instant(end)?);
     if ends <= starts {

@@ -314,7 +314,7 @@ async fn plans(
                 break;
             }
             Err(TimeError::Unrepresentable) => {
-                errors.add("date", t.s("cafe_schedule.error.bad_date").into());
+                errors.add("date", t.s("datetime.error.bad_date").into());
                 break;
             }
         }

@@ -67,6 +67,10 @@ pub enum Action {
     CafeSessionScheduled,
     CafeSessionEdited,
     CafeSessionCancelled,
+    ExpertProfileEdited,
+    QaSlotCreated,
+    QaSlotEdited,
+    QaSlotCancelled,
     QaQuestionAccepted,
     QaQuestionDeclined,
     QaQuestionRedacted,
@@ -136,6 +140,10 @@ text_enum!(Action {
     CafeSessionScheduled => "cafe_session.scheduled",
     CafeSessionEdited => "cafe_session.edited",
     CafeSessionCancelled => "cafe_session.cancelled",
+    ExpertProfileEdited => "expert_profile.edited",
+    QaSlotCreated => "qa_slot.created",
+    QaSlotEdited => "qa_slot.edited",
+    QaSlotCancelled => "qa_slot.cancelled",
     QaQuestionAccepted => "qa_question.accepted",
     QaQuestionDeclined => "qa_question.declined",
     QaQuestionRedacted => "qa_question.redacted",
@@ -168,6 +176,8 @@ pub enum TargetKind {
     CafeRoom,
     /// Sessions made from one rule, scheduled or cancelled together.
     CafeSeries,
+    /// An expert Q&A slot.
+    QaSlot,
     /// A question and its answer, together.
     QaQuestion,
 }
@@ -190,6 +200,7 @@ text_enum!(TargetKind {
     CafeSession => "cafe_session",
     CafeRoom => "cafe_room",
     CafeSeries => "cafe_series",
+    QaSlot => "qa_slot",
     QaQuestion => "qa_question",
 });
 

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod badge;
+pub mod datetime;
 pub mod form;
 pub mod input;
 pub mod layout;

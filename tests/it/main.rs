@@ -29,6 +29,7 @@ mod names;
 mod notifications;
 mod notify_mail;
 mod qa;
+mod qa_slots;
 mod reports;
 mod safety;
 mod search;

@@ -406,6 +406,100 @@ async fn cafe_routes(app: &TestApp) -> Vec<Route> {
     ]
 }
 
+/// Expert Q&A slots and profiles, on real ids: a slot of the matrix's expert (せんもん), and a
+/// slot and profile of another expert, whom only a coordinator may touch. The other expert's
+/// slot is cancelled last (by the coordinator), so the routes before it see it open.
+async fn qa_routes(app: &TestApp, coordinator: &Browser) -> Vec<Route> {
+    const MEMBERS: [u16; 5] = [303, 200, 200, 200, 200];
+    const COORDINATOR_ONLY: [u16; 5] = [303, 404, 404, 404, 200];
+    const HOLDERS: [u16; 5] = [303, 404, 200, 404, 200];
+    const NOBODY: [u16; 5] = [303, 404, 404, 404, 404];
+    let link = invite(app, coordinator, "fp@example.org", "expert", "supporter").await;
+    join(app, &link, "べつのせんもん").await;
+    let id = |email: &str| {
+        let sql = format!("SELECT id FROM users WHERE email = '{email}'");
+        async move { app.scalar(&sql).await }
+    };
+    let (own_expert, other_expert, member) = (
+        id(EMAILS[2]).await,
+        id("fp@example.org").await,
+        id(EMAILS[1]).await,
+    );
+    app.execute(&format!(
+        "INSERT INTO expert_profiles (user_id, qualification, updated_at) \
+         VALUES ({other_expert}, 'ファイナンシャルプランナー', 0)"
+    ))
+    .await;
+    let soon = hidamari::db::now() + 86_400;
+    let mut slots = Vec::new();
+    for expert in [own_expert, other_expert] {
+        app.execute(&format!(
+            "INSERT INTO qa_slots (expert_id, theme, starts_at, ends_at, deadline_at, capacity, \
+             created_at) VALUES ({expert}, 'テーマ', {soon}, {}, {}, 5, 0)",
+            soon + 3600,
+            soon - 3600
+        ))
+        .await;
+        slots.push(app.scalar("SELECT MAX(id) FROM qa_slots").await);
+    }
+    let (own, other) = (slots[0], slots[1]);
+    let bad_slot = [("theme", "")];
+    vec![
+        get("/qa", MEMBERS),
+        get("/qa/profile", [303, 404, 200, 404, 404]),
+        post(
+            "/qa/profile",
+            &[("qualification", "")],
+            [303, 404, 422, 404, 404],
+        ),
+        get("/admin/experts", COORDINATOR_ONLY),
+        get(&format!("/admin/experts/{other_expert}"), COORDINATOR_ONLY),
+        get(&format!("/admin/experts/{member}"), NOBODY),
+        get("/admin/experts/999999", NOBODY),
+        post(
+            &format!("/admin/experts/{other_expert}"),
+            &[("qualification", "")],
+            [303, 404, 404, 404, 422],
+        ),
+        post(
+            &format!("/admin/experts/{member}"),
+            &[("qualification", "弁護士")],
+            NOBODY,
+        ),
+        get("/qa/slots/new", HOLDERS),
+        post("/qa/slots/new", &bad_slot, [303, 404, 422, 404, 422]),
+        get(&format!("/qa/slots/{own}/edit"), HOLDERS),
+        get(
+            &format!("/qa/slots/{other}/edit"),
+            [303, 404, 403, 404, 200],
+        ),
+        get("/qa/slots/999999/edit", NOBODY),
+        post(
+            &format!("/qa/slots/{own}/edit"),
+            &bad_slot,
+            [303, 404, 422, 404, 422],
+        ),
+        post(
+            &format!("/qa/slots/{other}/edit"),
+            &bad_slot,
+            [303, 404, 403, 404, 422],
+        ),
+        post("/qa/slots/999999/edit", &bad_slot, NOBODY),
+        get(&format!("/qa/slots/{own}/cancel"), HOLDERS),
+        get(
+            &format!("/qa/slots/{other}/cancel"),
+            [303, 404, 403, 404, 200],
+        ),
+        get("/qa/slots/999999/cancel", NOBODY),
+        post("/qa/slots/999999/cancel", &[], NOBODY),
+        post(
+            &format!("/qa/slots/{other}/cancel"),
+            &[],
+            [303, 404, 403, 404, 303],
+        ),
+    ]
+}
+
 async fn request(browser: &Browser, route: &Route) -> Page {
     match route.method {
         "GET" => browser.get(&route.path).await,
@@ -422,7 +516,8 @@ async fn request(browser: &Browser, route: &Route) -> Page {
 async fn every_route_for_every_role(app: TestApp) {
     let browsers = browsers(&app).await;
     let cafe = cafe_routes(&app).await;
-    for route in table().into_iter().chain(cafe) {
+    let qa = qa_routes(&app, &browsers[4]).await;
+    for route in table().into_iter().chain(cafe).chain(qa) {
         for (index, browser) in browsers.iter().enumerate() {
             if route.path == "/logout" {
                 continue; // checked last, since it ends the session
@@ -465,6 +560,16 @@ async fn every_route_for_every_role(app: TestApp) {
                 }
             }
         }
+    }
+    // What was refused changed nothing: the slots keep their theme, only the coordinator
+    // cancelled the other expert's, and the profiles are as they were.
+    for check in [
+        "SELECT COUNT(*) = 2 FROM qa_slots WHERE theme = 'テーマ'",
+        "SELECT COUNT(*) = 1 FROM qa_slots WHERE cancelled_at IS NOT NULL",
+        "SELECT COUNT(*) = 1 FROM expert_profiles WHERE qualification = 'ファイナンシャルプランナー'",
+        "SELECT COUNT(*) = 0 FROM audit_log WHERE action IN ('qa_slot.created', 'qa_slot.edited', 'expert_profile.edited')",
+    ] {
+        assert_eq!(app.scalar(check).await, 1, "{check}");
     }
     for browser in &browsers {
         browser.get("/reset").await;
