@@ -80,10 +80,15 @@ pub async fn screen_in(
     id: i64,
     decision: Screening<'_>,
 ) -> AppResult<Result<(), Refused>> {
-    let (question, slot) = question_and_slot(work, id).await?;
+    let (question, mut slot) = question_and_slot(work, id).await?;
     let now = work.now();
     let (status, reason, merged_into, action) = match decision {
         Screening::Accept => {
+            // Counted under the slot's row lock: two moderators accepting at once on PostgreSQL
+            // cannot both take the last place.
+            slot = db::qa_slots::slot_for_update(work.exec(), slot.id)
+                .await?
+                .ok_or(AppError::NotFound)?;
             if question.status != "pending" {
                 return Ok(Err(Refused::NotWaiting));
             }
