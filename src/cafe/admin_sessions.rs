@@ -267,7 +267,7 @@ pub struct Row {
 fn row(app: &AppState, t: Tr, s: &ManagedSession) -> Row {
     Row {
         id: s.id,
-        when: when(&app.config, t, s.starts_at, s.ends_at),
+        when: when(&app.site, t, s.starts_at, s.ends_at),
         theme: s.theme.clone(),
         facilitator: s
             .facilitator_name
@@ -389,7 +389,8 @@ async fn sessions_view(
 
 /// "Dates and times are in Asia/Tokyo time."
 fn zone_note(app: &AppState, t: Tr) -> String {
-    let zone = app.config.time_zone.iana_name().unwrap_or("UTC");
+    let site = app.site.get();
+    let zone = site.time_zone_name();
     t.f("cafe_schedule.zone_note", &[("zone", zone)])
 }
 
@@ -491,7 +492,7 @@ pub struct EditView {
 
 /// The form as it shows a stored session: its date and times in the site's zone.
 fn form_of(app: &AppState, s: &ManagedSession) -> SessionForm {
-    let text = |at: i64, format: &str| crate::web::layout::in_site_zone(&app.config, at, format);
+    let text = |at: i64, format: &str| crate::web::layout::in_site_zone(&app.site, at, format);
     SessionForm {
         date: text(s.starts_at, "%Y-%m-%d"),
         timing: TimingForm {
@@ -514,7 +515,7 @@ fn edit_view(
         layout: Layout::titled(app, ctx, "cafe_schedule.session_edit_title"),
         id: s.id,
         room_id: s.room_id,
-        when: when(&app.config, ctx.tr(), s.starts_at, s.ends_at),
+        when: when(&app.site, ctx.tr(), s.starts_at, s.ends_at),
         form,
         errors,
         zone_note: zone_note(app, ctx.tr()),
@@ -618,7 +619,7 @@ async fn cancel_page(
         layout: Layout::titled(app, ctx, "cafe_schedule.cancel_title"),
         action,
         back: sessions_path(session.room_id),
-        when: when(&app.config, t, session.starts_at, session.ends_at),
+        when: when(&app.site, t, session.starts_at, session.ends_at),
         theme: session.theme,
         question,
     })

@@ -87,7 +87,7 @@ enum ChangeJson<'a> {
 }
 
 impl Change {
-    pub fn from_row(config: &crate::config::Config, row: &MessageRow) -> Change {
+    pub fn from_row(config: &crate::admin::site::SiteSettings, row: &MessageRow) -> Change {
         let shown = match row.status.as_str() {
             "published" => Shown::Published,
             "held" => Shown::Held,
@@ -571,7 +571,7 @@ async fn send_changes(app: &AppState, room: &Room) -> Result<(), sqlx::Error> {
             db::cafe::changes_since(reader.exec().await?, room.id, sent, BATCH).await?
         };
         for row in &rows {
-            let change = Arc::new(Change::from_row(&app.config, row));
+            let change = Arc::new(Change::from_row(&app.site, row));
             room.each(|member| {
                 if member.audience.shown(&change) {
                     member.offer(Outgoing::Change(change.clone()));

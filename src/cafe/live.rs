@@ -292,7 +292,7 @@ impl Live {
                 })];
                 self.sent = since;
                 for row in &rows {
-                    let change = Change::from_row(&self.app.config, row);
+                    let change = Change::from_row(&self.app.site, row);
                     if self.audience.shown(&change) {
                         frames.push(Message::Text(change.json.clone()));
                     }
@@ -311,7 +311,7 @@ impl Live {
         })];
         frames.extend(
             rows.iter()
-                .map(|row| Message::Text(Change::from_row(&self.app.config, row).json)),
+                .map(|row| Message::Text(Change::from_row(&self.app.site, row).json)),
         );
         self.sent = last;
         Ok(frames)
@@ -600,7 +600,7 @@ impl Live {
                     notice,
                 })
             }
-            Err(refusal) => Ok(refused(refusal.messages(t, &self.app.config))),
+            Err(refusal) => Ok(refused(refusal.messages(t, &self.app.site))),
         }
     }
 }

@@ -71,6 +71,8 @@ pub enum Event {
     },
     /// Café rooms, or who may enter them, changed.
     CafeRoomsChanged,
+    /// A coordinator changed the site's settings (name, time zone, …; see `admin::site`).
+    SettingsChanged,
 }
 
 /// What a subscriber gets next.

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::admin::site::SiteSettings;
 use crate::db::drafts::Draft;
 use crate::db::forums::{PostRow, Topic, Viewer};
 use crate::db::notifications::Followed;
@@ -244,7 +244,7 @@ impl TopicPages {
     pub async fn page(
         &self,
         reader: &mut Reader<'_>,
-        config: &Config,
+        config: &SiteSettings,
         user: &SessionUser,
         id: i64,
         page: Option<i64>,
@@ -313,7 +313,7 @@ impl TopicPages {
     async fn posts(
         &self,
         reader: &mut Reader<'_>,
-        config: &Config,
+        config: &SiteSettings,
         id: i64,
         kind: Kind,
         page: i64,
@@ -381,7 +381,10 @@ impl TopicPages {
             | Event::TopicChanged { topic_id }
             | Event::ReactionsChanged { topic_id } => inner.topics.retire(*topic_id),
             // Names and badges of authors and of those who reacted; who may see which category.
-            Event::MemberChanged { .. } | Event::CategoriesChanged => inner.topics.retire_all(),
+            // ... and the times of posts, in the site's time zone.
+            Event::MemberChanged { .. } | Event::CategoriesChanged | Event::SettingsChanged => {
+                inner.topics.retire_all()
+            }
             Event::TopicRead { user_id }
             | Event::DraftsChanged { user_id }
             | Event::FollowsChanged { user_id } => inner.readers.retire(*user_id),
@@ -397,7 +400,12 @@ impl TopicPages {
 }
 
 /// A post with what every reader of `t`'s language sees around it.
-fn shared_post(t: Tr, config: &Config, row: PostRow, reactions: &[ReactionRow]) -> SharedPost {
+fn shared_post(
+    t: Tr,
+    config: &SiteSettings,
+    row: PostRow,
+    reactions: &[ReactionRow],
+) -> SharedPost {
     let separator = t.s("social.name_separator");
     let mut shared = Vec::new();
     let mut who = Vec::new();

@@ -175,7 +175,8 @@ impl NewTopicsCache {
             | Event::MailQueued
             | Event::CafeMessages { .. }
             | Event::CafeSession { .. }
-            | Event::CafeRoomsChanged => {}
+            | Event::CafeRoomsChanged
+            | Event::SettingsChanged => {}
         });
     }
 }
@@ -439,7 +440,7 @@ pub async fn blocks(
             user_id: b.user_id,
             since: t.f(
                 "social.blocked_since",
-                &[("time", &local_time(&app.config, b.created_at))],
+                &[("time", &local_time(&app.site, b.created_at))],
             ),
             name: b.display_name,
         })

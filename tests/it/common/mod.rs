@@ -185,6 +185,12 @@ impl TestApp {
              ON CONFLICT (name) DO UPDATE SET value = excluded.value"
         ))
         .await;
+        // Read again at once, as after a change made through the settings page.
+        self.app()
+            .site
+            .reload(self.db(), self.config())
+            .await
+            .expect("reading the site settings");
     }
 
     /// Stops the server gracefully (the outbox is flushed), then drops a PostgreSQL database.
