@@ -100,7 +100,10 @@ async fn staff_pages_follow_the_roles(app: TestApp) {
     // Staff find their page from the staff's home in the header; every member finds the
     // support page in the footer.
     let home = moderator.get("/").await;
-    assert!(home.attrs("header a", "href").contains(&"/admin".to_owned()));
+    assert!(
+        home.attrs("header a", "href")
+            .contains(&"/admin".to_owned())
+    );
     let staff_home = moderator.get("/admin").await;
     assert!(
         staff_home
@@ -108,7 +111,11 @@ async fn staff_pages_follow_the_roles(app: TestApp) {
             .contains(&"/mod/words".to_owned())
     );
     let home = hana.get("/").await;
-    assert!(!home.attrs("header a", "href").contains(&"/admin".to_owned()));
+    assert!(
+        !home
+            .attrs("header a", "href")
+            .contains(&"/admin".to_owned())
+    );
     assert!(
         home.attrs("footer a", "href")
             .contains(&"/support".to_owned())
