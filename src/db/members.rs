@@ -24,6 +24,25 @@ pub struct StaffMember {
     pub suspend_reason: String,
 }
 
+#[cfg(test)]
+impl StaffMember {
+    /// An active patient with this id and role, for unit tests.
+    pub fn for_test(id: i64, role: Role) -> StaffMember {
+        StaffMember {
+            id,
+            display_name: format!("member {id}"),
+            role,
+            relation: Relation::Patient,
+            status: "active".into(),
+            created_at: 0,
+            silenced_until: None,
+            silence_reason: String::new(),
+            suspended_until: None,
+            suspend_reason: String::new(),
+        }
+    }
+}
+
 pub async fn for_staff(exec: Exec<'_>, id: i64) -> Result<Option<StaffMember>, sqlx::Error> {
     let sql = "SELECT id, display_name, role, relation, status, created_at, silenced_until, \
                silence_reason, suspended_until, suspend_reason FROM users WHERE id = $1";
@@ -130,20 +149,31 @@ const LIST_WHERE: &str = "WHERE ($1 IS NULL OR LOWER(display_name) LIKE $1 ESCAP
        OR ($4 = 'deactivated' AND status = 'deactivated')) \
      AND ($6 IS NULL OR (created_at >= $6 AND created_at < $7))";
 
+/// Binds [`LIST_WHERE`]'s `$1` to `$7` for `filter` at `now` on a query.
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr, $now:expr) => {{
+        let (from, to) = $filter.joined.unzip();
+        $query
+            .bind($filter.name_pattern.as_deref())
+            .bind($filter.role.map(Role::as_str))
+            .bind($filter.relation.map(Relation::as_str))
+            .bind($filter.state.map(MemberState::as_str))
+            .bind($now)
+            .bind(from)
+            .bind(to)
+    }};
+}
+
 /// How many members match `filter` at `now`.
 pub async fn count(exec: Exec<'_>, filter: &ListFilter, now: i64) -> Result<i64, sqlx::Error> {
     let sql = format!("SELECT COUNT(*) FROM users {LIST_WHERE}");
-    let (from, to) = filter.joined.unzip();
-    on!(exec, |c| sqlx::query_scalar(&sql)
-        .bind(filter.name_pattern.as_deref())
-        .bind(filter.role.map(Role::as_str))
-        .bind(filter.relation.map(Relation::as_str))
-        .bind(filter.state.map(MemberState::as_str))
-        .bind(now)
-        .bind(from)
-        .bind(to)
-        .fetch_one(c)
-        .await)
+    on!(exec, |c| bind_filter!(
+        sqlx::query_scalar(&sql),
+        filter,
+        now
+    )
+    .fetch_one(c)
+    .await)
 }
 
 /// One page of the members matching `filter`, newest first.
@@ -159,15 +189,7 @@ pub async fn list(
          silence_reason, suspended_until, suspend_reason FROM users {LIST_WHERE} \
          ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9"
     );
-    let (from, to) = filter.joined.unzip();
-    on!(exec, |c| sqlx::query_as(&sql)
-        .bind(filter.name_pattern.as_deref())
-        .bind(filter.role.map(Role::as_str))
-        .bind(filter.relation.map(Relation::as_str))
-        .bind(filter.state.map(MemberState::as_str))
-        .bind(now)
-        .bind(from)
-        .bind(to)
+    on!(exec, |c| bind_filter!(sqlx::query_as(&sql), filter, now)
         .bind(limit)
         .bind(offset)
         .fetch_all(c)

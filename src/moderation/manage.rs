@@ -200,18 +200,34 @@ pub struct ChangeForm {
     relation: String,
 }
 
-/// `POST /mod/members/{id}/{role|relation|deactivate|reactivate}`.
-async fn act(
-    app: AppState,
+/// `POST /mod/members/{id}/account/{change}`: `role` or `relation` with the form's choice,
+/// `deactivate` or `reactivate`.
+pub async fn account(
+    State(app): State<AppState>,
     ctx: RequestContext,
-    user: &SessionUser,
-    id: i64,
-    wanted: Result<Change, (&'static str, &'static str)>,
+    Require(user, _): Require<Coordinators>,
+    Path((id, what)): Path<(i64, String)>,
+    CsrfForm(form): CsrfForm<ChangeForm>,
 ) -> AppResult<Response> {
-    app.writes.check(user, WriteKind::Moderate)?;
+    let wanted = match what.as_str() {
+        "role" => form
+            .role
+            .parse()
+            .map(Change::Role)
+            .map_err(|_| ("manage_role", "manage.bad_role")),
+        "relation" => form
+            .relation
+            .parse()
+            .map(Change::Relation)
+            .map_err(|_| ("manage_relation", "manage.bad_relation")),
+        "deactivate" => Ok(Change::Deactivate),
+        "reactivate" => Ok(Change::Reactivate),
+        _ => return Err(AppError::NotFound),
+    };
+    app.writes.check(&user, WriteKind::Moderate)?;
     let t = ctx.tr();
     let outcome = match wanted {
-        Ok(wanted) => change(&app, user, id, wanted)
+        Ok(wanted) => change(&app, &user, id, wanted)
             .await?
             .map(|()| wanted)
             .map_err(|refusal| (None, t.s(refusal.key()).into_owned())),
@@ -225,7 +241,7 @@ async fn act(
             Ok(Redirect::to(&format!("/mod/members/{id}")).into_response())
         }
         Err((field, message)) => {
-            let mut view = member_view(&app, &ctx, user, id).await?;
+            let mut view = member_view(&app, &ctx, &user, id).await?;
             let status = match field {
                 Some(field) => {
                     if let Some(manage) = view.manage.as_mut() {
@@ -241,56 +257,6 @@ async fn act(
             Ok((status, view).into_response())
         }
     }
-}
-
-pub async fn set_role(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    Require(user, _): Require<Coordinators>,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<ChangeForm>,
-) -> AppResult<Response> {
-    let wanted = form
-        .role
-        .parse()
-        .map(Change::Role)
-        .map_err(|_| ("manage_role", "manage.bad_role"));
-    act(app, ctx, &user, id, wanted).await
-}
-
-pub async fn set_relation(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    Require(user, _): Require<Coordinators>,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<ChangeForm>,
-) -> AppResult<Response> {
-    let wanted = form
-        .relation
-        .parse()
-        .map(Change::Relation)
-        .map_err(|_| ("manage_relation", "manage.bad_relation"));
-    act(app, ctx, &user, id, wanted).await
-}
-
-pub async fn deactivate(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    Require(user, _): Require<Coordinators>,
-    Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<ChangeForm>,
-) -> AppResult<Response> {
-    act(app, ctx, &user, id, Ok(Change::Deactivate)).await
-}
-
-pub async fn reactivate(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    Require(user, _): Require<Coordinators>,
-    Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<ChangeForm>,
-) -> AppResult<Response> {
-    act(app, ctx, &user, id, Ok(Change::Reactivate)).await
 }
 
 /// `POST /mod/members/{id}/email`: the member page with the address shown, and a log row.
@@ -316,16 +282,8 @@ mod tests {
 
     fn target(role: Role, status: &str) -> StaffMember {
         StaffMember {
-            id: 9,
-            display_name: "はな".into(),
-            role,
-            relation: Relation::Patient,
             status: status.into(),
-            created_at: 0,
-            silenced_until: None,
-            silence_reason: String::new(),
-            suspended_until: None,
-            suspend_reason: String::new(),
+            ..StaffMember::for_test(9, role)
         }
     }
 

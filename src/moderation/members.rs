@@ -575,25 +575,13 @@ pub async fn add_note(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::role::Relation;
 
     fn session(id: i64, role: Role) -> SessionUser {
         SessionUser::for_test(id, role)
     }
 
     fn target(id: i64, role: Role) -> StaffMember {
-        StaffMember {
-            id,
-            display_name: format!("member {id}"),
-            role,
-            relation: Relation::Patient,
-            status: "active".into(),
-            created_at: 0,
-            silenced_until: None,
-            silence_reason: String::new(),
-            suspended_until: None,
-            suspend_reason: String::new(),
-        }
+        StaffMember::for_test(id, role)
     }
 
     #[test]

@@ -27,10 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/mod/log", get(log::page))
         .route("/mod/members/{id}", get(members::page))
         .route("/mod/members/{id}/notes", post(members::add_note))
-        .route("/mod/members/{id}/role", post(manage::set_role))
-        .route("/mod/members/{id}/relation", post(manage::set_relation))
-        .route("/mod/members/{id}/deactivate", post(manage::deactivate))
-        .route("/mod/members/{id}/reactivate", post(manage::reactivate))
+        // role, relation, deactivate, reactivate
+        .route("/mod/members/{id}/account/{change}", post(manage::account))
         .route("/mod/members/{id}/email", post(manage::show_email))
         // silence, unsilence, suspend, unsuspend
         .route("/mod/members/{id}/{action}", post(members::act))

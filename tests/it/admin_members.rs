@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::common::{Browser, Page, TestApp};
 use crate::journeys::{PASSWORD, is_logged_in, login, member, member_as, staff};
+use crate::moderation_members::logged;
 
 /// Every staff page with no id in its address, and whether moderators may use it.
 const STAFF_PAGES: [(&str, bool); 14] = [
@@ -28,14 +29,6 @@ const STAFF_PAGES: [(&str, bool); 14] = [
 async fn id_of(app: &TestApp, email: &str) -> i64 {
     app.scalar(&format!("SELECT id FROM users WHERE email = '{email}'"))
         .await
-}
-
-async fn logged(app: &TestApp, action: &str, target: i64) -> i64 {
-    app.scalar(&format!(
-        "SELECT COUNT(*) FROM audit_log WHERE action = '{action}' \
-         AND target_kind = 'member' AND target_id = {target} AND subject_user_id = {target}"
-    ))
-    .await
 }
 
 /// The display names the members list shows for `query`.
@@ -174,14 +167,26 @@ async fn members_are_found_filtered_and_changed(app: TestApp) {
     // Only coordinators see the account forms, and only they may send them.
     let page = moderator.get(&format!("/mod/members/{hana_id}")).await;
     assert!(!page.contains("アカウントの管理"), "{}", page.text());
-    for what in ["role", "relation", "deactivate", "reactivate", "email"] {
+    for what in [
+        "account/role",
+        "account/relation",
+        "account/deactivate",
+        "account/reactivate",
+        "email",
+    ] {
         let refused = manage(&moderator, hana_id, what, &[("role", "expert")]).await;
         assert_eq!(refused.status, 404, "{what}");
     }
 
     // A role changes at once: はな is a moderator on her very next request.
     assert_eq!(hana.get("/mod/queue").await.status, 404);
-    let done = manage(&coordinator, hana_id, "role", &[("role", "moderator")]).await;
+    let done = manage(
+        &coordinator,
+        hana_id,
+        "account/role",
+        &[("role", "moderator")],
+    )
+    .await;
     assert_eq!(done.status, 303, "{}", done.text());
     let page = coordinator.follow(&done).await;
     assert!(page.contains("役割を変えました"), "{}", page.text());
@@ -198,7 +203,13 @@ async fn members_are_found_filtered_and_changed(app: TestApp) {
     assert_eq!(listed(&coordinator, "?role=moderator").await.len(), 2);
 
     // The relation too.
-    let done = manage(&coordinator, hana_id, "relation", &[("relation", "family")]).await;
+    let done = manage(
+        &coordinator,
+        hana_id,
+        "account/relation",
+        &[("relation", "family")],
+    )
+    .await;
     assert_eq!(done.status, 303, "{}", done.text());
     assert_eq!(logged(&app, "member.relation_changed", hana_id).await, 1);
     assert_eq!(
@@ -211,22 +222,31 @@ async fn members_are_found_filtered_and_changed(app: TestApp) {
 
     // Bad or unchanged values change nothing and say why.
     let before = app.scalar("SELECT COUNT(*) FROM audit_log").await;
-    let bad = manage(&coordinator, hana_id, "role", &[("role", "king")]).await;
+    let bad = manage(&coordinator, hana_id, "account/role", &[("role", "king")]).await;
     assert_eq!(bad.status, 422);
     assert!(
         bad.contains("役割は一覧から選んでください"),
         "{}",
         bad.text()
     );
-    let same = manage(&coordinator, hana_id, "relation", &[("relation", "family")]).await;
+    let same = manage(
+        &coordinator,
+        hana_id,
+        "account/relation",
+        &[("relation", "family")],
+    )
+    .await;
     assert_eq!(same.status, 409);
     assert!(same.contains("すでにその状態です"), "{}", same.text());
-    let missing = manage(&coordinator, 999_999, "role", &[("role", "member")]).await;
+    let missing = manage(&coordinator, 999_999, "account/role", &[("role", "member")]).await;
     assert_eq!(missing.status, 404);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log").await, before);
 
     // The last active coordinator stays one, and active.
-    for (what, fields) in [("role", &[("role", "moderator")][..]), ("deactivate", &[])] {
+    for (what, fields) in [
+        ("account/role", &[("role", "moderator")][..]),
+        ("account/deactivate", &[]),
+    ] {
         let refused = manage(&coordinator, coordinator_id, what, fields).await;
         assert_eq!(refused.status, 409, "{what}");
         assert!(
@@ -244,7 +264,7 @@ async fn members_are_found_filtered_and_changed(app: TestApp) {
 
     // Deactivation ends every session at once; login is refused; reactivation lets them back.
     assert!(is_logged_in(&sora).await);
-    let done = manage(&coordinator, sora_id, "deactivate", &[]).await;
+    let done = manage(&coordinator, sora_id, "account/deactivate", &[]).await;
     assert_eq!(done.status, 303, "{}", done.text());
     assert!(!is_logged_in(&sora).await);
     let (_, refused) = login(&app, "sora@example.org", PASSWORD).await;
@@ -259,7 +279,7 @@ async fn members_are_found_filtered_and_changed(app: TestApp) {
             .contains(&"そら100%".to_owned())
     );
     assert_eq!(logged(&app, "member.deactivated", sora_id).await, 1);
-    let done = manage(&coordinator, sora_id, "reactivate", &[]).await;
+    let done = manage(&coordinator, sora_id, "account/reactivate", &[]).await;
     assert_eq!(done.status, 303, "{}", done.text());
     let (_, welcome) = login(&app, "sora@example.org", PASSWORD).await;
     assert_eq!(welcome.status, 303, "logged in again: {}", welcome.text());
@@ -330,17 +350,7 @@ async fn site_settings_apply_at_once_everywhere(app: TestApp) {
             .contains(&"/admin/support".to_owned())
     );
 
-    // A second instance on the same database.
-    let mut config =
-        hidamari::config::Config::for_data_dir(app.dir.path(), Some(app.database_url.clone()))
-            .expect("the configuration");
-    config.smtp_url = Some(app.mail.url());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let second = hidamari::start(config, listener)
-        .await
-        .expect("a second server");
+    let second = app.second_instance().await;
     let elsewhere = format!("http://{}/", second.addr);
     assert_eq!(hana.get(&elsewhere).await.select("a.brand"), ["陽だまり"]);
 

@@ -254,16 +254,7 @@ async fn staff_tables_are_cards_on_a_phone(app: TestApp, chrome: &mut ChromeDriv
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
     let long = "tanaka.hanako.family.support@example.org";
     invite(&app, &coordinator, long, "member", "family").await;
-    let link = invite(
-        &app,
-        &coordinator,
-        "staff@example.org",
-        "coordinator",
-        "supporter",
-    )
-    .await;
-    let staff = chrome.session().await;
-    join_in_browser(&app, &staff, &link, "すたっふ").await;
+    let staff = coordinator_in_browser(&app, &coordinator, chrome).await;
     for path in ["/admin/invitations", "/admin/categories"] {
         staff.goto(&app.url(path)).await.expect("opening the page");
         page_is_sound(&app, &staff, path).await;
@@ -400,16 +391,7 @@ async fn a_coordinator_finds_a_member_and_changes_her_role(
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
     crate::journeys::member(&app, &coordinator, "hana@example.org", "はな").await;
     crate::journeys::member(&app, &coordinator, "taro@example.org", "たろう").await;
-    let link = invite(
-        &app,
-        &coordinator,
-        "staff@example.org",
-        "coordinator",
-        "supporter",
-    )
-    .await;
-    let staff = chrome.session().await;
-    join_in_browser(&app, &staff, &link, "すたっふ").await;
+    let staff = coordinator_in_browser(&app, &coordinator, chrome).await;
 
     click(&staff, Locator::Css("header a[href='/admin']")).await;
     wait_for_url(&staff, "the staff's home", |u| u.path() == "/admin").await;
@@ -709,6 +691,26 @@ async fn join_in_browser(app: &TestApp, browser: &Client, link: &str, name: &str
     page_is_sound(app, browser, "the home page after joining").await;
     let body = text(browser, Locator::Css("body")).await;
     assert!(body.contains(name), "the home page greets {name}: {body}");
+}
+
+/// A second coordinator (staff@example.org, すたっふ), invited by `coordinator`, joined in a
+/// Chromium session of her own.
+async fn coordinator_in_browser(
+    app: &TestApp,
+    coordinator: &crate::common::Browser,
+    chrome: &mut ChromeDriver,
+) -> Client {
+    let link = invite(
+        app,
+        coordinator,
+        "staff@example.org",
+        "coordinator",
+        "supporter",
+    )
+    .await;
+    let staff = chrome.session().await;
+    join_in_browser(app, &staff, &link, "すたっふ").await;
+    staff
 }
 
 /// Types `value` into the field whose `<label>` reads `label`, and checks it arrived whole.

@@ -117,22 +117,22 @@ fn table() -> Vec<Route> {
         get("/admin/settings", COORDINATOR_ONLY),
         get("/mod/members/999999", [303, 404, 404, 404, 404]),
         post(
-            "/mod/members/999999/role",
+            "/mod/members/999999/account/role",
             &[("role", "member")],
             [303, 404, 404, 404, 404],
         ),
         post(
-            "/mod/members/999999/relation",
+            "/mod/members/999999/account/relation",
             &[("relation", "family")],
             [303, 404, 404, 404, 404],
         ),
         post(
-            "/mod/members/999999/deactivate",
+            "/mod/members/999999/account/deactivate",
             &[],
             [303, 404, 404, 404, 404],
         ),
         post(
-            "/mod/members/999999/reactivate",
+            "/mod/members/999999/account/reactivate",
             &[],
             [303, 404, 404, 404, 404],
         ),
@@ -1089,29 +1089,34 @@ fn others_table(o: &Others) -> Vec<Route> {
         // Coordinators alone change hana's account: a bad value or what is already so changes
         // nothing; deactivating would change what the next checks rely on.
         post(
-            &format!("/mod/members/{}/role", o.hana),
+            &format!("/mod/members/{}/account/role", o.hana),
             &[("role", "king")],
             [303, 404, 404, 404, 422],
         ),
         post(
-            &format!("/mod/members/{}/role", o.hana),
+            &format!("/mod/members/{}/account/role", o.hana),
             &[("role", "member")],
             [303, 404, 404, 404, 409],
         ),
         post(
-            &format!("/mod/members/{}/relation", o.hana),
+            &format!("/mod/members/{}/account/relation", o.hana),
             &[("relation", "patient")],
             [303, 404, 404, 404, 409],
         ),
         post(
-            &format!("/mod/members/{}/reactivate", o.hana),
+            &format!("/mod/members/{}/account/reactivate", o.hana),
             &[],
             [303, 404, 404, 404, 409],
         ),
         post(
-            &format!("/mod/members/{}/deactivate", o.hana),
+            &format!("/mod/members/{}/account/deactivate", o.hana),
             &[],
             [303, 404, 404, 404, SKIP],
+        ),
+        post(
+            &format!("/mod/members/{}/account/promote", o.hana),
+            &[],
+            [303, 404, 404, 404, 404],
         ),
         post(
             &format!("/mod/members/{}/email", o.hana),
