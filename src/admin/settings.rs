@@ -159,7 +159,10 @@ pub async fn save(app: &AppState, actor: &SessionUser, wanted: &SiteValues) -> A
     work.announce(Event::SettingsChanged);
     work.commit().await?;
     tracing::info!(actor = actor.id, changed, "site settings saved");
-    app.site.reload(&app.db, &app.config).await?;
+    // Saved either way: should this read fail, the refresh task reads them within seconds.
+    if let Err(e) = app.site.reload(&app.db, &app.config).await {
+        tracing::warn!(error = %e, "reading the site settings after saving them");
+    }
     Ok(changed)
 }
 
