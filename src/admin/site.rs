@@ -55,10 +55,16 @@ impl SiteValues {
     /// The stored settings over the configured defaults. A stored value that no longer reads
     /// (written by hand, say) is left out with a warning: the default stands for it.
     pub async fn load(exec: Exec<'_>, config: &Config) -> Result<SiteValues, sqlx::Error> {
+        SiteValues::read(exec, config, true).await
+    }
+
+    /// As [`SiteValues::load`]; `warn` says whether to warn of what is left out (once at
+    /// start-up, not on every refresh).
+    async fn read(exec: Exec<'_>, config: &Config, warn: bool) -> Result<SiteValues, sqlx::Error> {
         let stored = db::settings::all(exec).await?;
         let mut values = SiteValues::defaults(config);
         for (name, value) in &stored {
-            if !values.apply(name, value) {
+            if !values.apply(name, value) && warn {
                 tracing::warn!(setting = %name, value = %value, "stored setting ignored");
             }
         }
@@ -136,7 +142,7 @@ impl SiteSettings {
     /// holding one).
     pub async fn reload(&self, db: &Db, config: &Config) -> Result<(), sqlx::Error> {
         let mut conn = db.conn().await?;
-        let values = SiteValues::load(conn.exec(), config).await?;
+        let values = SiteValues::read(conn.exec(), config, false).await?;
         drop(conn);
         let mut current = self
             .0

@@ -461,6 +461,18 @@ async fn site_settings_apply_at_once_everywhere(app: TestApp) {
         14
     );
 
+    // So does the command line's invitation of a coordinator.
+    hidamari::admin::service::invite_coordinator(app.db(), app.config(), "cli@example.org")
+        .await
+        .expect("create-coordinator");
+    assert_eq!(
+        app.scalar(
+            "SELECT (expires_at - sent_at) / 86400 FROM invitations WHERE email = 'cli@example.org'"
+        )
+        .await,
+        14
+    );
+
     // The other instance follows within seconds, without being told.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
