@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod mail;
 pub mod markdown;
 pub mod moderation;
+pub mod qa;
 pub mod safety;
 pub mod session_store;
 pub mod text;
@@ -84,6 +85,9 @@ pub struct App {
     pub cafe: Arc<cafe::hub::Cafe>,
     /// The site's settings in force (name, time zone, …), kept fresh from the database.
     pub site: admin::site::SiteSettings,
+    /// Every live page's WebSockets on this instance.
+    pub sockets: Arc<web::sockets::Sockets>,
+    pub qa: Arc<qa::live::QaLive>,
 }
 
 pub type AppState = Arc<App>;
@@ -135,7 +139,7 @@ impl Running {
         let _ = self.shutdown.send(true);
         // Upgraded connections are not the server's to wait for: café members are told to go
         // (1001) and reconnect, to another instance or to this one once it is back.
-        self.app.cafe.close_all(Duration::from_secs(5)).await;
+        self.app.sockets.close_all(Duration::from_secs(5)).await;
         if let Err(e) = self.server.await {
             tracing::error!(error = %e, "server task");
         }
@@ -206,6 +210,8 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         queue_count: moderation::count::QueueCount::default(),
         cafe: Arc::default(),
         site: admin::site::SiteSettings::new(site),
+        sockets: Arc::default(),
+        qa: Arc::default(),
         db,
         config,
     });
@@ -233,6 +239,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         app.clone(),
         shutdown_rx.clone(),
     ));
+    tokio::spawn(qa::live::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(housekeeping(
         app.clone(),
         store.clone(),
@@ -290,6 +297,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(home::routes())
         .merge(forums::routes())
         .merge(cafe::routes())
+        .merge(qa::routes())
         .merge(account::member_routes())
         .merge(admin::routes())
         .merge(moderation::routes())

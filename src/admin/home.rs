@@ -32,6 +32,7 @@ pub const SECTIONS: [(&str, &[StaffPage]); 3] = [
             staff_page("/mod/queue", Role::Moderator, "queue"),
             staff_page("/mod/reports", Role::Moderator, "reports"),
             staff_page("/mod/cafe", Role::Moderator, "cafe_moderation"),
+            staff_page("/mod/qa", Role::Moderator, "qa_screening"),
             staff_page("/mod/words", Role::Moderator, "words"),
             staff_page("/mod/log", Role::Moderator, "log"),
         ],

@@ -76,12 +76,7 @@ fn invitation_state(inv: &Invitation, now: i64) -> &'static str {
     }
 }
 
-fn row(
-    config: &crate::admin::site::SiteSettings,
-    t: Tr,
-    inv: Invitation,
-    now: i64,
-) -> InvitationRow {
+fn row(site: &crate::admin::site::SiteSettings, t: Tr, inv: Invitation, now: i64) -> InvitationRow {
     let state = invitation_state(&inv, now);
     InvitationRow {
         id: inv.id,
@@ -93,10 +88,10 @@ fn row(
             .inviter_name
             .unwrap_or_else(|| t.s("invitations.command_line").into_owned()),
         accepted_name: inv.accepted_name.unwrap_or_default(),
-        sent: local_time(config, inv.sent_at),
+        sent: local_time(site, inv.sent_at),
         until: t.f(
             "invitations.until",
-            &[("time", &local_time(config, inv.expires_at))],
+            &[("time", &local_time(site, inv.expires_at))],
         ),
         open: matches!(state, "pending" | "expired"),
         email: inv.email,

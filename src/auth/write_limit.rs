@@ -42,13 +42,17 @@ pub enum WriteKind {
     Reminder,
     /// A message in a café room.
     CafeMessage,
+    /// A question to an expert, or a follow-up.
+    Question,
+    /// An expert publishing or changing an answer.
+    Answer,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 11] = [
+    pub const ALL: [WriteKind; 13] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -60,6 +64,8 @@ impl WriteKind {
         WriteKind::Report,
         WriteKind::Reminder,
         WriteKind::CafeMessage,
+        WriteKind::Question,
+        WriteKind::Answer,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -71,7 +77,9 @@ impl WriteKind {
             | WriteKind::Reply
             | WriteKind::Edit
             | WriteKind::Reaction
-            | WriteKind::CafeMessage => true,
+            | WriteKind::CafeMessage
+            | WriteKind::Question
+            | WriteKind::Answer => true,
             WriteKind::Preview
             | WriteKind::Draft
             | WriteKind::Moderate
@@ -104,6 +112,8 @@ impl WriteKind {
             WriteKind::Report => "report",
             WriteKind::Reminder => "reminder",
             WriteKind::CafeMessage => "cafe_message",
+            WriteKind::Question => "question",
+            WriteKind::Answer => "answer",
         }
     }
 
@@ -132,6 +142,10 @@ impl WriteKind {
             WriteKind::Reminder => (20, 120),
             // A lively conversation: a dozen short lines at once, ten a minute after that.
             WriteKind::CafeMessage => (12, 600),
+            // A few questions to a slot, and follow-ups during it.
+            WriteKind::Question => (5, 20),
+            // An expert answering a slot's questions one after another, and correcting them.
+            WriteKind::Answer => (20, 120),
         }
     }
 

@@ -604,7 +604,7 @@ pub async fn set_reminder(app: &App, viewer: Viewer, id: i64, on: bool) -> AppRe
 /// A session's time as members read it, in the site's time zone: `2026年12月10日（木）19:00〜20:30`,
 /// `Thu 10 Dec 2026, 19:00–20:30`.
 pub fn when(
-    config: &crate::admin::site::SiteSettings,
+    site: &crate::admin::site::SiteSettings,
     t: Tr,
     starts_at: i64,
     ends_at: i64,
@@ -612,7 +612,7 @@ pub fn when(
     let local = |at: i64| {
         jiff::Timestamp::from_second(at)
             .ok()
-            .map(|ts| ts.to_zoned(config.time_zone()))
+            .map(|ts| ts.to_zoned(site.time_zone()))
     };
     let (Some(start), Some(end)) = (local(starts_at), local(ends_at)) else {
         return String::new();

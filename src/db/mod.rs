@@ -17,6 +17,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod outbox;
 pub mod profiles;
+pub mod qa;
 pub mod reactions;
 pub mod reads;
 pub mod reports;

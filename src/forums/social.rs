@@ -176,7 +176,8 @@ impl NewTopicsCache {
             | Event::CafeMessages { .. }
             | Event::CafeSession { .. }
             | Event::CafeRoomsChanged
-            | Event::SettingsChanged => {}
+            | Event::SettingsChanged
+            | Event::QaSlot { .. } => {}
         });
     }
 }

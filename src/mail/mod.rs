@@ -93,6 +93,13 @@ pub enum Mail<'a> {
         when: &'a str,
         link: &'a str,
     },
+    /// To a member whose question to an expert (or one merged into it) was answered.
+    QaAnswered {
+        display_name: &'a str,
+        expert: &'a str,
+        theme: &'a str,
+        link: &'a str,
+    },
 }
 
 /// A part of a mail about one topic: its heading, why it is mailed, its posts, and the links that
@@ -292,6 +299,26 @@ impl Mail<'_> {
                     )),
                 )
             }
+            Mail::QaAnswered {
+                display_name,
+                expert,
+                theme,
+                link,
+            } => (
+                "mail.qa_answered",
+                t.f("mail.greeting", &[("name", display_name)]),
+                vec![
+                    t.f(
+                        "mail.qa_answered.body",
+                        &[("expert", expert), ("theme", theme)],
+                    ),
+                    t.s("mail.qa_answered.disclaimer").into_owned(),
+                ],
+                Some((
+                    t.s("mail.qa_answered.action").into_owned(),
+                    link.to_string(),
+                )),
+            ),
         };
         MailContent {
             subject: t.f(&format!("{key}.subject"), &site),

@@ -31,7 +31,7 @@ pub struct NoteItem {
 /// The notes on an item, newest first.
 pub async fn on_item(
     exec: Exec<'_>,
-    config: &crate::admin::site::SiteSettings,
+    site: &crate::admin::site::SiteSettings,
     kind: TargetKind,
     id: i64,
 ) -> Result<Vec<NoteItem>, sqlx::Error> {
@@ -39,7 +39,7 @@ pub async fn on_item(
         .await?
         .into_iter()
         .map(|n| NoteItem {
-            time: local_time(config, n.created_at),
+            time: local_time(site, n.created_at),
             author: n.author_name,
             body: n.body,
         })

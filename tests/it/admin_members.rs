@@ -9,10 +9,11 @@ use crate::journeys::{PASSWORD, is_logged_in, login, member, member_as, staff};
 use crate::moderation_members::logged;
 
 /// Every staff page with no id in its address, and whether moderators may use it.
-const STAFF_PAGES: [(&str, bool); 14] = [
+const STAFF_PAGES: [(&str, bool); 15] = [
     ("/mod/queue", true),
     ("/mod/reports", true),
     ("/mod/cafe", true),
+    ("/mod/qa", true),
     ("/mod/words", true),
     ("/mod/log", true),
     ("/admin/members", true),

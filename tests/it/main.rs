@@ -29,6 +29,7 @@ mod moderation_members;
 mod names;
 mod notifications;
 mod notify_mail;
+mod qa;
 mod reports;
 mod safety;
 mod search;
