@@ -83,6 +83,8 @@ pub struct App {
     pub visitor_tokens: auth::csrf::VisitorTokens,
     /// The café rooms with members connected to this instance.
     pub cafe: Arc<cafe::hub::Cafe>,
+    /// The site's settings in force (name, time zone, …), kept fresh from the database.
+    pub site: admin::site::SiteSettings,
     /// Every live page's WebSockets on this instance.
     pub sockets: Arc<web::sockets::Sockets>,
     pub qa: Arc<qa::live::QaLive>,
@@ -182,6 +184,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         tx.commit().await?;
         keys
     };
+    let site = {
+        let mut conn = db.conn().await?;
+        admin::site::SiteValues::load(conn.exec(), &config).await?
+    };
     let store = AnySessionStore::new(&db);
     store.migrate().await?;
     let slots = std::thread::available_parallelism()
@@ -203,6 +209,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         events: events::EventBus::default(),
         queue_count: moderation::count::QueueCount::default(),
         cafe: Arc::default(),
+        site: admin::site::SiteSettings::new(site),
         sockets: Arc::default(),
         qa: Arc::default(),
         db,
@@ -228,6 +235,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         shutdown_rx.clone(),
     ));
     tokio::spawn(cafe::hub::run(app.clone(), shutdown_rx.clone()));
+    tokio::spawn(admin::site::SiteSettings::run(
+        app.clone(),
+        shutdown_rx.clone(),
+    ));
     tokio::spawn(qa::live::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(housekeeping(
         app.clone(),

@@ -38,8 +38,8 @@ pub enum Outcome {
     AlreadyInvited,
 }
 
-fn invitation_expiry(config: &Config, now: i64) -> i64 {
-    now + i64::from(config.invitation_days) * 86_400
+fn invitation_expiry(days: u32, now: i64) -> i64 {
+    now + i64::from(days) * 86_400
 }
 
 /// The invitation numbered `id`, or 404.
@@ -107,8 +107,8 @@ pub async fn invite_batch(
 ) -> AppResult<Vec<(String, Outcome)>> {
     let mut work = app.work().await?;
     let now = work.now();
-    let expires_at = invitation_expiry(&app.config, now);
-    let expires_text = local_time(&app.config, expires_at);
+    let expires_at = invitation_expiry(app.site.get().invitation_days, now);
+    let expires_text = local_time(&app.site, expires_at);
     let mut outcomes = Vec::with_capacity(batch.len());
     for (email, choice) in batch {
         let address = email.as_str();
@@ -154,14 +154,14 @@ pub async fn invite_batch(
 pub async fn resend_invitation(app: &App, sender: &SessionUser, id: i64) -> AppResult<String> {
     let mut work = app.work().await?;
     let now = work.now();
-    let expires_at = invitation_expiry(&app.config, now);
+    let expires_at = invitation_expiry(app.site.get().invitation_days, now);
     let invitation = invitation_by_id(&mut work, id).await?;
     let secret = token::generate();
     if !db::invitations::renew(work.exec(), id, &secret.hash, now, expires_at).await? {
         return Err(AppError::StaleForm);
     }
     let link = app.config.link(&format!("/invite/{}", secret.secret));
-    let expires = local_time(&app.config, expires_at);
+    let expires = local_time(&app.site, expires_at);
     let mail = Mail::Invitation {
         link: &link,
         inviter: &sender.display_name,
@@ -208,9 +208,10 @@ pub async fn invite_coordinator(
     let email = Email::parse(raw_email)
         .ok_or_else(|| CoordinatorError::BadAddress(raw_email.to_owned()))?;
     let now = db::now();
-    let expires_at = invitation_expiry(config, now);
     let secret = token::generate();
     let mut tx = db.begin().await?;
+    let site = crate::admin::site::SiteValues::load(tx.exec(), config).await?;
+    let expires_at = invitation_expiry(site.invitation_days, now);
     if db::users::email_exists(tx.exec(), email.as_str()).await? {
         return Err(CoordinatorError::AlreadyMember(email.as_str().to_owned()));
     }

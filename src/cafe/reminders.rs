@@ -72,7 +72,7 @@ pub async fn send_due(app: &AppState) -> Result<usize, AppError> {
         }
         let locale = Locale::from_code(&user.locale);
         let t = locale.tr();
-        let when = when(&app.config, t, session.starts_at, session.ends_at);
+        let when = when(&app.site, t, session.starts_at, session.ends_at);
         let link = app.config.link(&format!("/cafe/{}", session.room_id));
         let mail = Mail::CafeReminder {
             display_name: &user.display_name,

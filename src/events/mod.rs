@@ -71,6 +71,8 @@ pub enum Event {
     },
     /// Café rooms, or who may enter them, changed.
     CafeRoomsChanged,
+    /// A coordinator changed the site's settings (name, time zone, …; see `admin::site`).
+    SettingsChanged,
     /// A Q&A slot's live page changed: an answer was published, approved, edited or hidden, or
     /// its question was redacted (read the slot's changes after the last one seen).
     QaSlot {

@@ -271,7 +271,7 @@ impl Digest {
                         "mail.replies.byline",
                         &[
                             ("name", &p.author_name),
-                            ("time", &local_time(&app.config, p.created_at)),
+                            ("time", &local_time(&app.site, p.created_at)),
                         ],
                     ),
                     excerpt: markdown::excerpt(&p.body_markdown, 80),

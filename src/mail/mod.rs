@@ -8,7 +8,6 @@ use std::sync::Arc;
 use askama::Template;
 use tokio::sync::Notify;
 
-use crate::config::Config;
 use crate::db::{self, Tx};
 use crate::domain::safety::AlertCause;
 use crate::error::AppError;
@@ -355,12 +354,12 @@ impl Mail<'_> {
 /// Writes a mail to the outbox inside the caller's transaction.
 pub async fn enqueue(
     tx: &mut Tx,
-    config: &Config,
+    site_name: &str,
     locale: Locale,
     to: &str,
     mail: &Mail<'_>,
 ) -> Result<(), AppError> {
-    let rendered = mail.render(locale, &config.site_name)?;
+    let rendered = mail.render(locale, site_name)?;
     db::outbox::enqueue(
         tx.exec(),
         to,

@@ -9,6 +9,7 @@ mod journeys;
 mod smoke;
 
 mod accounts;
+mod admin_members;
 mod announcements;
 mod browser;
 mod cafe;

@@ -114,6 +114,31 @@ fn table() -> Vec<Route> {
         ),
         get("/p/999999/block", [303, 404, 404, 404, 404]),
         get("/mod/queue", [303, 404, 404, 200, 200]),
+        get("/admin", [303, 404, 404, 200, 200]),
+        get("/admin/members", [303, 404, 404, 200, 200]),
+        get("/admin/settings", COORDINATOR_ONLY),
+        get("/mod/members/999999", [303, 404, 404, 404, 404]),
+        post(
+            "/mod/members/999999/account/role",
+            &[("role", "member")],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            "/mod/members/999999/account/relation",
+            &[("relation", "family")],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            "/mod/members/999999/account/deactivate",
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            "/mod/members/999999/account/reactivate",
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
+        post("/mod/members/999999/email", &[], [303, 404, 404, 404, 404]),
         get("/me/withheld", MEMBERS),
         get("/mod/posts/999999", [303, 404, 404, 404, 404]),
         post("/mod/posts/999999/approve", &[], [303, 404, 404, 404, 404]),
@@ -1196,6 +1221,57 @@ fn others_table(o: &Others) -> Vec<Route> {
             &[("body", "のぞき見")],
             [303, 404, 404, SKIP, SKIP],
         ),
+        // The staff's home, the members list and the site's settings.
+        get("/admin", STAFF_ONLY),
+        get("/admin/members", STAFF_ONLY),
+        get(
+            "/admin/members?q=%E3%81%AF%E3%81%AA&state=active",
+            STAFF_ONLY,
+        ),
+        get("/admin/members?joined=2026-13", [303, 404, 404, 422, 422]),
+        get("/admin/settings", [303, 404, 404, 404, 200]),
+        post(
+            "/admin/settings",
+            &[("site_name", ""), ("time_zone", "Asia/Tokyo")],
+            [303, 404, 404, 404, 422],
+        ),
+        // Coordinators alone change hana's account: a bad value or what is already so changes
+        // nothing; deactivating would change what the next checks rely on.
+        post(
+            &format!("/mod/members/{}/account/role", o.hana),
+            &[("role", "king")],
+            [303, 404, 404, 404, 422],
+        ),
+        post(
+            &format!("/mod/members/{}/account/role", o.hana),
+            &[("role", "member")],
+            [303, 404, 404, 404, 409],
+        ),
+        post(
+            &format!("/mod/members/{}/account/relation", o.hana),
+            &[("relation", "patient")],
+            [303, 404, 404, 404, 409],
+        ),
+        post(
+            &format!("/mod/members/{}/account/reactivate", o.hana),
+            &[],
+            [303, 404, 404, 404, 409],
+        ),
+        post(
+            &format!("/mod/members/{}/account/deactivate", o.hana),
+            &[],
+            [303, 404, 404, 404, SKIP],
+        ),
+        post(
+            &format!("/mod/members/{}/account/promote", o.hana),
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            &format!("/mod/members/{}/email", o.hana),
+            &[],
+            [303, 404, 404, 404, 200],
+        ),
         // The expert Q&A: every member reads a slot and the archive; the desk and answering are
         // the slot's own expert's; screening is staff's.
         get(&format!("/qa/slots/{}", o.qa_slot), MEMBERS),
@@ -1353,6 +1429,17 @@ async fn others_content_for_every_role(app: TestApp) {
         "SELECT COUNT(*) FROM cafe_sessions WHERE slow_mode_seconds = 0 AND paused_at IS NULL"
             .to_owned(),
         "SELECT COUNT(*) = 0 FROM audit_log WHERE action LIKE 'member.%'".to_owned(),
+        format!(
+            "SELECT COUNT(*) FROM users WHERE id = {} AND role = 'member' \
+             AND relation = 'patient' AND status = 'active'",
+            others.hana
+        ),
+        "SELECT COUNT(*) = 0 FROM audit_log WHERE action = 'setting.changed'".to_owned(),
+        // The coordinator asked once; nobody else saw the address.
+        format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'email.viewed' AND target_id = {}",
+            others.hana
+        ),
     ];
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM reports").await
