@@ -45,6 +45,8 @@ pub const SECTIONS: [(&str, &[StaffPage]); 3] = [
             staff_page("/admin/announcements", Role::Coordinator, "announcements"),
             staff_page("/admin/categories", Role::Coordinator, "categories"),
             staff_page("/admin/cafe", Role::Coordinator, "cafe"),
+            staff_page("/admin/experts", Role::Coordinator, "experts"),
+            staff_page("/qa/slots/new", Role::Coordinator, "qa_slots"),
         ],
     ),
     (

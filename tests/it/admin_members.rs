@@ -9,7 +9,7 @@ use crate::journeys::{PASSWORD, is_logged_in, login, member, member_as, staff};
 use crate::moderation_members::logged;
 
 /// Every staff page with no id in its address, and whether moderators may use it.
-const STAFF_PAGES: [(&str, bool); 15] = [
+const STAFF_PAGES: [(&str, bool); 17] = [
     ("/mod/queue", true),
     ("/mod/reports", true),
     ("/mod/cafe", true),
@@ -21,6 +21,8 @@ const STAFF_PAGES: [(&str, bool); 15] = [
     ("/admin/announcements", false),
     ("/admin/categories", false),
     ("/admin/cafe", false),
+    ("/admin/experts", false),
+    ("/qa/slots/new", false),
     ("/admin/settings", false),
     ("/admin/support", false),
     ("/admin/crisis-words", false),
