@@ -42,13 +42,16 @@ pub enum WriteKind {
     Reminder,
     /// A message in a café room.
     CafeMessage,
+    /// A member's own notification settings, and marking their notifications read (private:
+    /// allowed while silenced).
+    Notice,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 11] = [
+    pub const ALL: [WriteKind; 12] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -60,6 +63,7 @@ impl WriteKind {
         WriteKind::Report,
         WriteKind::Reminder,
         WriteKind::CafeMessage,
+        WriteKind::Notice,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -77,7 +81,8 @@ impl WriteKind {
             | WriteKind::Moderate
             | WriteKind::Setting
             | WriteKind::Report
-            | WriteKind::Reminder => false,
+            | WriteKind::Reminder
+            | WriteKind::Notice => false,
         }
     }
 
@@ -104,6 +109,7 @@ impl WriteKind {
             WriteKind::Report => "report",
             WriteKind::Reminder => "reminder",
             WriteKind::CafeMessage => "cafe_message",
+            WriteKind::Notice => "notice",
         }
     }
 
@@ -132,6 +138,8 @@ impl WriteKind {
             WriteKind::Reminder => (20, 120),
             // A lively conversation: a dozen short lines at once, ten a minute after that.
             WriteKind::CafeMessage => (12, 600),
+            // Opening one notification after another, or trying settings out.
+            WriteKind::Notice => (30, 600),
         }
     }
 

@@ -57,7 +57,7 @@ where
 
 /// Writes the mails for every notification waiting now.
 async fn mail_waiting(app: &TestApp) {
-    hidamari::forums::notify::mail_due(app.app(), 0)
+    hidamari::notify::mailer::mail_due(app.app(), 0)
         .await
         .expect("writing the notification mails");
 }
