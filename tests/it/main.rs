@@ -28,6 +28,7 @@ mod moderation_members;
 mod names;
 mod notifications;
 mod notify_mail;
+mod notify_prefs;
 mod reports;
 mod safety;
 mod search;
