@@ -555,3 +555,94 @@ stories!(
     bad_preferences,
     bad_preferences_get_clear_errors_and_change_nothing
 );
+
+async fn cafe_reminders_follow_each_members_preference(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+    let taro = member(&app, &coordinator, "taro@example.org", "たろう").await;
+    let jiro = member(&app, &coordinator, "jiro@example.org", "じろう").await;
+    let room = app
+        .scalar("SELECT id FROM cafe_rooms WHERE name = 'みんなのカフェ'")
+        .await;
+    let starts = now() + 600;
+    app.execute(&format!(
+        "INSERT INTO cafe_sessions (room_id, starts_at, ends_at, created_at) \
+         VALUES ({room}, {starts}, {}, 0)",
+        starts + 3 * 86_400
+    ))
+    .await;
+    let session = app.scalar("SELECT MAX(id) FROM cafe_sessions").await;
+    for browser in [&hana, &taro, &jiro] {
+        browser.get("/cafe").await;
+        let asked = browser
+            .post_form(
+                &format!("/cafe/sessions/{session}/remind"),
+                &[("remind", "on")],
+            )
+            .await;
+        assert_eq!(asked.status, 303, "{}", asked.text());
+    }
+    assert_eq!(
+        choose(&taro, ["now", "now", "now", "off", "now"], ("", ""))
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        choose(&jiro, ["now", "now", "now", "digest", "now"], ("", ""))
+            .await
+            .status,
+        303
+    );
+    let taro_before = outbox_to(&app, "taro@example.org").await;
+    let jiro_before = outbox_to(&app, "jiro@example.org").await;
+
+    let before = app.mail.count();
+    let reminded = hidamari::cafe::reminders::send_due(app.app())
+        .await
+        .expect("reminders");
+    assert_eq!(reminded, 3, "each reminder is handled once");
+    let mail = app
+        .mail
+        .wait_for(|m| m.seq >= before && m.is_to("hana@example.org"), WAIT)
+        .await;
+    assert!(
+        mail.subject.contains("まもなくカフェが始まります"),
+        "{}",
+        mail.subject
+    );
+    assert!(one_click(&mail).contains("/kcafe/"), "{}", one_click(&mail));
+    assert_eq!(
+        outbox_to(&app, "taro@example.org").await,
+        taro_before,
+        "off"
+    );
+    assert_eq!(
+        outbox_to(&app, "jiro@example.org").await,
+        jiro_before,
+        "waits for the digest"
+    );
+    assert!(
+        hana.get("/notifications")
+            .await
+            .select("ul.notices li")
+            .is_empty(),
+        "reminders are mail only"
+    );
+
+    let tz = app.config().time_zone.clone();
+    let before = app.mail.count();
+    mail_at(&app, rules::next_digest(&tz, now())).await;
+    let digest = app
+        .mail
+        .wait_for(|m| m.seq >= before && m.is_to("jiro@example.org"), WAIT)
+        .await;
+    assert!(digest.text.contains("みんなのカフェ"), "{}", digest.text);
+    assert!(one_click(&digest).contains("/kcafe/"));
+    assert_eq!(outbox_to(&app, "taro@example.org").await, taro_before);
+    app.shutdown().await;
+}
+stories!(
+    cafe_reminders,
+    cafe_reminders_follow_each_members_preference
+);
