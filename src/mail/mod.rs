@@ -167,6 +167,15 @@ pub struct RenderedMail {
     pub list_unsubscribe: Option<String>,
 }
 
+/// How many posts (or items) the sections list, as a mail's opening line counts them.
+fn posts_in(sections: &[MailSection]) -> String {
+    sections
+        .iter()
+        .map(|s| s.posts.len())
+        .sum::<usize>()
+        .to_string()
+}
+
 impl Mail<'_> {
     fn content(&self, t: Tr, site_name: &str) -> MailContent {
         let site = [("site", site_name)];
@@ -235,11 +244,7 @@ impl Mail<'_> {
                 ..
             } => {
                 sections = parts.to_vec();
-                let count = parts
-                    .iter()
-                    .map(|s| s.posts.len())
-                    .sum::<usize>()
-                    .to_string();
+                let count = posts_in(parts);
                 (
                     if *only_mentions {
                         "mail.mentions"
@@ -313,11 +318,7 @@ impl Mail<'_> {
                 ..
             } => {
                 sections = parts.to_vec();
-                let count = parts
-                    .iter()
-                    .map(|s| s.posts.len())
-                    .sum::<usize>()
-                    .to_string();
+                let count = posts_in(parts);
                 (
                     "mail.digest",
                     t.f("mail.greeting", &[("name", display_name)]),

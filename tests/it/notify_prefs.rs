@@ -10,39 +10,14 @@ use std::time::Duration;
 
 use hidamari::notify::{Kind, Notice, rules};
 
-use crate::common::{Backend, Browser, Page, TestApp, spawn_app_with};
+use crate::common::{Browser, Page, TestApp};
 use crate::journeys::{category_id, first_coordinator, member, post_id, reply, start_topic};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-macro_rules! stories {
-    ($name:ident, $story:ident) => {
-        mod $name {
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::run($crate::common::Backend::Sqlite, super::$story).await;
-            }
-
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::run($crate::common::Backend::Postgres, super::$story).await;
-            }
-        }
-    };
-}
-
-async fn run<F, Fut>(backend: Backend, story: F)
-where
-    F: FnOnce(TestApp) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let app = spawn_app_with(backend, |config| config.notify_delay_seconds = 3600).await;
-    if tokio::time::timeout(crate::common::STORY_LIMIT, story(app))
-        .await
-        .is_err()
-    {
-        panic!("the story did not finish in time on {backend:?}");
-    }
+/// Notices gather for an hour: nothing is mailed unless a story runs the mailer.
+fn gathering(config: &mut hidamari::config::Config) {
+    config.notify_delay_seconds = 3600;
 }
 
 /// Runs the mailer as it would run at `at`, replies counted as gathered.
@@ -247,7 +222,7 @@ async fn each_kind_follows_its_preference(app: TestApp) {
     );
     app.shutdown().await;
 }
-stories!(each_kind, each_kind_follows_its_preference);
+both_databases!(each_kind_follows_its_preference, configure = gathering);
 
 async fn quiet_hours_hold_mail_until_they_end(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
@@ -342,7 +317,7 @@ async fn quiet_hours_hold_mail_until_they_end(app: TestApp) {
     );
     app.shutdown().await;
 }
-stories!(quiet_hours, quiet_hours_hold_mail_until_they_end);
+both_databases!(quiet_hours_hold_mail_until_they_end, configure = gathering);
 
 async fn the_list_shows_what_may_be_seen_with_an_unread_count(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
@@ -431,9 +406,9 @@ async fn the_list_shows_what_may_be_seen_with_an_unread_count(app: TestApp) {
     assert_eq!(unread_badge(&hana).await, Some(21));
     app.shutdown().await;
 }
-stories!(
-    the_list,
-    the_list_shows_what_may_be_seen_with_an_unread_count
+both_databases!(
+    the_list_shows_what_may_be_seen_with_an_unread_count,
+    configure = gathering
 );
 
 async fn bad_preferences_get_clear_errors_and_change_nothing(app: TestApp) {
@@ -551,9 +526,9 @@ async fn bad_preferences_get_clear_errors_and_change_nothing(app: TestApp) {
     );
     app.shutdown().await;
 }
-stories!(
-    bad_preferences,
-    bad_preferences_get_clear_errors_and_change_nothing
+both_databases!(
+    bad_preferences_get_clear_errors_and_change_nothing,
+    configure = gathering
 );
 
 async fn cafe_reminders_follow_each_members_preference(app: TestApp) {
@@ -642,7 +617,7 @@ async fn cafe_reminders_follow_each_members_preference(app: TestApp) {
     assert_eq!(outbox_to(&app, "taro@example.org").await, taro_before);
     app.shutdown().await;
 }
-stories!(
-    cafe_reminders,
-    cafe_reminders_follow_each_members_preference
+both_databases!(
+    cafe_reminders_follow_each_members_preference,
+    configure = gathering
 );
