@@ -297,3 +297,75 @@ pub const UNREAD_COLUMN: &str = "(SELECT COUNT(*) FROM notifications n LEFT JOIN
        OR (p.deleted_at IS NULL AND p.status = 'published' AND NOT EXISTS (SELECT 1 FROM user_blocks b \
          WHERE (b.blocker_id = users.id AND b.blocked_id = p.author_id) \
             OR (b.blocker_id = p.author_id AND b.blocked_id = users.id))))) AS unread_notices";
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, SqliteConnection};
+
+    /// Migration 0017 on a database made by 0001–0016: the reply switch becomes preferences,
+    /// waiting notifications keep waiting, mailed ones count as read.
+    #[tokio::test]
+    async fn the_reply_switch_becomes_preferences() {
+        let mut db = SqliteConnection::connect("sqlite::memory:")
+            .await
+            .expect("memory db");
+        let migrations = sqlx::migrate!("migrations/sqlite");
+        let run = |version: i64| {
+            migrations
+                .iter()
+                .find(|m| m.version == version)
+                .map(|m| m.sql.to_string())
+                .expect("a migration")
+        };
+        for version in 1..=16 {
+            if migrations.iter().any(|m| m.version == version) {
+                sqlx::raw_sql(&run(version))
+                    .execute(&mut db)
+                    .await
+                    .expect("older migration");
+            }
+        }
+        sqlx::raw_sql(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO users (id, email, display_name, display_name_key, password_hash, role,
+               relation, created_at, updated_at, email_replies)
+             VALUES (1, 'a@example.org', 'a', 'a', 'x', 'member', 'patient', 0, 0, 0),
+                    (2, 'b@example.org', 'b', 'b', 'x', 'member', 'patient', 0, 0, 1);
+             INSERT INTO notifications (id, user_id, post_id, created_at, mailed_at, mentioned)
+             VALUES (10, 2, 5, 100, NULL, 1), (11, 2, 6, 100, 200, 0);",
+        )
+        .execute(&mut db)
+        .await
+        .expect("old rows");
+        sqlx::raw_sql(&run(17))
+            .execute(&mut db)
+            .await
+            .expect("migration 0017");
+        let prefs: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT user_id, kind, mode FROM notify_prefs ORDER BY user_id, kind")
+                .fetch_all(&mut db)
+                .await
+                .expect("prefs");
+        assert_eq!(
+            prefs,
+            vec![
+                (1, "mention".to_owned(), "off".to_owned()),
+                (1, "reply".to_owned(), "off".to_owned())
+            ]
+        );
+        type Row = (i64, String, Option<i64>, Option<i64>, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, kind, mailed_at, read_at, listed FROM notifications ORDER BY id",
+        )
+        .fetch_all(&mut db)
+        .await
+        .expect("notifications");
+        assert_eq!(
+            rows,
+            vec![
+                (10, "mention".to_owned(), None, None, 1),
+                (11, "reply".to_owned(), Some(200), Some(200), 1)
+            ]
+        );
+    }
+}

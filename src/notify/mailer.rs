@@ -109,8 +109,9 @@ async fn mail_member(
             continue;
         };
         let mode = prefs.mode(kind);
+        // (`posts_due` is false in quiet hours, as `due` is.)
         let take = if kind.is_post() && mode == Mode::Now {
-            posts_due && !rules::is_quiet(&tz, prefs.quiet, now)
+            posts_due
         } else {
             due(&p, kind)
         };
