@@ -22,6 +22,7 @@ use crate::auth::CurrentUser;
 use crate::auth::csrf::{CsrfForm, SignedLinkForm};
 use crate::auth::rate_limit::ClientAddress;
 use crate::auth::session::{RequestContext, SessionData};
+use crate::auth::write_limit::WriteKind;
 use crate::db;
 use crate::db::notifications::{self as queries, Followed, NotifiedPost};
 use crate::error::{AppError, AppResult};
@@ -432,6 +433,16 @@ fn stop_message(t: Tr, stops: &Stops, done: bool) -> String {
     t.s(key).into_owned()
 }
 
+/// A write by a signed link counts against its member's limit, as their own writes do.
+pub(crate) async fn check_member_write(app: &AppState, user_id: i64) -> AppResult<()> {
+    let member = {
+        let mut conn = app.db.conn().await?;
+        db::users::session_user(conn.exec(), user_id).await?
+    };
+    let member = member.ok_or(AppError::NotFound)?;
+    app.writes.check(&member, WriteKind::Notice)
+}
+
 /// The names of what a link stops, read for its page.
 async fn names_of(app: &AppState, ctx: &RequestContext, stops: &Stops) -> AppResult<Vec<String>> {
     let follows = match stops {
@@ -504,6 +515,7 @@ pub async fn unsubscribe(
         return Err(AppError::BadRequest("expected List-Unsubscribe=One-Click"));
     }
     let (user_id, stops) = signed(&app, client, link.clone()).await?;
+    check_member_write(&app, user_id).await?;
     service::stop_mail(&app, user_id, &stops).await?;
     tracing::info!(user = user_id, what = %stops.segment(), "mail stopped by a signed link");
     UnsubscribeView::new(&app, &ctx, &link, &stops, true).await

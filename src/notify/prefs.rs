@@ -13,8 +13,8 @@ use crate::auth::rate_limit::ClientAddress;
 use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::write_limit::WriteKind;
 use crate::db;
-use crate::error::{AppError, AppResult};
-use crate::forums::notify::{UnsubscribeView, signed};
+use crate::error::AppResult;
+use crate::forums::notify::{UnsubscribeView, check_member_write, signed};
 use crate::i18n::Tr;
 use crate::notify::{Kind, Mode, Prefs};
 use crate::web::form::FieldErrors;
@@ -210,12 +210,7 @@ pub async fn save_signed(
     SignedLinkForm(form): SignedLinkForm<PrefsForm>,
 ) -> AppResult<Response> {
     let (user_id, stops) = signed(&app, client, link.clone()).await?;
-    let member = {
-        let mut conn = app.db.conn().await?;
-        db::users::session_user(conn.exec(), user_id).await?
-    };
-    let member = member.ok_or(AppError::NotFound)?;
-    app.writes.check(&member, WriteKind::Notice)?;
+    check_member_write(&app, user_id).await?;
     match form.parse() {
         Ok(prefs) => {
             store(&app, user_id, &prefs).await?;

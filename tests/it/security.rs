@@ -169,6 +169,7 @@ fn table() -> Vec<Route> {
         get("/notifications?page=2", MEMBERS),
         get("/notifications?page=x", [303, 400, 400, 400, 400]),
         get("/notifications/999999", [303, 404, 404, 404, 404]),
+        get("/notifications/abc", [303, 400, 400, 400, 400]),
         post("/notifications/read", &[], [303; 5]),
         get("/unsubscribe/1/kreply/00", [404; 5]),
         get("/unsubscribe/1/kreply-kreply/00", [404; 5]),
