@@ -45,7 +45,7 @@ impl Default for RawConfig {
             notify_delay_seconds: 300,
             trust_forwarded_for: false,
             write_limit_scale: 1,
-            cafe_connections_per_member: crate::cafe::hub::PER_MEMBER,
+            cafe_connections_per_member: crate::web::sockets::PER_MEMBER,
         }
     }
 }

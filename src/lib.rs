@@ -18,6 +18,7 @@ pub mod mail;
 pub mod markdown;
 pub mod moderation;
 pub mod notify;
+pub mod qa;
 pub mod safety;
 pub mod session_store;
 pub mod text;
@@ -83,6 +84,9 @@ pub struct App {
     pub visitor_tokens: auth::csrf::VisitorTokens,
     /// The café rooms with members connected to this instance.
     pub cafe: Arc<cafe::hub::Cafe>,
+    /// Every live page's WebSockets on this instance.
+    pub sockets: Arc<web::sockets::Sockets>,
+    pub qa: Arc<qa::live::QaLive>,
 }
 
 pub type AppState = Arc<App>;
@@ -134,7 +138,7 @@ impl Running {
         let _ = self.shutdown.send(true);
         // Upgraded connections are not the server's to wait for: café members are told to go
         // (1001) and reconnect, to another instance or to this one once it is back.
-        self.app.cafe.close_all(Duration::from_secs(5)).await;
+        self.app.sockets.close_all(Duration::from_secs(5)).await;
         if let Err(e) = self.server.await {
             tracing::error!(error = %e, "server task");
         }
@@ -200,6 +204,8 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         events: events::EventBus::default(),
         queue_count: moderation::count::QueueCount::default(),
         cafe: Arc::default(),
+        sockets: Arc::default(),
+        qa: Arc::default(),
         db,
         config,
     });
@@ -223,6 +229,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         shutdown_rx.clone(),
     ));
     tokio::spawn(cafe::hub::run(app.clone(), shutdown_rx.clone()));
+    tokio::spawn(qa::live::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(housekeeping(
         app.clone(),
         store.clone(),
@@ -280,6 +287,7 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(home::routes())
         .merge(forums::routes())
         .merge(cafe::routes())
+        .merge(qa::routes())
         .merge(account::member_routes())
         .merge(admin::routes())
         .merge(moderation::routes())

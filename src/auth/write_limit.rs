@@ -45,13 +45,17 @@ pub enum WriteKind {
     /// A member's own notification settings, and marking their notifications read (private:
     /// allowed while silenced).
     Notice,
+    /// A question to an expert, or a follow-up.
+    Question,
+    /// An expert publishing or changing an answer.
+    Answer,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 12] = [
+    pub const ALL: [WriteKind; 14] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -64,6 +68,8 @@ impl WriteKind {
         WriteKind::Reminder,
         WriteKind::CafeMessage,
         WriteKind::Notice,
+        WriteKind::Question,
+        WriteKind::Answer,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -75,7 +81,9 @@ impl WriteKind {
             | WriteKind::Reply
             | WriteKind::Edit
             | WriteKind::Reaction
-            | WriteKind::CafeMessage => true,
+            | WriteKind::CafeMessage
+            | WriteKind::Question
+            | WriteKind::Answer => true,
             WriteKind::Preview
             | WriteKind::Draft
             | WriteKind::Moderate
@@ -110,6 +118,8 @@ impl WriteKind {
             WriteKind::Reminder => "reminder",
             WriteKind::CafeMessage => "cafe_message",
             WriteKind::Notice => "notice",
+            WriteKind::Question => "question",
+            WriteKind::Answer => "answer",
         }
     }
 
@@ -140,6 +150,10 @@ impl WriteKind {
             WriteKind::CafeMessage => (12, 600),
             // Opening one notification after another, or trying settings out.
             WriteKind::Notice => (30, 600),
+            // A few questions to a slot, and follow-ups during it.
+            WriteKind::Question => (5, 20),
+            // An expert answering a slot's questions one after another, and correcting them.
+            WriteKind::Answer => (20, 120),
         }
     }
 

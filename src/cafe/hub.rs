@@ -11,7 +11,7 @@
 //! a query: changes reach every member in the room's order, none twice.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -264,64 +264,30 @@ impl Room {
     }
 }
 
-/// Connections one member may have open on an instance, over all rooms, unless configured
-/// otherwise: a few tabs and devices, not thousands of sockets from a script holding their
-/// session.
-pub const PER_MEMBER: usize = 8;
-
 /// The rooms of this instance.
 #[derive(Default)]
 pub struct Cafe {
     rooms: Mutex<HashMap<i64, Arc<Room>>>,
-    /// Open connections by member.
-    per_member: Mutex<HashMap<i64, usize>>,
     next_id: AtomicU64,
-    connections: AtomicUsize,
-    all_closed: Notify,
-    /// Raised on shutdown: every connection closes with 1001.
-    stopping: watch::Sender<bool>,
 }
 
 /// A member's place in a room; leaving the room when dropped.
 pub struct Joined {
     pub room: Arc<Room>,
     pub id: u64,
-    cafe: Arc<Cafe>,
 }
 
 impl Drop for Joined {
     fn drop(&mut self) {
-        let member = lock(&self.room.members).remove(&self.id);
-        if let Some(member) = member {
-            let mut per_member = lock(&self.cafe.per_member);
-            let user_id = member.audience.user_id;
-            if let Some(open) = per_member.get_mut(&user_id) {
-                *open -= 1;
-                if *open == 0 {
-                    per_member.remove(&user_id);
-                }
-            }
-        }
+        lock(&self.room.members).remove(&self.id);
         self.room.raise(&self.room.presence);
-        if self.cafe.connections.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.cafe.all_closed.notify_waiters();
-        }
     }
 }
 
 impl Cafe {
-    /// Whether the member may open one more connection, of at most `limit`.
-    pub fn has_room_for(&self, user_id: i64, limit: usize) -> bool {
-        lock(&self.per_member).get(&user_id).copied().unwrap_or(0) < limit
-    }
-
     /// Adds a connection to room `room_id`, starting the room's task if it had nobody here.
     pub fn join(self: &Arc<Self>, app: &AppState, room_id: i64, member: Member) -> Joined {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        *lock(&self.per_member)
-            .entry(member.audience.user_id)
-            .or_default() += 1;
-        self.connections.fetch_add(1, Ordering::AcqRel);
         let mut rooms = lock(&self.rooms);
         let room = rooms
             .entry(room_id)
@@ -342,11 +308,7 @@ impl Cafe {
         lock(&room.members).insert(id, member);
         drop(rooms);
         room.raise(&room.presence);
-        Joined {
-            room,
-            id,
-            cafe: self.clone(),
-        }
+        Joined { room, id }
     }
 
     fn rooms(&self) -> Vec<Arc<Room>> {
@@ -371,36 +333,6 @@ impl Cafe {
         names.dedup();
         names.truncate(PRESENCE_NAMES);
         names
-    }
-
-    /// Connections open on this instance.
-    pub fn connections(&self) -> usize {
-        self.connections.load(Ordering::Acquire)
-    }
-
-    pub fn stopping(&self) -> watch::Receiver<bool> {
-        self.stopping.subscribe()
-    }
-
-    /// Tells every connection to close (1001, going away) and waits, at most `patience`, for
-    /// them to have closed.
-    pub async fn close_all(&self, patience: Duration) {
-        self.stopping.send_replace(true);
-        let closed = async {
-            loop {
-                let notified = self.all_closed.notified();
-                if self.connections() == 0 {
-                    return;
-                }
-                notified.await;
-            }
-        };
-        if tokio::time::timeout(patience, closed).await.is_err() {
-            tracing::warn!(
-                open = self.connections(),
-                "café connections still open at shutdown"
-            );
-        }
     }
 
     fn signal_user(&self, user_id: i64) {

@@ -19,9 +19,8 @@
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -31,7 +30,6 @@ use tokio::sync::mpsc;
 use super::hub::{Audience, Change, Joined, Member, Outgoing, SessionNow, Signals};
 use super::rules::RoomState;
 use crate::AppState;
-use crate::auth::csrf;
 use crate::auth::session::CurrentUser;
 use crate::auth::write_limit::WriteKind;
 use crate::content::{self, Draft, Outcome};
@@ -41,6 +39,7 @@ use crate::error::{AppError, AppResult};
 use crate::forums::viewer;
 use crate::i18n::{Locale, Tr};
 use crate::web::input::{self, Query};
+use crate::web::sockets;
 
 /// Messages shown on a first join.
 pub const HISTORY: i64 = 50;
@@ -48,19 +47,6 @@ pub const HISTORY: i64 = 50;
 const BACKFILL_LIMIT: i64 = 500;
 /// A client frame is one message and its envelope: a thousand characters, escaped, fit.
 const MAX_CLIENT_FRAME: usize = 16 * 1024;
-/// What each connection's read buffer starts with: a line of chat, not a page.
-const READ_BUFFER: usize = 1024;
-/// Pings keep phones' connections from being dropped by routers; a client that has said nothing
-/// (not even a pong) for [`SILENT_LIMIT`] is gone.
-const PING_EVERY: Duration = Duration::from_secs(30);
-const SILENT_LIMIT: Duration = Duration::from_secs(75);
-/// A client that takes longer than this to take a frame is dropped (it reconnects and catches
-/// up from the database).
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-
-pub const CLOSE_GOING_AWAY: u16 = 1001;
-pub const CLOSE_ACCESS_ENDED: u16 = 4401;
-pub const CLOSE_ROOM_CLOSED: u16 = 4403;
 
 #[derive(Deserialize)]
 pub struct LiveQuery {
@@ -76,21 +62,7 @@ pub async fn handshake(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> AppResult<Response> {
-    if !csrf::websocket_origin_ours(&headers, &app.config.base_url) {
-        tracing::info!(
-            user = user.id,
-            room = room_id,
-            "café handshake from another origin refused"
-        );
-        return Err(AppError::Forbidden);
-    }
-    if !app
-        .cafe
-        .has_room_for(user.id, app.config.cafe_connections_per_member)
-    {
-        tracing::info!(user = user.id, "café: too many connections for one member");
-        return Err(AppError::TooManyRequests);
-    }
+    let admitted = sockets::admit_handshake(&app, &headers, user.id)?;
     let room = {
         let mut conn = app.db.conn().await?;
         RoomState::load(conn.exec(), viewer(&user), room_id, db::now())
@@ -101,21 +73,14 @@ pub async fn handshake(
         return Err(AppError::Forbidden);
     }
     let since = query.since.filter(|since| *since >= 0);
-    // Buffers sized for chat, not the 128 KiB defaults: an idle connection costs a few KiB, and
-    // a reader that stops reading cannot make its write buffer grow without bound. The read
-    // buffer holds a chat line; a longer frame (up to MAX_CLIENT_FRAME) grows it as it comes.
-    Ok(upgrade
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
-        .max_write_buffer_size(256 * 1024)
-        .max_message_size(MAX_CLIENT_FRAME)
-        .max_frame_size(MAX_CLIENT_FRAME)
+    Ok(sockets::sized(upgrade, MAX_CLIENT_FRAME)
         // One pooled connection at a time, as in a request: asking for a second fails at once
         // instead of waiting on a pool the other connections hold.
         .on_upgrade(move |socket| {
             db::one_at_a_time(async move {
                 // Boxed, as are the rare paths of `run` below: the task keeps only what an idle
                 // connection needs between frames, not the largest state of joining or sending.
+                let _admitted = admitted;
                 let mut live = match Box::pin(Live::join(app, user, room, since)).await {
                     Ok(live) => live,
                     Err(e) => {
@@ -350,14 +315,14 @@ impl Live {
                 return end;
             }
         }
-        let mut stopping = self.app.cafe.stopping();
+        let mut stopping = self.app.sockets.stopping();
         let signals = self.signals.clone();
-        let mut ping = tokio::time::interval(PING_EVERY);
+        let mut ping = tokio::time::interval(sockets::PING_EVERY);
         ping.tick().await;
         let mut heard = tokio::time::Instant::now();
         loop {
             let step = tokio::select! {
-                () = until_stopping(&mut stopping) => Err(End::Stopping),
+                () = sockets::until_stopping(&mut stopping) => Err(End::Stopping),
                 _ = signals.wake.notified() => Box::pin(self.signalled(socket)).await,
                 received = socket.recv() => {
                     heard = tokio::time::Instant::now();
@@ -371,7 +336,7 @@ impl Live {
                     None => Err(End::Gone),
                 },
                 _ = ping.tick() => {
-                    if heard.elapsed() > SILENT_LIMIT {
+                    if heard.elapsed() > sockets::SILENT_LIMIT {
                         Err(End::Gone)
                     } else {
                         send(socket, Message::Ping(Default::default())).await
@@ -387,9 +352,9 @@ impl Live {
     async fn close(&self, socket: &mut WebSocket, end: End) {
         let (code, reason) = match &end {
             End::Gone => return,
-            End::Stopping => (CLOSE_GOING_AWAY, "restarting"),
-            End::AccessEnded => (CLOSE_ACCESS_ENDED, "access ended"),
-            End::RoomClosed => (CLOSE_ROOM_CLOSED, "room closed"),
+            End::Stopping => (sockets::CLOSE_GOING_AWAY, "restarting"),
+            End::AccessEnded => (sockets::CLOSE_ACCESS_ENDED, "access ended"),
+            End::RoomClosed => (sockets::CLOSE_NOT_OPEN, "room closed"),
             End::Failed(error) => {
                 tracing::error!(
                     error,
@@ -406,11 +371,7 @@ impl Live {
             code,
             "café connection closed"
         );
-        let close = Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        }));
-        let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close)).await;
+        sockets::close(socket, code, reason).await;
     }
 
     async fn deliver(&mut self, socket: &mut WebSocket, outgoing: Outgoing) -> Result<(), End> {
@@ -605,14 +566,6 @@ impl Live {
     }
 }
 
-async fn until_stopping(stopping: &mut tokio::sync::watch::Receiver<bool>) {
-    // A closed channel means the café is gone: stop too.
-    let _ = stopping.wait_for(|stop| *stop).await;
-}
-
 async fn send(socket: &mut WebSocket, message: Message) -> Result<(), End> {
-    match tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) | Err(_) => Err(End::Gone),
-    }
+    sockets::send(socket, message).await.map_err(|_| End::Gone)
 }

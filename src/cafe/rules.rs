@@ -13,14 +13,12 @@ pub const MAX_MESSAGE: usize = 1000;
 
 /// A message: line endings normalised, trailing space trimmed, 1 to [`MAX_MESSAGE`] characters.
 pub fn message(raw: &str) -> Result<String, DraftProblem> {
-    let message = raw.replace("\r\n", "\n").trim_end().to_owned();
-    if message.trim().is_empty() {
-        return Err(DraftProblem::MessageMissing);
-    }
-    if message.chars().count() > MAX_MESSAGE {
-        return Err(DraftProblem::MessageTooLong);
-    }
-    Ok(message)
+    crate::forums::rules::text_of(
+        raw,
+        MAX_MESSAGE,
+        DraftProblem::MessageMissing,
+        DraftProblem::MessageTooLong,
+    )
 }
 
 /// A room open to the reader, and the session running in it now.

@@ -24,6 +24,7 @@ use crate::forums::notify::{self, NewPost};
 use crate::forums::rules::{self, DraftProblem};
 use crate::forums::{mentions, viewer};
 use crate::markdown;
+use crate::qa;
 use crate::safety::{self, AlertCause, Screening};
 use crate::work::Work;
 
@@ -47,6 +48,20 @@ pub enum Draft<'a> {
     /// A message in a café room.
     CafeMessage {
         room_id: i64,
+        body: &'a str,
+    },
+    /// A question to an expert's slot; a follow-up names the asker's question it follows (and
+    /// takes its sharing and anonymity).
+    Question {
+        slot_id: i64,
+        body: &'a str,
+        shared: bool,
+        anonymous: bool,
+        follows: Option<i64>,
+    },
+    /// The slot's expert publishing the answer to an accepted question.
+    Answer {
+        question_id: i64,
         body: &'a str,
     },
 }
@@ -76,6 +91,18 @@ pub enum Refusal {
     SlowMode {
         wait: i64,
     },
+    /// The slot takes no more questions: past its deadline, full, or cancelled.
+    QuestionsClosed,
+    /// The member already has this many questions waiting or accepted in the slot.
+    TooManyQuestions {
+        max: i64,
+    },
+    /// Follow-ups are for the asker's own accepted question, while a slot that allows them is on.
+    FollowUpsClosed,
+    /// Only the slot's expert answers, and only accepted questions.
+    NotAnswerable,
+    /// Answers are published from the slot's start; until then they are drafts.
+    SlotNotStarted,
 }
 
 impl Refusal {
@@ -102,6 +129,13 @@ impl Refusal {
             Refusal::SlowMode { wait } => {
                 vec![t.f("cafe.refused.slow_mode", &[("seconds", &wait.to_string())])]
             }
+            Refusal::QuestionsClosed => vec![t.s("qa.refused.closed").into_owned()],
+            Refusal::TooManyQuestions { max } => {
+                vec![t.f("qa.refused.too_many", &[("max", &max.to_string())])]
+            }
+            Refusal::FollowUpsClosed => vec![t.s("qa.refused.follow_ups").into_owned()],
+            Refusal::NotAnswerable => vec![t.s("qa.refused.not_answerable").into_owned()],
+            Refusal::SlotNotStarted => vec![t.s("qa.refused.not_started").into_owned()],
         }
     }
 }
@@ -119,6 +153,17 @@ pub enum Placed {
         room_id: i64,
         seq: i64,
     },
+    Question {
+        question_id: i64,
+        slot_id: i64,
+    },
+    /// An answer, as change `seq` of its slot.
+    Answer {
+        answer_id: i64,
+        question_id: i64,
+        slot_id: i64,
+        seq: i64,
+    },
 }
 
 impl Placed {
@@ -131,6 +176,12 @@ impl Placed {
                 room_id,
                 ..
             } => format!("/cafe/{room_id}#m{message_id}"),
+            Placed::Question { question_id, .. } => format!("/mod/qa-questions/{question_id}"),
+            Placed::Answer {
+                question_id,
+                slot_id,
+                ..
+            } => format!("/qa/slots/{slot_id}#q{question_id}"),
         }
     }
 
@@ -138,6 +189,8 @@ impl Placed {
         match self {
             Placed::Post { post_id, .. } => (TargetKind::Post, post_id),
             Placed::CafeMessage { message_id, .. } => (TargetKind::CafeMessage, message_id),
+            Placed::Question { question_id, .. } => (TargetKind::QaQuestion, question_id),
+            Placed::Answer { question_id, .. } => (TargetKind::QaQuestion, question_id),
         }
     }
 }
@@ -189,6 +242,8 @@ fn check(draft: &Draft<'_>) -> Result<Checked, Vec<DraftProblem>> {
         Draft::Reply { body, .. } => (None, Some(rules::body(body))),
         Draft::Edit { title, body, .. } => (title.map(rules::title), body.map(rules::body)),
         Draft::CafeMessage { body, .. } => (None, Some(cafe::rules::message(body))),
+        Draft::Question { body, .. } => (None, Some(qa::rules::question(body))),
+        Draft::Answer { body, .. } => (None, Some(qa::rules::answer(body))),
     };
     let problems: Vec<DraftProblem> = [&title, &body]
         .into_iter()
@@ -256,6 +311,49 @@ pub async fn submit(app: &App, writer: &SessionUser, draft: Draft<'_>) -> AppRes
                 return Ok(Err(refusal));
             }
             cafe_message(&mut work, writer, &checked, &screening, &room).await?
+        }
+        Draft::Question {
+            slot_id,
+            shared,
+            anonymous,
+            follows,
+            ..
+        } => {
+            let now = work.now();
+            let slot = db::qa::slot(work.exec(), slot_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let asked = match follows {
+                Some(parent_id) => {
+                    let parent = db::qa::question(work.exec(), parent_id)
+                        .await?
+                        .ok_or(AppError::NotFound)?;
+                    if let Err(refusal) = qa::rules::may_follow_up(&slot, &parent, writer, now) {
+                        return Ok(Err(refusal));
+                    }
+                    Asked::FollowUp(Box::new(parent))
+                }
+                None => {
+                    let open = db::qa::open_questions_by(work.exec(), slot_id, writer.id).await?;
+                    if let Err(refusal) = qa::rules::may_ask(&slot, open, now) {
+                        return Ok(Err(refusal));
+                    }
+                    Asked::New { shared, anonymous }
+                }
+            };
+            question(&mut work, writer, &checked, &screening, &slot, asked).await?
+        }
+        Draft::Answer { question_id, .. } => {
+            let question = db::qa::question(work.exec(), question_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let slot = db::qa::slot(work.exec(), question.slot_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if let Err(refusal) = qa::rules::may_answer(&slot, &question, writer, work.now()) {
+                return Ok(Err(refusal));
+            }
+            answer(&mut work, writer, &checked, &screening, &slot, &question).await?
         }
     };
     let crisis = screening.crisis && outcome != Outcome::Unchanged;
@@ -551,6 +649,103 @@ async fn cafe_message(
     };
     let outcome = hold.map_or(Outcome::Published, Outcome::Held);
     Ok((placed, outcome))
+}
+
+/// A question to a slot, new or following up on the asker's accepted one.
+enum Asked {
+    New { shared: bool, anonymous: bool },
+    FollowUp(Box<db::qa::QuestionRef>),
+}
+
+/// A question waits for moderators' screening (a watched word marks it held: staff look at it
+/// before anything else); a follow-up during the slot goes to the expert at once unless held.
+/// Either way it never reaches the expert before it is accepted.
+async fn question(
+    work: &mut Work<'_>,
+    writer: &SessionUser,
+    checked: &Checked,
+    screening: &Screening,
+    slot: &db::qa::SlotRow,
+    asked: Asked,
+) -> AppResult<(Placed, Outcome)> {
+    let hold = watched_hold(writer, screening);
+    let (parent_id, shared, anonymous) = match &asked {
+        Asked::New { shared, anonymous } => (None, *shared, *anonymous),
+        Asked::FollowUp(parent) => (Some(parent.id), parent.shared, parent.anonymous),
+    };
+    let status = if parent_id.is_some() && hold.is_none() {
+        "accepted"
+    } else {
+        "pending"
+    };
+    let row = db::qa::NewQuestion {
+        slot_id: slot.id,
+        asker_id: writer.id,
+        parent_id,
+        body: checked.body.as_deref().unwrap_or_default(),
+        shared,
+        anonymous,
+        status,
+        held: hold.is_some(),
+        flagged: screening.flag && !writer.role.is_staff(),
+    };
+    let now = work.now();
+    let question_id = db::qa::insert_question(work.exec(), &row, now).await?;
+    work.announce(Event::QueueChanged);
+    tracing::info!(question = question_id, slot = slot.id, "question asked");
+    let placed = Placed::Question {
+        question_id,
+        slot_id: slot.id,
+    };
+    Ok((placed, hold.map_or(Outcome::Published, Outcome::Held)))
+}
+
+/// The expert's answer, published as the slot's next change (held instead when it carries a
+/// watched word: a moderator approves it). The askers hear of it when others can read it.
+async fn answer(
+    work: &mut Work<'_>,
+    expert: &SessionUser,
+    checked: &Checked,
+    screening: &Screening,
+    slot: &db::qa::SlotRow,
+    question: &db::qa::QuestionRef,
+) -> AppResult<(Placed, Outcome)> {
+    let body = checked.body.as_deref().unwrap_or_default();
+    let hold = watched_hold(expert, screening);
+    let before = db::qa::answer_to(work.exec(), question.id).await?;
+    let was_published = before.is_some_and(|a| a.status == "published");
+    let seq = db::qa::next_seq(work.exec(), slot.id).await?;
+    let synonyms = db::search::synonyms(work.exec()).await?;
+    let search_text = db::qa::search_text(&question.body, body, &synonyms);
+    let html = markdown::render(body);
+    let row = db::qa::AnswerWrite {
+        question_id: question.id,
+        slot_id: slot.id,
+        expert_id: expert.id,
+        markdown: body,
+        html: &html,
+        status: if hold.is_some() { "held" } else { "published" },
+        status_reason: hold.map_or("", HoldReason::as_str),
+        flagged: screening.flag,
+        search_text: &search_text,
+        seq: Some(seq),
+    };
+    let now = work.now();
+    let answer_id = db::qa::write_answer(work.exec(), &row, now).await?;
+    work.announce(Event::QaSlot { slot_id: slot.id });
+    if hold.is_some() || screening.flag {
+        work.announce(Event::QueueChanged);
+    }
+    if hold.is_none() && !was_published {
+        qa::service::tell_askers(work, slot, question.id).await?;
+    }
+    let placed = Placed::Answer {
+        answer_id,
+        question_id: question.id,
+        slot_id: slot.id,
+        seq,
+    };
+    Ok((placed, hold.map_or(Outcome::Published, Outcome::Held)))
 }
 
 /// Publishes a held post (a moderator's approval, in the moderator's unit of work): it takes the

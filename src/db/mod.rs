@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod notify;
 pub mod outbox;
 pub mod profiles;
+pub mod qa;
 pub mod reactions;
 pub mod reads;
 pub mod reports;

@@ -140,7 +140,11 @@ pub async fn waiting(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
                + (SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS NULL) \
                + (SELECT COUNT(DISTINCT r.target_id) FROM reports r JOIN posts p ON p.id = r.target_id \
                   WHERE r.target_kind = 'post' AND r.resolved_at IS NULL AND p.deleted_at IS NULL)";
-    let sql = format!("{sql} + {}", super::cafe::WAITING_COUNT);
+    let sql = format!(
+        "{sql} + {} + {}",
+        super::cafe::WAITING_COUNT,
+        super::qa::WAITING_COUNT
+    );
     on!(exec, |c| sqlx::query_scalar(&sql).fetch_one(c).await)
 }
 

@@ -113,3 +113,20 @@ pub async fn reporter(exec: Exec<'_>, id: i64) -> Result<Option<Reporter>, sqlx:
         .fetch_optional(c)
         .await)
 }
+
+/// The open reports on one item of any kind, oldest first.
+pub async fn open_on(
+    exec: Exec<'_>,
+    kind: TargetKind,
+    id: i64,
+) -> Result<Vec<OpenReport>, sqlx::Error> {
+    let sql = "SELECT r.target_id, u.display_name AS reporter_name, r.reason, r.note, r.created_at \
+               FROM reports r JOIN users u ON u.id = r.reporter_id \
+               WHERE r.target_kind = $1 AND r.target_id = $2 AND r.resolved_at IS NULL \
+               ORDER BY r.id";
+    on!(exec, |c| sqlx::query_as(sql)
+        .bind(kind.as_str())
+        .bind(id)
+        .fetch_all(c)
+        .await)
+}

@@ -163,7 +163,7 @@ pub async fn index_post(mut exec: Exec<'_>, post_id: i64) -> Result<(), sqlx::Er
     }
 }
 
-/// Re-normalizes every indexed post with the current equivalent terms, writing only the rows
+/// Re-normalizes every indexed post (and the Q&A archive's answers) with the current equivalent terms, writing only the rows
 /// whose text changes. Run it in the transaction that changed the terms. Returns rows changed.
 pub async fn reindex_all(mut exec: Exec<'_>) -> Result<u64, sqlx::Error> {
     let synonyms = synonyms(exec.again()).await?;
@@ -201,7 +201,8 @@ pub async fn reindex_all(mut exec: Exec<'_>) -> Result<u64, sqlx::Error> {
             .map(|_| ()))?;
         write_grams(exec.again(), *id, Some((title, body))).await?;
     }
-    Ok(changed.len() as u64)
+    let answers = super::qa::reindex(exec, &synonyms).await?;
+    Ok(changed.len() as u64 + answers)
 }
 
 /// Indexes posts that have no search text yet (posts written before search existed, or by a

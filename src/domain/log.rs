@@ -67,6 +67,14 @@ pub enum Action {
     CafeSessionScheduled,
     CafeSessionEdited,
     CafeSessionCancelled,
+    QaQuestionAccepted,
+    QaQuestionDeclined,
+    QaQuestionRedacted,
+    QaQuestionMerged,
+    QaQuestionHidden,
+    QaFlagCleared,
+    QaAnswerApproved,
+    QaAnswerHidden,
 }
 
 text_enum!(Action {
@@ -128,6 +136,14 @@ text_enum!(Action {
     CafeSessionScheduled => "cafe_session.scheduled",
     CafeSessionEdited => "cafe_session.edited",
     CafeSessionCancelled => "cafe_session.cancelled",
+    QaQuestionAccepted => "qa_question.accepted",
+    QaQuestionDeclined => "qa_question.declined",
+    QaQuestionRedacted => "qa_question.redacted",
+    QaQuestionMerged => "qa_question.merged",
+    QaQuestionHidden => "qa_question.hidden",
+    QaFlagCleared => "qa.flag_cleared",
+    QaAnswerApproved => "qa_answer.approved",
+    QaAnswerHidden => "qa_answer.hidden",
 });
 
 /// The kind of thing acted on.
@@ -152,6 +168,8 @@ pub enum TargetKind {
     CafeRoom,
     /// Sessions made from one rule, scheduled or cancelled together.
     CafeSeries,
+    /// A question and its answer, together.
+    QaQuestion,
 }
 
 text_enum!(TargetKind {
@@ -172,6 +190,7 @@ text_enum!(TargetKind {
     CafeSession => "cafe_session",
     CafeRoom => "cafe_room",
     CafeSeries => "cafe_series",
+    QaQuestion => "qa_question",
 });
 
 /// One row of the log.

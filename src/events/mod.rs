@@ -75,6 +75,11 @@ pub enum Event {
     },
     /// Café rooms, or who may enter them, changed.
     CafeRoomsChanged,
+    /// A Q&A slot's live page changed: an answer was published, approved, edited or hidden, or
+    /// its question was redacted (read the slot's changes after the last one seen).
+    QaSlot {
+        slot_id: i64,
+    },
 }
 
 /// What a subscriber gets next.

@@ -392,7 +392,8 @@ impl TopicPages {
             | Event::MailQueued
             | Event::CafeMessages { .. }
             | Event::CafeSession { .. }
-            | Event::CafeRoomsChanged => {}
+            | Event::CafeRoomsChanged
+            | Event::QaSlot { .. } => {}
         });
     }
 }

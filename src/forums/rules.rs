@@ -12,6 +12,10 @@ pub enum DraftProblem {
     BodyTooLong,
     MessageMissing,
     MessageTooLong,
+    QuestionMissing,
+    QuestionTooLong,
+    AnswerMissing,
+    AnswerTooLong,
 }
 
 impl DraftProblem {
@@ -23,6 +27,10 @@ impl DraftProblem {
             DraftProblem::BodyTooLong => "forums.body_too_long",
             DraftProblem::MessageMissing => "cafe.message_missing",
             DraftProblem::MessageTooLong => "cafe.message_too_long",
+            DraftProblem::QuestionMissing => "qa.question_missing",
+            DraftProblem::QuestionTooLong => "qa.question_too_long",
+            DraftProblem::AnswerMissing => "qa.answer_missing",
+            DraftProblem::AnswerTooLong => "qa.answer_too_long",
         }
     }
 }
@@ -39,14 +47,30 @@ pub fn title(raw: &str) -> Result<String, DraftProblem> {
 
 /// A body: line endings normalised, trailing space trimmed, 1 to 20,000 characters.
 pub fn body(raw: &str) -> Result<String, DraftProblem> {
-    let body = raw.replace("\r\n", "\n").trim_end().to_owned();
-    if body.trim().is_empty() {
-        return Err(DraftProblem::BodyMissing);
+    text_of(
+        raw,
+        MAX_BODY,
+        DraftProblem::BodyMissing,
+        DraftProblem::BodyTooLong,
+    )
+}
+
+/// Any written text: line endings normalised, trailing space trimmed, 1 to `max` characters;
+/// else `missing` or `too_long`.
+pub fn text_of(
+    raw: &str,
+    max: usize,
+    missing: DraftProblem,
+    too_long: DraftProblem,
+) -> Result<String, DraftProblem> {
+    let text = raw.replace("\r\n", "\n").trim_end().to_owned();
+    if text.trim().is_empty() {
+        return Err(missing);
     }
-    if body.chars().count() > MAX_BODY {
-        return Err(DraftProblem::BodyTooLong);
+    if text.chars().count() > max {
+        return Err(too_long);
     }
-    Ok(body)
+    Ok(text)
 }
 
 /// Whether a title or a body is longer than a post may be, as [`title`] and [`body`] measure it:

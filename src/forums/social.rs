@@ -176,7 +176,8 @@ impl NewTopicsCache {
             | Event::MailQueued
             | Event::CafeMessages { .. }
             | Event::CafeSession { .. }
-            | Event::CafeRoomsChanged => {}
+            | Event::CafeRoomsChanged
+            | Event::QaSlot { .. } => {}
         });
     }
 }

@@ -307,7 +307,7 @@ impl Mail<'_> {
                 t.f("mail.greeting", &[("name", display_name)]),
                 vec![
                     t.f("mail.answer.body", &[("site", site_name), ("title", title)]),
-                    t.s("mail.answer.general").into_owned(),
+                    t.s("mail.qa_answered.disclaimer").into_owned(),
                 ],
                 Some((t.s("mail.answer.action").into_owned(), link.to_string())),
             ),

@@ -129,6 +129,7 @@ fn target_href(kind: &str, id: i64) -> Option<String> {
         TargetKind::Topic => Some(format!("/t/{id}")),
         TargetKind::Category => Some(format!("/c/{id}")),
         TargetKind::CafeMessage => Some(format!("/mod/cafe-messages/{id}")),
+        TargetKind::QaQuestion => Some(format!("/mod/qa-questions/{id}")),
         _ => None,
     }
 }

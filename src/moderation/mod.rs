@@ -7,6 +7,7 @@ pub mod count;
 pub mod log;
 pub mod members;
 pub mod notes;
+pub mod qa;
 pub mod queue;
 pub mod reports;
 
@@ -30,6 +31,11 @@ pub fn routes() -> Router<AppState> {
         .route("/mod/members/{id}/{action}", post(members::act))
         .route("/mod/posts/{id}/notes", post(notes::add_post_note))
         .route("/mod/reports", get(reports::queue_page))
+        .route("/mod/qa", get(qa::page))
+        .route("/mod/qa-questions/{id}", get(qa::question_page))
+        .route("/mod/qa-questions/{id}/reports/resolve", post(qa::resolve))
+        .route("/mod/qa-questions/{id}/{action}", post(qa::act))
+        .route("/mod/qa-answers/{id}/{action}", post(qa::answer_act))
         .route("/mod/cafe", get(cafe::page))
         .route("/mod/cafe-messages/{id}", get(cafe::message_page))
         // approve, remove, clear-flag

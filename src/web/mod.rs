@@ -7,6 +7,7 @@ pub mod form;
 pub mod input;
 pub mod layout;
 pub mod limits;
+pub mod sockets;
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};

@@ -474,6 +474,114 @@ chromium_story!(
     |_| {}
 );
 
+async fn a_member_asks_anonymously_and_watches_the_answer_arrive(
+    app: TestApp,
+    chrome: &mut ChromeDriver,
+) {
+    let (coordinator, moderator) = crate::journeys::staff(&app).await;
+    let hana_link = invite(&app, &coordinator, "hana@example.org", "member", "patient").await;
+    let sora_link = invite(&app, &coordinator, "sora@example.org", "member", "family").await;
+    let expert_link = invite(
+        &app,
+        &coordinator,
+        "sensei@example.org",
+        "expert",
+        "supporter",
+    )
+    .await;
+    let hana = chrome.session().await;
+    let sora = chrome.session().await;
+    let expert = chrome.session().await;
+    join_in_browser(&app, &hana, &hana_link, "はな").await;
+    join_in_browser(&app, &sora, &sora_link, "そら").await;
+    join_in_browser(&app, &expert, &expert_link, "山田先生").await;
+    let slot = app
+        .scalar(
+            "INSERT INTO qa_slots (expert_id, theme, starts_at, ends_at, deadline_at, capacity, \
+             created_at) SELECT id, '傷病手当金と休職', 0, 4000000000, 3900000000, 5, 0 \
+             FROM users WHERE email = 'sensei@example.org' RETURNING id",
+        )
+        .await;
+    let slot_path = format!("/qa/slots/{slot}");
+
+    // Hana asks; the form offers sharing and anonymity, both chosen.
+    hana.goto(&app.url(&slot_path)).await.expect("the slot");
+    page_is_sound(&app, &hana, "the slot page").await;
+    fill(
+        &hana,
+        "質問（2000文字まで）",
+        "休職中に復職の準備をしてもよいですか。",
+    )
+    .await;
+    let anonymous: bool = script(
+        &hana,
+        "return document.querySelector('#ask input[name=anonymous]').checked;",
+    )
+    .await;
+    assert!(anonymous, "anonymous until she chooses otherwise");
+    click(&hana, Locator::Css("#ask button[type='submit']")).await;
+    wait_for_text(&hana, "#mine", "確認待ち").await;
+
+    // A moderator accepts it.
+    let question = app
+        .scalar("SELECT id FROM qa_questions WHERE body = '休職中に復職の準備をしてもよいですか。'")
+        .await;
+    moderator
+        .get(&format!("/mod/qa-questions/{question}"))
+        .await;
+    let accepted = moderator
+        .post_form(&format!("/mod/qa-questions/{question}/accept"), &[])
+        .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.text());
+
+    // Sora watches the slot; the page marks itself, to show later that it never reloaded.
+    sora.goto(&app.url(&slot_path)).await.expect("the slot");
+    page_is_sound(&app, &sora, "the slot page, watching").await;
+    wait_for_text(&sora, "#qa-live", "自動で表示されます").await;
+    let _: Value = sora
+        .execute("window.watchingSince = 1; return null;", Vec::new())
+        .await
+        .expect("marking the page");
+
+    // The expert answers from the desk.
+    expert
+        .goto(&app.url(&format!("{slot_path}/desk")))
+        .await
+        .expect("the desk");
+    page_is_sound(&app, &expert, "the expert's desk").await;
+    wait_for_text(&expert, "main", "休職中に復職の準備をしてもよいですか。").await;
+    fill(
+        &expert,
+        "回答（Markdown が使えます）",
+        "主治医と相談しながら準備できます。",
+    )
+    .await;
+    click(&expert, Locator::Css("button[value='publish']")).await;
+    wait_for_text(&expert, "main", "回答を公開しました").await;
+
+    // It appears on Sora's page by itself, with 匿名の相談者 and not Hana's name.
+    wait_for_text(&sora, "#qa-answers", "主治医と相談しながら準備できます。").await;
+    let shown = text(&sora, Locator::Css("#qa-answers")).await;
+    assert!(shown.contains("匿名の相談者"), "{shown}");
+    assert!(!shown.contains("はな"), "{shown}");
+    assert!(
+        shown.contains("個別の法的助言ではありません"),
+        "the disclaimer: {shown}"
+    );
+    let same_page: bool = script(&sora, "return window.watchingSince === 1;").await;
+    assert!(same_page, "the answer arrived live, without a reload");
+    for browser in [hana, sora, expert] {
+        browser.close().await.expect("ending a session");
+    }
+    app.shutdown().await;
+}
+
+chromium_story!(
+    live_qa_in_chromium,
+    a_member_asks_anonymously_and_watches_the_answer_arrive,
+    |_| {}
+);
+
 /// Types into the room's message box and sends it.
 async fn say_in_room(browser: &Client, message: &str) {
     fill(browser, "メッセージ", message).await;

@@ -29,6 +29,7 @@ mod names;
 mod notifications;
 mod notify_mail;
 mod notify_prefs;
+mod qa;
 mod reports;
 mod safety;
 mod search;

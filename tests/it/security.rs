@@ -766,6 +766,11 @@ struct Others {
     cafe_room: i64,
     cafe_message: i64,
     family_cafe: i64,
+    /// Another expert's slot, on now, with hana's answered (shared) and waiting questions.
+    qa_slot: i64,
+    qa_answered: i64,
+    qa_waiting: i64,
+    qa_answer: i64,
 }
 
 async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
@@ -813,6 +818,39 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
         )
         .await;
     assert_eq!(sent.status, 303, "{}", sent.text());
+    let link = invite(
+        app,
+        coordinator,
+        "sensei@example.org",
+        "expert",
+        "supporter",
+    )
+    .await;
+    join(app, &link, "せんせい").await;
+    let qa_slot = app
+        .scalar(
+            "INSERT INTO qa_slots (expert_id, theme, starts_at, ends_at, deadline_at, capacity, \
+             created_at) SELECT id, '休職の相談', 0, 4000000000, 3900000000, 5, 0 FROM users \
+             WHERE email = 'sensei@example.org' RETURNING id",
+        )
+        .await;
+    let question = |status: &str, body: &str| {
+        format!(
+            "INSERT INTO qa_questions (slot_id, asker_id, body, shared, anonymous, status, \
+             created_at) SELECT {qa_slot}, id, '{body}', 1, 1, '{status}', 0 FROM users \
+             WHERE email = 'hana@example.org' RETURNING id"
+        )
+    };
+    let qa_answered = app.scalar(&question("accepted", "答えのある質問")).await;
+    let qa_waiting = app.scalar(&question("pending", "待っている質問")).await;
+    let qa_answer = app
+        .scalar(&format!(
+            "INSERT INTO qa_answers (question_id, slot_id, expert_id, body_markdown, body_html, \
+             status, seq, published_at, updated_at) SELECT {qa_answered}, {qa_slot}, id, \
+             '回答です', '<p>回答です</p>', 'published', 1, 0, 0 FROM users \
+             WHERE email = 'sensei@example.org' RETURNING id"
+        ))
+        .await;
     let id = |sql: &'static str| async move { app.scalar(sql).await };
     let hana_notice = app
         .scalar(
@@ -822,6 +860,10 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
         .await;
     Others {
         hana_notice,
+        qa_slot,
+        qa_answered,
+        qa_waiting,
+        qa_answer,
         cafe_room,
         cafe_message: id("SELECT MAX(id) FROM cafe_messages").await,
         family_cafe: id("SELECT id FROM cafe_rooms WHERE name = '家族のカフェ'").await,
@@ -1092,6 +1134,57 @@ fn others_table(o: &Others) -> Vec<Route> {
             &[("body", "のぞき見")],
             [303, 404, 404, SKIP, SKIP],
         ),
+        // The expert Q&A: every member reads a slot and the archive; the desk and answering are
+        // the slot's own expert's; screening is staff's.
+        get(&format!("/qa/slots/{}", o.qa_slot), MEMBERS),
+        get("/qa/archive", MEMBERS),
+        get(
+            &format!("/qa/slots/{}/live", o.qa_slot),
+            [303, 400, 400, 400, 400],
+        ),
+        get(&format!("/qa/slots/{}/desk", o.qa_slot), NOT_THEIRS),
+        post(
+            &format!("/qa/questions/{}/answer", o.qa_answered),
+            &[("body", "横取りの回答"), ("action", "publish")],
+            NOT_THEIRS,
+        ),
+        post(
+            &format!("/qa/questions/{}/follow-up", o.qa_answered),
+            &[("body", "なりすまし")],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            &format!("/qa/slots/{}/questions", o.qa_slot),
+            &[("body", "質問です")],
+            [303, SKIP, SKIP, SKIP, SKIP],
+        ),
+        get(&format!("/qa/questions/{}/report", o.qa_answered), MEMBERS),
+        get(
+            &format!("/qa/questions/{}/report", o.qa_waiting),
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            &format!("/qa/questions/{}/report", o.qa_answered),
+            &[("reason", "other"), ("note", "確認してください")],
+            [303, SKIP, SKIP, SKIP, SKIP],
+        ),
+        get("/mod/qa", STAFF_ONLY),
+        get(&format!("/mod/qa-questions/{}", o.qa_waiting), STAFF_ONLY),
+        post(
+            &format!("/mod/qa-questions/{}/accept", o.qa_waiting),
+            &[],
+            STAFF_ACTS,
+        ),
+        post(
+            &format!("/mod/qa-questions/{}/reports/resolve", o.qa_answered),
+            &[("resolution", "dismissed"), ("note", "問題なし")],
+            STAFF_ACTS,
+        ),
+        post(
+            &format!("/mod/qa-answers/{}/hide", o.qa_answer),
+            &[("reason", "確認のため")],
+            STAFF_ACTS,
+        ),
         // Nothing is in force to lift: staff are told so, and nothing is written.
         post(
             &format!("/mod/members/{}/unsilence", o.hana),
@@ -1153,6 +1246,16 @@ async fn others_content_for_every_role(app: TestApp) {
     );
     assert_eq!(app.scalar(&reactions).await, 0, "nobody reacted unseen");
     let untouched = [
+        format!(
+            "SELECT COUNT(*) FROM qa_answers WHERE id = {} AND body_markdown = '回答です' \
+             AND status = 'published'",
+            others.qa_answer
+        ),
+        format!(
+            "SELECT COUNT(*) FROM qa_questions WHERE id = {} AND status = 'pending'",
+            others.qa_waiting
+        ),
+        "SELECT COUNT(*) = 2 FROM qa_questions".to_owned(),
         format!(
             "SELECT COUNT(*) FROM topics WHERE id = {} AND title = '通院の日の休み方'",
             others.topic

@@ -44,10 +44,16 @@ impl Live {
         origin: Option<&str>,
     ) -> Result<Live, Refused> {
         let query = since.map(|s| format!("?since={s}")).unwrap_or_default();
-        let url = format!(
-            "{}/cafe/{room}/live{query}",
-            browser.origin().replacen("http://", "ws://", 1)
-        );
+        Live::try_connect_to(browser, &format!("/cafe/{room}/live{query}"), origin).await
+    }
+
+    /// The handshake to any live page's `path` (with its query), with the given Origin.
+    pub async fn try_connect_to(
+        browser: &Browser,
+        path: &str,
+        origin: Option<&str>,
+    ) -> Result<Live, Refused> {
+        let url = format!("{}{path}", browser.origin().replacen("http://", "ws://", 1));
         let mut request = url.into_client_request().expect("a WebSocket request");
         let headers = request.headers_mut();
         if let Some(origin) = origin {
@@ -61,7 +67,7 @@ impl Live {
             Err(tungstenite::Error::Http(response)) => Err(Refused {
                 status: response.status().as_u16(),
             }),
-            Err(e) => panic!("café handshake failed: {e}"),
+            Err(e) => panic!("live handshake failed: {e}"),
         }
     }
 
