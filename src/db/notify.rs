@@ -199,9 +199,39 @@ pub struct Listed {
     pub path: String,
 }
 
+/// An answer to question `ref` (a column) still published, by an expert the reader (`reader`)
+/// does not block and who does not block them.
+fn answer_seen(question: &str, reader: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM qa_answers qa WHERE qa.question_id = {question} \
+           AND qa.status = 'published' AND NOT EXISTS (SELECT 1 FROM user_blocks b3 \
+             WHERE (b3.blocker_id = {reader} AND b3.blocked_id = qa.expert_id) \
+                OR (b3.blocker_id = qa.expert_id AND b3.blocked_id = {reader})))"
+    )
+}
+
+/// Whether the answer to `question_id` may still be mailed to `reader_id` (see [`answer_seen`]).
+pub async fn answer_seen_by(
+    exec: Exec<'_>,
+    question_id: i64,
+    reader_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM users WHERE id = $2 AND {}",
+        answer_seen("$1", "$2")
+    );
+    let n: i64 = on!(exec, |c| sqlx::query_scalar(&sql)
+        .bind(question_id)
+        .bind(reader_id)
+        .fetch_one(c)
+        .await)?;
+    Ok(n > 0)
+}
+
 /// The rule for an item of the list (binds `$1`..`$3` as [`super::forums::VISIBLE`] and the
 /// reader as `$4`): a post the reader may still see (a category open to them, published, not
-/// deleted, no block either way), an announcement still there, or a notice of another kind.
+/// deleted, no block either way), an announcement still there, or an answer still published
+/// by an expert neither blocks.
 fn listed_from() -> String {
     format!(
         "FROM notifications n \
@@ -212,9 +242,10 @@ fn listed_from() -> String {
            (n.post_id IS NOT NULL AND {visible} AND {surfaced} AND NOT EXISTS ( \
               SELECT 1 FROM user_blocks b2 WHERE b2.blocker_id = p.author_id AND b2.blocked_id = $4)) \
            OR (n.kind = 'announcement' AND a.id IS NOT NULL) \
-           OR (n.post_id IS NULL AND n.kind NOT IN ('announcement', 'reply', 'mention')))",
+           OR (n.kind = 'answer' AND {answer}))",
         visible = super::forums::VISIBLE,
         surfaced = super::forums::post_surfaced("p", "t", "$4"),
+        answer = answer_seen("n.ref_id", "$4"),
     )
 }
 
@@ -291,12 +322,14 @@ pub async fn mark_all_read(exec: Exec<'_>, user_id: i64, now: i64) -> Result<u64
 
 /// The unread count the header shows (an indexed count over the member's unread notices, with
 /// the cheap half of the list's rule: a post deleted, not published, or blocked either way is
-/// not counted). Selected with the session user, so it costs no extra connection or query.
+/// not counted, nor an answer no longer published). Selected with the session user, so it costs no extra connection or query.
 pub const UNREAD_COLUMN: &str = "(SELECT COUNT(*) FROM notifications n LEFT JOIN posts p ON p.id = n.post_id \
      WHERE n.user_id = users.id AND n.listed = 1 AND n.read_at IS NULL AND (n.post_id IS NULL \
        OR (p.deleted_at IS NULL AND p.status = 'published' AND NOT EXISTS (SELECT 1 FROM user_blocks b \
          WHERE (b.blocker_id = users.id AND b.blocked_id = p.author_id) \
-            OR (b.blocker_id = p.author_id AND b.blocked_id = users.id))))) AS unread_notices";
+            OR (b.blocker_id = p.author_id AND b.blocked_id = users.id)))) \
+       AND (n.kind <> 'answer' OR EXISTS (SELECT 1 FROM qa_answers qa \
+         WHERE qa.question_id = n.ref_id AND qa.status = 'published'))) AS unread_notices";
 
 #[cfg(test)]
 mod tests {

@@ -245,6 +245,8 @@ async fn part_of(
                 }
             })
         }
+        // An answer hidden since, or by an expert blocked either way, is not mailed.
+        Kind::Answer if !db::notify::answer_seen_by(work.exec(), ref_id, user.id).await? => None,
         Kind::Answer => {
             let link = app.config.link(&notice.path);
             Some(Part {

@@ -83,14 +83,40 @@ async fn announce(coordinator: &Browser, title: &str, body: &str) {
     assert_eq!(posted.status, 303, "{}", posted.text());
 }
 
+/// A question of `asker` answered (published) in a slot of its own; returns the question's id.
+async fn answered_question(app: &TestApp, asker: i64, n: i64) -> i64 {
+    let slot = app
+        .scalar(
+            "INSERT INTO qa_slots (expert_id, theme, starts_at, ends_at, deadline_at, capacity, \
+             created_at) SELECT MIN(id), '休職の相談', 0, 4000000000, 3900000000, 5, 0 FROM users \
+             RETURNING id",
+        )
+        .await;
+    let question = app
+        .scalar(&format!(
+            "INSERT INTO qa_questions (slot_id, asker_id, body, shared, anonymous, status, \
+             created_at) VALUES ({slot}, {asker}, '質問{n}', 1, 1, 'accepted', 0) RETURNING id"
+        ))
+        .await;
+    app.execute(&format!(
+        "INSERT INTO qa_answers (question_id, slot_id, expert_id, body_markdown, body_html, \
+         status, seq, published_at, updated_at) SELECT {question}, {slot}, MIN(id), '回答です', \
+         '<p>回答です</p>', 'published', 1, 0, 0 FROM users"
+    ))
+    .await;
+    question
+}
+
 /// An answer from the expert Q&A, through the API its service calls in its unit of work.
-async fn answer(app: &TestApp, asker: i64, question: i64, title: &str) {
+async fn answer(app: &TestApp, asker: i64, n: i64, title: &str) -> i64 {
+    let question = answered_question(app, asker, n).await;
     let mut work = app.app().work().await.expect("a unit of work");
-    let path = format!("/notifications?q={question}");
+    let path = format!("/qa/questions/{question}");
     hidamari::notify::member(&mut work, asker, Notice::answer(question, title, &path))
         .await
         .expect("notifying");
     work.commit().await.expect("commit");
+    question
 }
 
 async fn each_kind_follows_its_preference(app: TestApp) {
@@ -383,8 +409,9 @@ async fn the_list_shows_what_may_be_seen_with_an_unread_count(app: TestApp) {
     // Mark all read; then pages of 20.
     assert_eq!(hana.post_form("/notifications/read", &[]).await.status, 303);
     assert_eq!(unread_badge(&hana).await, None);
-    for question in 1..=21 {
-        answer(&app, hana_id, question, &format!("相談{question}")).await;
+    let first_answer = answer(&app, hana_id, 1, "相談1").await;
+    for n in 2..=21 {
+        answer(&app, hana_id, n, &format!("相談{n}")).await;
     }
     assert_eq!(unread_badge(&hana).await, Some(21));
     let first = hana.get("/notifications").await;
@@ -393,6 +420,14 @@ async fn the_list_shows_what_may_be_seen_with_an_unread_count(app: TestApp) {
     let second = hana.get("/notifications?page=2").await;
     assert_eq!(second.select("ul.notices li").len(), 3);
     assert!(second.text().contains("相談1」"), "{}", second.text());
+    // An answer hidden since is not listed any more.
+    app.execute(&format!(
+        "UPDATE qa_answers SET status = 'hidden' WHERE question_id = {first_answer}"
+    ))
+    .await;
+    let second = hana.get("/notifications?page=2").await;
+    assert_eq!(second.select("ul.notices li").len(), 2);
+    assert!(!second.text().contains("相談1」"), "{}", second.text());
 
     // Bad input gets a clear error and changes nothing.
     let bad = hana.get("/notifications?page=にページ").await;
@@ -403,7 +438,14 @@ async fn the_list_shows_what_may_be_seen_with_an_unread_count(app: TestApp) {
         bad.text()
     );
     assert_eq!(hana.get("/notifications/99999").await.status, 404);
-    assert_eq!(unread_badge(&hana).await, Some(21));
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = {hana_id} AND read_at IS NULL"
+        ))
+        .await,
+        21,
+        "bad input changed nothing"
+    );
     app.shutdown().await;
 }
 both_databases!(
