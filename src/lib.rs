@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod mail;
 pub mod markdown;
 pub mod moderation;
+pub mod notify;
 pub mod qa;
 pub mod safety;
 pub mod session_store;
@@ -227,7 +228,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
     let worker = MailWorker::new(app.db.clone(), &app.config, app.mail.clone())
         .map_err(StartError::Other)?;
     let worker = tokio::spawn(worker.run(stop_worker_rx));
-    tokio::spawn(forums::notify::run_mailer(app.clone(), shutdown_rx.clone()));
+    tokio::spawn(notify::mailer::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(forums::reads::run_writer(app.clone(), shutdown_rx.clone()));
     tokio::spawn(cafe::reminders::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(moderation::count::QueueCount::run(
@@ -302,11 +303,13 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(admin::routes())
         .merge(moderation::routes())
         .merge(safety::routes())
+        .merge(notify::routes())
         .route_layer(from_fn(auth::session::require_login));
 
     let pages = Router::new()
         .merge(account::public_routes())
         .merge(forums::public_routes())
+        .merge(notify::public_routes())
         .merge(members_only)
         .fallback(home::fallback)
         .layer(from_fn_with_state(app.clone(), web::page_context))

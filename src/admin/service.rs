@@ -17,6 +17,7 @@ use crate::events::Event;
 use crate::i18n::Locale;
 use crate::mail::Mail;
 use crate::markdown;
+use crate::notify::{self, Notice};
 use crate::web::layout::{local_time, pages_for};
 use crate::work::Work;
 
@@ -258,16 +259,15 @@ pub async fn post_announcement(
     let id =
         db::notifications::insert_announcement(work.exec(), author, title, body, &html, email, now)
             .await?;
+    // Every member sees it in their notifications; e-mailed, each gets it as they chose (at
+    // once, in the digest, or not at all), the e-mail written by the notice.
     if email {
-        let link = app.config.link("/");
-        let mail = Mail::Announcement {
-            title,
-            body,
-            link: &link,
-        };
-        for (address, locale) in db::notifications::active_recipients(work.exec()).await? {
-            work.mail(Locale::from_code(&locale), &address, &mail)
-                .await?;
+        for member in db::notify::active_members(work.exec()).await? {
+            notify::member(&mut work, member, Notice::announcement(id, title)).await?;
+        }
+    } else {
+        for member in db::notify::active_members(work.exec()).await? {
+            notify::listed_only(&mut work, member, Notice::announcement(id, title)).await?;
         }
     }
     work.log(

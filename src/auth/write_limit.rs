@@ -42,6 +42,9 @@ pub enum WriteKind {
     Reminder,
     /// A message in a café room.
     CafeMessage,
+    /// A member's own notification settings, and marking their notifications read (private:
+    /// allowed while silenced).
+    Notice,
     /// A question to an expert, or a follow-up.
     Question,
     /// An expert publishing or changing an answer.
@@ -52,7 +55,7 @@ pub enum WriteKind {
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 13] = [
+    pub const ALL: [WriteKind; 14] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -64,6 +67,7 @@ impl WriteKind {
         WriteKind::Report,
         WriteKind::Reminder,
         WriteKind::CafeMessage,
+        WriteKind::Notice,
         WriteKind::Question,
         WriteKind::Answer,
     ];
@@ -85,7 +89,8 @@ impl WriteKind {
             | WriteKind::Moderate
             | WriteKind::Setting
             | WriteKind::Report
-            | WriteKind::Reminder => false,
+            | WriteKind::Reminder
+            | WriteKind::Notice => false,
         }
     }
 
@@ -112,6 +117,7 @@ impl WriteKind {
             WriteKind::Report => "report",
             WriteKind::Reminder => "reminder",
             WriteKind::CafeMessage => "cafe_message",
+            WriteKind::Notice => "notice",
             WriteKind::Question => "question",
             WriteKind::Answer => "answer",
         }
@@ -142,6 +148,8 @@ impl WriteKind {
             WriteKind::Reminder => (20, 120),
             // A lively conversation: a dozen short lines at once, ten a minute after that.
             WriteKind::CafeMessage => (12, 600),
+            // Opening one notification after another, or trying settings out.
+            WriteKind::Notice => (30, 600),
             // A few questions to a slot, and follow-ups during it.
             WriteKind::Question => (5, 20),
             // An expert answering a slot's questions one after another, and correcting them.

@@ -496,7 +496,7 @@ async fn publish(work: &mut Work<'_>, post: &NewPost<'_>, reply: bool) -> AppRes
     if reply {
         db::forums::note_reply(work.exec(), post.topic_id, now).await?;
     }
-    notify::after_post(work.tx(), post, now).await?;
+    notify::after_post(work, post, now).await?;
     work.announce(Event::FollowsChanged {
         user_id: post.author_id,
     });

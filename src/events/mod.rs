@@ -51,6 +51,10 @@ pub enum Event {
     FollowsChanged {
         user_id: i64,
     },
+    /// A member's list of notifications changed: a notice came, or was read.
+    NoticesChanged {
+        user_id: i64,
+    },
     /// A member blocked or unblocked another.
     BlocksChanged,
     /// The categories or who may see them changed.

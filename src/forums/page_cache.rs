@@ -390,6 +390,7 @@ impl TopicPages {
             | Event::FollowsChanged { user_id } => inner.readers.retire(*user_id),
             Event::BlocksChanged => inner.readers.retire_all(),
             Event::AnnouncementsChanged
+            | Event::NoticesChanged { .. }
             | Event::QueueChanged
             | Event::MailQueued
             | Event::CafeMessages { .. }

@@ -168,6 +168,7 @@ impl NewTopicsCache {
                 inner.generation.fetch_add(1, Ordering::AcqRel);
             }
             Event::AnnouncementsChanged
+            | Event::NoticesChanged { .. }
             | Event::ReactionsChanged { .. }
             | Event::DraftsChanged { .. }
             | Event::FollowsChanged { .. }

@@ -16,6 +16,8 @@ pub struct Nav {
     pub is_coordinator: bool,
     /// For staff, when items wait in the review queue: how many, and that said in words.
     pub queue: Option<(i64, String)>,
+    /// Unread notifications, when there are some: how many, and that said in words.
+    pub unread: Option<(i64, String)>,
 }
 
 pub struct Layout {
@@ -47,6 +49,9 @@ impl Layout {
                 queue: Some(app.queue_count.get())
                     .filter(|n| *n > 0 && u.role.is_staff())
                     .map(|n| (n, ctx.tr().count("nav.queue_waiting", n, &[]))),
+                unread: Some(u.unread_notices)
+                    .filter(|n| *n > 0)
+                    .map(|n| (n, ctx.tr().count("notices.unread", n, &[]))),
             }),
             flash: ctx.flash.clone(),
             silenced: ctx.user.as_ref().and_then(|u| {

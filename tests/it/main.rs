@@ -29,6 +29,7 @@ mod moderation_members;
 mod names;
 mod notifications;
 mod notify_mail;
+mod notify_prefs;
 mod qa;
 mod qa_slots;
 mod reports;

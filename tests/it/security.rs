@@ -56,6 +56,17 @@ fn post(path: &str, fields: &[(&'static str, &'static str)], expect: [u16; 5]) -
     }
 }
 
+/// A whole notification preferences form.
+const PREFS: &[(&str, &str)] = &[
+    ("reply", "now"),
+    ("mention", "now"),
+    ("answer", "now"),
+    ("cafe", "now"),
+    ("announcement", "now"),
+    ("quiet_from", ""),
+    ("quiet_until", ""),
+];
+
 fn table() -> Vec<Route> {
     const MEMBERS: [u16; 5] = [303, 200, 200, 200, 200];
     const COORDINATOR_ONLY: [u16; 5] = [303, 404, 404, 404, 200];
@@ -175,11 +186,21 @@ fn table() -> Vec<Route> {
             &[("follow", "no")],
             [303, 404, 404, 404, 404],
         ),
+        post("/account/notifications", PREFS, [303; 5]),
         post(
             "/account/notifications",
-            &[("email_replies", "on")],
-            [303; 5],
+            &[("reply", "sometimes")],
+            [303, 422, 422, 422, 422],
         ),
+        get("/notifications", MEMBERS),
+        get("/notifications?page=2", MEMBERS),
+        get("/notifications?page=x", [303, 400, 400, 400, 400]),
+        get("/notifications/999999", [303, 404, 404, 404, 404]),
+        get("/notifications/abc", [303, 400, 400, 400, 400]),
+        post("/notifications/read", &[], [303; 5]),
+        get("/unsubscribe/1/kreply/00", [404; 5]),
+        get("/unsubscribe/1/kreply-kreply/00", [404; 5]),
+        post("/unsubscribe/1/kreply/00/settings", PREFS, [404; 5]),
         get("/unsubscribe/1/t1/00", [404; 5]),
         get("/unsubscribe/1/x1/00", [404; 5]),
         get("/unsubscribe/1/all/00", [404; 5]),
@@ -871,6 +892,8 @@ struct Others {
     family_category: String,
     invitation: i64,
     announcement: i64,
+    /// Hana's notice of that announcement.
+    hana_notice: i64,
     /// みんなのカフェ, in session, with a message by hana; and the family café.
     cafe_room: i64,
     cafe_message: i64,
@@ -961,7 +984,14 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
         ))
         .await;
     let id = |sql: &'static str| async move { app.scalar(sql).await };
+    let hana_notice = app
+        .scalar(
+            "SELECT n.id FROM notifications n JOIN users u ON u.id = n.user_id \
+             WHERE u.email = 'hana@example.org' AND n.kind = 'announcement'",
+        )
+        .await;
     Others {
+        hana_notice,
         qa_slot,
         qa_answered,
         qa_waiting,
@@ -1010,6 +1040,21 @@ fn others_table(o: &Others) -> Vec<Route> {
         get(&format!("/t/{topic}"), MEMBERS),
         get(&format!("/p/{reply}"), [303, 303, 303, 303, 303]),
         get(&format!("/u/{}", o.hana), MEMBERS),
+        // Hana's notifications are hers alone, and her mail settings are changed by her links.
+        get(
+            &format!("/notifications/{}", o.hana_notice),
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            &format!("/unsubscribe/{}/kreply/00/settings", o.hana),
+            PREFS,
+            [404; 5],
+        ),
+        post(
+            &format!("/unsubscribe/{}/kannouncement/00", o.hana),
+            &[("List-Unsubscribe", "One-Click")],
+            [404; 5],
+        ),
         // Staff edit a member's text, with a note on the post that a moderator did.
         get(&format!("/p/{reply}/edit"), [303, 403, 403, 200, 200]),
         get(
@@ -1438,6 +1483,14 @@ async fn others_content_for_every_role(app: TestApp) {
         // The coordinator asked once; nobody else saw the address.
         format!(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'email.viewed' AND target_id = {}",
+            others.hana
+        ),
+        format!(
+            "SELECT COUNT(*) FROM notifications WHERE id = {} AND read_at IS NULL",
+            others.hana_notice
+        ),
+        format!(
+            "SELECT COUNT(*) = 0 FROM notify_prefs WHERE user_id = {}",
             others.hana
         ),
     ];
