@@ -4,6 +4,7 @@
 pub mod join;
 pub mod login;
 pub mod privacy;
+pub mod profile;
 pub mod reset;
 pub mod service;
 pub mod settings;
@@ -37,6 +38,7 @@ pub fn member_routes() -> Router<AppState> {
     Router::new()
         .route("/logout", post(login::logout))
         .route("/account", get(settings::page))
+        .route("/account/profile", get(profile::page).post(profile::save))
         .route("/account/name", post(settings::change_name))
         .route("/account/password", post(settings::change_password))
         .route("/account/email", post(settings::change_email))

@@ -273,3 +273,17 @@ pub async fn set_preferences(
     work.commit().await?;
     Ok(())
 }
+
+/// Stores what the member tells about themselves and which of it others see; their member page
+/// reads it on the next request.
+pub async fn save_profile(
+    app: &App,
+    user_id: i64,
+    profile: &crate::db::profiles::MemberProfile,
+) -> AppResult<()> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    db::profiles::save_member_profile(work.exec(), user_id, profile, now).await?;
+    work.commit().await?;
+    Ok(())
+}

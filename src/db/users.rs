@@ -334,12 +334,13 @@ pub struct PublicProfile {
     pub display_name: String,
     #[sqlx(try_from = "String")]
     pub role: Role,
+    /// Shown only as the member chooses (`db::profiles::MemberProfile::show_relation`), or to staff.
+    pub relation: String,
     pub created_at: i64,
 }
 
 pub async fn public_profile(exec: Exec<'_>, id: i64) -> Result<Option<PublicProfile>, sqlx::Error> {
-    let sql =
-        "SELECT id, display_name, role, created_at FROM users WHERE id = $1 AND status = 'active'";
+    let sql = "SELECT id, display_name, role, relation, created_at FROM users WHERE id = $1 AND status = 'active'";
     on!(exec, |c| sqlx::query_as(sql)
         .bind(id)
         .fetch_optional(c)

@@ -1,5 +1,6 @@
 //! A member's page, where mentions lead: their display name, role, since when, and their recent
-//! posts that the reader may see. No e-mail address, no relation (that is theirs to tell).
+//! posts that the reader may see, and what they chose to tell about themselves (`account::profile`).
+//! No e-mail address; the relation only when they show it (or to staff).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -32,6 +33,8 @@ pub struct ProfileView {
     recent: Vec<RecentItem>,
     /// The member's staff page, for staff.
     staff_page: Option<String>,
+    /// What the member chose to tell (label, text), in the form's order.
+    told: Vec<(String, String)>,
 }
 
 pub async fn show(
@@ -54,6 +57,30 @@ pub async fn show(
             time: local_time(&app.site, p.created_at),
         })
         .collect();
+    let told_of = db::profiles::member_profile(conn.exec(), id).await?;
+    drop(conn);
+    let mut told = Vec::new();
+    // Staff see the relation: restricted rooms and categories follow it.
+    if told_of.show_relation || user.role.is_staff() {
+        told.push((
+            t.s("profile.relation").into_owned(),
+            crate::account::profile::relation_label(t, &profile.relation),
+        ));
+    }
+    for (shown, key, text) in [
+        (told_of.show_cancer, "profile.cancer", &told_of.cancer),
+        (told_of.show_stage, "profile.stage", &told_of.stage),
+        (told_of.show_work, "profile.work", &told_of.work),
+        (
+            told_of.show_introduction,
+            "profile.introduction",
+            &told_of.introduction,
+        ),
+    ] {
+        if shown && !text.is_empty() {
+            told.push((t.s(key).into_owned(), text.clone()));
+        }
+    }
     let since = jiff::Timestamp::from_second(profile.created_at)
         .map(|ts| {
             ts.to_zoned(app.site.time_zone())
@@ -68,5 +95,6 @@ pub async fn show(
         since: t.f("profile.since", &[("month", &since)]),
         recent,
         staff_page: user.role.is_staff().then(|| format!("/mod/members/{id}")),
+        told,
     })
 }

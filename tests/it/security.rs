@@ -80,6 +80,13 @@ fn table() -> Vec<Route> {
         get("/reset", [200; 5]),
         // What is stored and who sees it, before anyone joins.
         get("/privacy", [200; 5]),
+        get("/account/profile", [303, 200, 200, 200, 200]),
+        // Only ever the session's own profile.
+        post(
+            "/account/profile",
+            &[("cancer", "のぞき見")],
+            [303, 303, 303, 303, 303],
+        ),
         get(&format!("/invite/{BOGUS_TOKEN}"), [410; 5]),
         get("/invite/not-a-token", [410; 5]),
         get(&format!("/reset/{BOGUS_TOKEN}"), [410; 5]),

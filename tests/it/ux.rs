@@ -538,3 +538,69 @@ async fn the_privacy_page_says_what_is_stored_in_both_languages(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(the_privacy_page_says_what_is_stored_in_both_languages);
+
+async fn a_profile_shows_only_what_its_member_chose(app: TestApp) {
+    let (coordinator, moderator) = crate::journeys::staff(&app).await;
+    let hana = crate::journeys::member(&app, &coordinator, "hana@example.org", "はな").await;
+    let sora = crate::journeys::member(&app, &coordinator, "sora@example.org", "そら").await;
+    let hana_id = app
+        .scalar("SELECT id FROM users WHERE email = 'hana@example.org'")
+        .await;
+    let page = hana.get("/account").await;
+    assert!(page.attr("a[href='/account/profile']", "href").is_some());
+    hana.get("/account/profile").await;
+    // Too long: a clear message, and nothing stored.
+    let long = "あ".repeat(61);
+    let refused = hana
+        .post_form("/account/profile", &[("cancer", long.as_str())])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.contains("60文字まで"), "{}", refused.text());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM member_profiles").await, 0);
+    let saved = hana
+        .post_form(
+            "/account/profile",
+            &[
+                ("cancer", "乳がん"),
+                ("show_cancer", "1"),
+                ("stage", "経過観察中"),
+                ("work", "時短勤務"),
+                ("introduction", "仙台に住んでいます。"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    // Sora sees the one field hana chose; not the others, not her relation.
+    let page = sora.get(&format!("/u/{hana_id}")).await;
+    assert!(page.contains("乳がん"), "{}", page.text());
+    for hidden in ["経過観察中", "時短勤務", "仙台に住んでいます", "患者"] {
+        assert!(!page.contains(hidden), "{hidden}: {}", page.text());
+    }
+    // Staff see the relation (restricted rooms follow it), and the rest as members do.
+    let page = moderator.get(&format!("/u/{hana_id}")).await;
+    assert!(
+        page.contains("患者") && page.contains("乳がん"),
+        "{}",
+        page.text()
+    );
+    assert!(!page.contains("時短勤務"), "{}", page.text());
+    // She shows her relation too; the form keeps what she wrote.
+    let form = hana.get("/account/profile").await;
+    assert_eq!(
+        form.attr("#profile-work", "value").as_deref(),
+        Some("時短勤務")
+    );
+    hana.post_form(
+        "/account/profile",
+        &[
+            ("cancer", "乳がん"),
+            ("show_cancer", "1"),
+            ("show_relation", "1"),
+        ],
+    )
+    .await;
+    let page = sora.get(&format!("/u/{hana_id}")).await;
+    assert!(page.contains("患者"), "{}", page.text());
+    app.shutdown().await;
+}
+both_databases!(a_profile_shows_only_what_its_member_chose);
