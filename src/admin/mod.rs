@@ -1,10 +1,11 @@
-//! Coordinator tools: invitations, announcements, categories, search terms.
+//! Coordinator tools: invitations, announcements, categories, search terms, statistics.
 
 pub mod announcements;
 pub mod categories;
 pub mod invitations;
 pub mod search_terms;
 pub mod service;
+pub mod stats;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -46,6 +47,8 @@ pub fn routes() -> Router<AppState> {
             "/admin/search-terms/{id}/delete",
             post(search_terms::remove),
         )
+        .route("/admin/stats", get(stats::page))
+        .route("/admin/stats.csv", get(stats::csv))
         .route("/admin/invitations/{id}/resend", post(invitations::resend))
         .route(
             "/admin/invitations/{id}/revoke",

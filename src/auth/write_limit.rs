@@ -46,13 +46,15 @@ pub enum WriteKind {
     Question,
     /// An expert publishing or changing an answer.
     Answer,
+    /// A coordinator downloading figures (the funders' statistics as CSV).
+    Export,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 13] = [
+    pub const ALL: [WriteKind; 14] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -66,6 +68,7 @@ impl WriteKind {
         WriteKind::CafeMessage,
         WriteKind::Question,
         WriteKind::Answer,
+        WriteKind::Export,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -85,7 +88,8 @@ impl WriteKind {
             | WriteKind::Moderate
             | WriteKind::Setting
             | WriteKind::Report
-            | WriteKind::Reminder => false,
+            | WriteKind::Reminder
+            | WriteKind::Export => false,
         }
     }
 
@@ -114,6 +118,7 @@ impl WriteKind {
             WriteKind::CafeMessage => "cafe_message",
             WriteKind::Question => "question",
             WriteKind::Answer => "answer",
+            WriteKind::Export => "export",
         }
     }
 
@@ -146,6 +151,8 @@ impl WriteKind {
             WriteKind::Question => (5, 20),
             // An expert answering a slot's questions one after another, and correcting them.
             WriteKind::Answer => (20, 120),
+            // A few ranges for one report, downloaded one after another.
+            WriteKind::Export => (20, 120),
         }
     }
 
