@@ -157,17 +157,27 @@ pub async fn questions_answered(
 /// Something raised and perhaps dealt with: when, and when it was dealt with.
 pub type Handled = (i64, Option<i64>);
 
+/// Raised-and-handled times from `sql`, whose `$1` and `$2` are the range.
+async fn handled(
+    exec: Exec<'_>,
+    sql: &str,
+    start: i64,
+    end: i64,
+) -> Result<Vec<Handled>, sqlx::Error> {
+    on!(exec, |c| sqlx::query_as::<_, Handled>(sql)
+        .bind(start)
+        .bind(end)
+        .fetch_all(c)
+        .await)
+}
+
 /// Each member's report made in the range, with when it was resolved.
 pub async fn reports(exec: Exec<'_>, start: i64, end: i64) -> Result<Vec<Handled>, sqlx::Error> {
     let sql = format!(
         "SELECT created_at, resolved_at FROM reports WHERE created_at >= $1 AND created_at < $2 \
          AND reporter_id NOT IN ({STAFF})"
     );
-    on!(exec, |c| sqlx::query_as::<_, Handled>(&sql)
-        .bind(start)
-        .bind(end)
-        .fetch_all(c)
-        .await)
+    handled(exec, &sql, start, end).await
 }
 
 /// Each crisis alert about a member raised in the range, with when it was acknowledged.
@@ -177,9 +187,5 @@ pub async fn alerts(exec: Exec<'_>, start: i64, end: i64) -> Result<Vec<Handled>
          WHERE created_at >= $1 AND created_at < $2 \
          AND (subject_user_id IS NULL OR subject_user_id NOT IN ({STAFF}))"
     );
-    on!(exec, |c| sqlx::query_as::<_, Handled>(&sql)
-        .bind(start)
-        .bind(end)
-        .fetch_all(c)
-        .await)
+    handled(exec, &sql, start, end).await
 }
