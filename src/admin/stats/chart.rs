@@ -11,6 +11,8 @@ const TALLEST: u32 = 150;
 const LEFT: u32 = 12;
 const STEP: u32 = 40;
 const BAR: u32 = 26;
+/// Charts are at least a year wide, so that a short range does not draw giant bars.
+const YEAR: u32 = 12;
 
 pub struct Bar {
     pub x: u32,
@@ -28,7 +30,10 @@ pub struct Chart {
     pub title: String,
     pub desc: String,
     pub width: u32,
+    /// More than a year: scrolls sideways on a narrow screen rather than shrinking its text.
+    pub wide: bool,
     pub height: u32,
+    pub bar_width: u32,
     pub baseline: u32,
     pub month_y: u32,
     pub bars: Vec<Bar>,
@@ -79,8 +84,10 @@ fn chart(
         id,
         title: t.s(title_key).into_owned(),
         desc: t.f("stats.chart.desc", &[("values", &listed)]),
-        width: LEFT * 2 + STEP * months.len() as u32,
+        width: LEFT * 2 + STEP * (months.len() as u32).max(YEAR),
+        wide: months.len() as u32 > YEAR,
         height: HEIGHT,
+        bar_width: BAR,
         baseline: BASELINE,
         month_y: BASELINE + 18,
         bars,
@@ -101,4 +108,59 @@ pub fn charts(t: Tr, months: &[MonthFigures]) -> Vec<Chart> {
             m.questions_answered
         }),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::stats::figures::{MonthRange, Rows, by_month};
+    use crate::i18n::Locale;
+
+    fn months(from: &str, to: &str, posts: usize) -> Vec<MonthFigures> {
+        let zone = jiff::tz::TimeZone::get("Asia/Tokyo").expect("zone");
+        let range = MonthRange::parse(from, to).expect("range");
+        let (start, _) = range.bounds(&zone);
+        let rows = Rows {
+            invited: vec![start; 7],
+            joined: vec![],
+            acts: vec![],
+            topics: vec![],
+            posts: vec![start; posts],
+            cafe_sessions: vec![],
+            cafe_participants: vec![],
+            questions_asked: vec![],
+            questions_accepted: vec![],
+            questions_answered: vec![],
+            reports: vec![],
+            alerts: vec![],
+        };
+        by_month(range, &zone, &rows)
+    }
+
+    #[test]
+    fn hidden_cells_draw_no_bar_and_say_why() {
+        let t = Locale::Ja.tr();
+        let all = charts(t, &months("2026-05", "2026-06", 4));
+        let active = &all[0];
+        assert!(active.bars.iter().all(|b| b.height == 0 && b.value == "*"));
+        let posts = &all[1];
+        assert_eq!(posts.bars[0].height, TALLEST);
+        assert_eq!(posts.bars[1].height, 0);
+        assert_eq!(posts.bars[0].month, "5月");
+        assert!(
+            posts.desc.contains("2026-05 4、2026-06 0"),
+            "{}",
+            posts.desc
+        );
+        assert_eq!(posts.width, LEFT * 2 + STEP * YEAR, "at least a year wide");
+        assert!(!posts.wide);
+    }
+
+    #[test]
+    fn three_years_scroll_on_a_phone() {
+        let chart = &charts(Locale::En.tr(), &months("2024-01", "2026-12", 1))[1];
+        assert!(chart.wide);
+        assert_eq!(chart.bars.len(), 36);
+        assert_eq!(chart.bars[0].month, "Jan");
+    }
 }
