@@ -91,11 +91,17 @@ pub async fn create_coordinator(
     }
     let db = open_database(&config).await.map_err(|e| e.to_string())?;
     let outcome = admin::service::invite_coordinator(&db, &config, email).await;
+    let days = match db.conn().await {
+        Ok(mut conn) => admin::site::SiteValues::load(conn.exec(), &config)
+            .await
+            .map(|site| site.invitation_days),
+        Err(e) => Err(e),
+    };
     db.close().await;
     let link = outcome.map_err(|e| e.to_string())?;
+    let days = days.map_err(|e| e.to_string())?;
     println!(
-        "Open this link to choose a display name and a password (valid for {} days, once):",
-        config.invitation_days
+        "Open this link to choose a display name and a password (valid for {days} days, once):"
     );
     println!();
     println!("    {link}");

@@ -79,7 +79,7 @@ async fn home(
                 "{} · {} · {}",
                 n.category_name,
                 t.f("social.unread_count", &[("count", &n.unread.to_string())]),
-                local_time(&app.config, n.last_posted_at)
+                local_time(&app.site, n.last_posted_at)
             ),
             title: n.title.clone(),
         })
@@ -93,7 +93,7 @@ async fn home(
                 "{} · {} · {}",
                 l.category_name,
                 t.f("forums.replies", &[("count", &l.reply_count.to_string())]),
-                local_time(&app.config, l.last_posted_at)
+                local_time(&app.site, l.last_posted_at)
             ),
             title: l.title.clone(),
         })

@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod mail;
 pub mod markdown;
 pub mod moderation;
+pub mod notify;
 pub mod qa;
 pub mod safety;
 pub mod session_store;
@@ -83,6 +84,8 @@ pub struct App {
     pub visitor_tokens: auth::csrf::VisitorTokens,
     /// The café rooms with members connected to this instance.
     pub cafe: Arc<cafe::hub::Cafe>,
+    /// The site's settings in force (name, time zone, …), kept fresh from the database.
+    pub site: admin::site::SiteSettings,
     /// Every live page's WebSockets on this instance.
     pub sockets: Arc<web::sockets::Sockets>,
     pub qa: Arc<qa::live::QaLive>,
@@ -182,6 +185,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         tx.commit().await?;
         keys
     };
+    let site = {
+        let mut conn = db.conn().await?;
+        admin::site::SiteValues::load(conn.exec(), &config).await?
+    };
     let store = AnySessionStore::new(&db);
     store.migrate().await?;
     let slots = std::thread::available_parallelism()
@@ -203,6 +210,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         events: events::EventBus::default(),
         queue_count: moderation::count::QueueCount::default(),
         cafe: Arc::default(),
+        site: admin::site::SiteSettings::new(site),
         sockets: Arc::default(),
         qa: Arc::default(),
         db,
@@ -220,7 +228,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
     let worker = MailWorker::new(app.db.clone(), &app.config, app.mail.clone())
         .map_err(StartError::Other)?;
     let worker = tokio::spawn(worker.run(stop_worker_rx));
-    tokio::spawn(forums::notify::run_mailer(app.clone(), shutdown_rx.clone()));
+    tokio::spawn(notify::mailer::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(forums::reads::run_writer(app.clone(), shutdown_rx.clone()));
     tokio::spawn(cafe::reminders::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(moderation::count::QueueCount::run(
@@ -228,6 +236,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         shutdown_rx.clone(),
     ));
     tokio::spawn(cafe::hub::run(app.clone(), shutdown_rx.clone()));
+    tokio::spawn(admin::site::SiteSettings::run(
+        app.clone(),
+        shutdown_rx.clone(),
+    ));
     tokio::spawn(qa::live::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(housekeeping(
         app.clone(),
@@ -291,11 +303,13 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(admin::routes())
         .merge(moderation::routes())
         .merge(safety::routes())
+        .merge(notify::routes())
         .route_layer(from_fn(auth::session::require_login));
 
     let pages = Router::new()
         .merge(account::public_routes())
         .merge(forums::public_routes())
+        .merge(notify::public_routes())
         .merge(members_only)
         .fallback(home::fallback)
         .layer(from_fn_with_state(app.clone(), web::page_context))

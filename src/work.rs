@@ -68,7 +68,7 @@ impl<'a> Work<'a> {
         to: &str,
         mail: &Mail<'_>,
     ) -> Result<(), AppError> {
-        mail::enqueue(&mut self.tx, &self.app.config, locale, to, mail).await?;
+        mail::enqueue(&mut self.tx, &self.app.site.site_name(), locale, to, mail).await?;
         self.announce(Event::MailQueued);
         Ok(())
     }

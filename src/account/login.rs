@@ -151,7 +151,7 @@ pub fn suspension_notice(app: &AppState, account: &db::users::Credentials) -> Op
     Some(t.f(
         "suspension.login_refused",
         &[
-            ("until", &local_time(&app.config, until)),
+            ("until", &local_time(&app.site, until)),
             ("reason", &account.suspend_reason),
         ],
     ))

@@ -40,7 +40,6 @@ pub fn member_routes() -> Router<AppState> {
         .route("/account/name", post(settings::change_name))
         .route("/account/password", post(settings::change_password))
         .route("/account/email", post(settings::change_email))
-        .route("/account/notifications", post(settings::notifications))
 }
 
 /// Gives the members who joined before look-alike names were refused the skeleton of their name

@@ -273,11 +273,3 @@ pub async fn set_preferences(
     work.commit().await?;
     Ok(())
 }
-
-/// Whether the member is mailed about new posts in what they follow and mentions of them.
-pub async fn set_email_replies(app: &App, user_id: i64, on: bool) -> AppResult<()> {
-    let mut work = app.work().await?;
-    db::notifications::set_email_replies(work.exec(), user_id, on).await?;
-    work.commit().await?;
-    Ok(())
-}

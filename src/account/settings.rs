@@ -21,6 +21,8 @@ use crate::domain::account::{DisplayName, Email};
 use crate::error::AppResult;
 use crate::forums::viewer;
 use crate::i18n::Locale;
+use crate::notify::Prefs;
+use crate::notify::prefs::PrefsView;
 use crate::web::form::FieldErrors;
 use crate::web::layout::Layout;
 
@@ -42,7 +44,8 @@ pub struct SettingsView {
     role_label: String,
     relation_label: String,
     section_errors: SectionErrors,
-    email_replies: bool,
+    /// Which e-mails, when, and quiet hours (see [`crate::notify`]).
+    notify: PrefsView,
     /// What the member follows, as (page, label), each with a button to stop.
     follows: Vec<(String, String)>,
 }
@@ -54,6 +57,7 @@ async fn settings_view(
     display_name: Option<String>,
     new_email: String,
     errors: SectionErrors,
+    notify: Option<PrefsView>,
 ) -> AppResult<SettingsView> {
     let t = ctx.tr();
     let mut conn = app.db.conn().await?;
@@ -68,7 +72,10 @@ async fn settings_view(
         role_label: t.s(&format!("role.{}", user.role)).into_owned(),
         relation_label: t.s(&format!("relation.{}", user.relation)).into_owned(),
         section_errors: errors,
-        email_replies: db::notifications::email_replies(conn.exec(), user.id).await?,
+        notify: match notify {
+            Some(view) => view,
+            None => PrefsView::of(t, &Prefs::load(conn.exec(), user.id).await?),
+        },
         follows: db::notifications::followed_by(conn.exec(), viewer(user), user.id)
             .await?
             .into_iter()
@@ -96,6 +103,7 @@ pub async fn page(
         None,
         String::new(),
         SectionErrors::default(),
+        None,
     )
     .await?
     .into_response())
@@ -109,7 +117,19 @@ async fn form_again(
     new_email: String,
     errors: SectionErrors,
 ) -> AppResult<Response> {
-    let view = settings_view(app, ctx, user, name, new_email, errors).await?;
+    let view = settings_view(app, ctx, user, name, new_email, errors, None).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
+}
+
+/// The page again with the notification form as posted and what is wrong with it.
+pub(crate) async fn notify_form_again(
+    app: &AppState,
+    ctx: &RequestContext,
+    user: &SessionUser,
+    notify: PrefsView,
+) -> AppResult<Response> {
+    let errors = SectionErrors::default();
+    let view = settings_view(app, ctx, user, None, String::new(), errors, Some(notify)).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
 }
 
@@ -378,20 +398,4 @@ fn back_to(headers: &HeaderMap, app: &AppState) -> String {
         }
         _ => "/".into(),
     }
-}
-
-#[derive(Deserialize)]
-pub struct NotificationsForm {
-    /// A checkbox: present when ticked.
-    email_replies: Option<String>,
-}
-
-pub async fn notifications(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    CurrentUser(user): CurrentUser,
-    CsrfForm(form): CsrfForm<NotificationsForm>,
-) -> AppResult<Response> {
-    service::set_email_replies(&app, user.id, form.email_replies.is_some()).await?;
-    done(&ctx, "notify.email_saved").await
 }

@@ -87,7 +87,7 @@ pub async fn current(
                 "announcements.byline",
                 &[
                     ("name", &a.author_name),
-                    ("time", &local_time(&app.config, a.created_at)),
+                    ("time", &local_time(&app.site, a.created_at)),
                 ],
             ),
             id: a.id,

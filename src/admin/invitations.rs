@@ -12,7 +12,6 @@ use crate::AppState;
 use crate::admin::service::{self, InviteAs, Outcome};
 use crate::auth::csrf::{CsrfForm, NoFields, check_token};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
-use crate::config::Config;
 use crate::db::{self, invitations::Invitation};
 use crate::domain::account::Email;
 use crate::domain::role::{Relation, Role};
@@ -77,7 +76,7 @@ fn invitation_state(inv: &Invitation, now: i64) -> &'static str {
     }
 }
 
-fn row(config: &Config, t: Tr, inv: Invitation, now: i64) -> InvitationRow {
+fn row(site: &crate::admin::site::SiteSettings, t: Tr, inv: Invitation, now: i64) -> InvitationRow {
     let state = invitation_state(&inv, now);
     InvitationRow {
         id: inv.id,
@@ -89,10 +88,10 @@ fn row(config: &Config, t: Tr, inv: Invitation, now: i64) -> InvitationRow {
             .inviter_name
             .unwrap_or_else(|| t.s("invitations.command_line").into_owned()),
         accepted_name: inv.accepted_name.unwrap_or_default(),
-        sent: local_time(config, inv.sent_at),
+        sent: local_time(site, inv.sent_at),
         until: t.f(
             "invitations.until",
-            &[("time", &local_time(config, inv.expires_at))],
+            &[("time", &local_time(site, inv.expires_at))],
         ),
         open: matches!(state, "pending" | "expired"),
         email: inv.email,
@@ -125,7 +124,7 @@ async fn view(
         layout: Layout::titled(app, ctx, "invitations.title"),
         rows: list
             .into_iter()
-            .map(|inv| row(&app.config, t, inv, now))
+            .map(|inv| row(&app.site, t, inv, now))
             .collect(),
         emails: draft.emails,
         role: draft.choice.role,
@@ -153,7 +152,7 @@ pub async fn page(
     let choice = InviteAs {
         role: Role::Member,
         relation: Relation::Patient,
-        locale: Locale::Ja,
+        locale: app.site.get().default_locale,
     };
     let draft = Draft {
         emails: String::new(),
@@ -418,7 +417,7 @@ pub async fn revoke_confirm(
     Path(id): Path<i64>,
 ) -> AppResult<RevokeView> {
     let invitation = service::invitation_to_revoke(&app, user.id, id).await?;
-    let invitation = row(&app.config, ctx.tr(), invitation, db::now());
+    let invitation = row(&app.site, ctx.tr(), invitation, db::now());
     Ok(RevokeView {
         layout: Layout::titled(&app, &ctx, "ux.revoke_title"),
         invitation,

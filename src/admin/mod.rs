@@ -1,10 +1,15 @@
-//! Coordinator tools: invitations, announcements, categories, search terms, statistics.
+//! Staff tools: the staff's home, the members list and the site's settings; and for
+//! coordinators invitations, announcements, categories, search terms, statistics.
 
 pub mod announcements;
 pub mod categories;
+pub mod home;
 pub mod invitations;
+pub mod members;
 pub mod search_terms;
 pub mod service;
+pub mod settings;
+pub mod site;
 pub mod stats;
 
 use axum::Router;
@@ -14,6 +19,12 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin", get(home::page))
+        .route("/admin/members", get(members::page))
+        .route(
+            "/admin/settings",
+            get(settings::page).post(settings::update),
+        )
         .route(
             "/admin/invitations",
             get(invitations::page).post(invitations::invite_pasted),

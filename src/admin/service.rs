@@ -17,6 +17,7 @@ use crate::events::Event;
 use crate::i18n::Locale;
 use crate::mail::Mail;
 use crate::markdown;
+use crate::notify::{self, Notice};
 use crate::web::layout::{local_time, pages_for};
 use crate::work::Work;
 
@@ -38,8 +39,8 @@ pub enum Outcome {
     AlreadyInvited,
 }
 
-fn invitation_expiry(config: &Config, now: i64) -> i64 {
-    now + i64::from(config.invitation_days) * 86_400
+fn invitation_expiry(days: u32, now: i64) -> i64 {
+    now + i64::from(days) * 86_400
 }
 
 /// The invitation numbered `id`, or 404.
@@ -107,8 +108,8 @@ pub async fn invite_batch(
 ) -> AppResult<Vec<(String, Outcome)>> {
     let mut work = app.work().await?;
     let now = work.now();
-    let expires_at = invitation_expiry(&app.config, now);
-    let expires_text = local_time(&app.config, expires_at);
+    let expires_at = invitation_expiry(app.site.get().invitation_days, now);
+    let expires_text = local_time(&app.site, expires_at);
     let mut outcomes = Vec::with_capacity(batch.len());
     for (email, choice) in batch {
         let address = email.as_str();
@@ -154,14 +155,14 @@ pub async fn invite_batch(
 pub async fn resend_invitation(app: &App, sender: &SessionUser, id: i64) -> AppResult<String> {
     let mut work = app.work().await?;
     let now = work.now();
-    let expires_at = invitation_expiry(&app.config, now);
+    let expires_at = invitation_expiry(app.site.get().invitation_days, now);
     let invitation = invitation_by_id(&mut work, id).await?;
     let secret = token::generate();
     if !db::invitations::renew(work.exec(), id, &secret.hash, now, expires_at).await? {
         return Err(AppError::StaleForm);
     }
     let link = app.config.link(&format!("/invite/{}", secret.secret));
-    let expires = local_time(&app.config, expires_at);
+    let expires = local_time(&app.site, expires_at);
     let mail = Mail::Invitation {
         link: &link,
         inviter: &sender.display_name,
@@ -208,9 +209,10 @@ pub async fn invite_coordinator(
     let email = Email::parse(raw_email)
         .ok_or_else(|| CoordinatorError::BadAddress(raw_email.to_owned()))?;
     let now = db::now();
-    let expires_at = invitation_expiry(config, now);
     let secret = token::generate();
     let mut tx = db.begin().await?;
+    let site = crate::admin::site::SiteValues::load(tx.exec(), config).await?;
+    let expires_at = invitation_expiry(site.invitation_days, now);
     if db::users::email_exists(tx.exec(), email.as_str()).await? {
         return Err(CoordinatorError::AlreadyMember(email.as_str().to_owned()));
     }
@@ -257,16 +259,15 @@ pub async fn post_announcement(
     let id =
         db::notifications::insert_announcement(work.exec(), author, title, body, &html, email, now)
             .await?;
+    // Every member sees it in their notifications; e-mailed, each gets it as they chose (at
+    // once, in the digest, or not at all), the e-mail written by the notice.
     if email {
-        let link = app.config.link("/");
-        let mail = Mail::Announcement {
-            title,
-            body,
-            link: &link,
-        };
-        for (address, locale) in db::notifications::active_recipients(work.exec()).await? {
-            work.mail(Locale::from_code(&locale), &address, &mail)
-                .await?;
+        for member in db::notify::active_members(work.exec()).await? {
+            notify::member(&mut work, member, Notice::announcement(id, title)).await?;
+        }
+    } else {
+        for member in db::notify::active_members(work.exec()).await? {
+            notify::listed_only(&mut work, member, Notice::announcement(id, title)).await?;
         }
     }
     work.log(

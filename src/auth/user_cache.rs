@@ -1,6 +1,8 @@
 //! The members behind sessions, kept in memory on SQLite (one process owns the database, so
 //! it sees every change). The cache listens to the event bus: a member's entry goes when an
-//! [`Event::MemberChanged`] for them is published, right after the commit, so the very next
+//! [`Event::MemberChanged`] (or [`Event::NoticesChanged`], for the header's unread count) for
+//! them is published, right after the commit (and every entry goes when a post changes or a
+//! block is made, which the unread count depends on), so the very next
 //! request reads the row (a member suspended or silenced is seen so at once); entries also
 //! expire after a minute as a safety net. On PostgreSQL several instances may
 //! change the same row, so there is no cache and every request reads the row.
@@ -45,12 +47,17 @@ impl UserCache {
         Ok(user)
     }
 
-    /// Forgets a member when their account changes.
+    /// Forgets a member when their account or their notices change.
     pub fn listen_to(&self, bus: &EventBus) {
         if let Some(cache) = self.0.clone() {
             bus.listen(move |event| {
-                if let Event::MemberChanged { user_id } = event {
-                    cache.invalidate(user_id);
+                match event {
+                    Event::MemberChanged { user_id } | Event::NoticesChanged { user_id } => {
+                        cache.invalidate(user_id)
+                    }
+                    // The unread count leaves out posts hidden or deleted and blocked writers.
+                    Event::PostChanged { .. } | Event::BlocksChanged => cache.invalidate_all(),
+                    _ => {}
                 }
             });
         }

@@ -42,6 +42,9 @@ pub enum WriteKind {
     Reminder,
     /// A message in a café room.
     CafeMessage,
+    /// A member's own notification settings, and marking their notifications read (private:
+    /// allowed while silenced).
+    Notice,
     /// A question to an expert, or a follow-up.
     Question,
     /// An expert publishing or changing an answer.
@@ -54,7 +57,7 @@ pub enum WriteKind {
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 14] = [
+    pub const ALL: [WriteKind; 15] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -66,6 +69,7 @@ impl WriteKind {
         WriteKind::Report,
         WriteKind::Reminder,
         WriteKind::CafeMessage,
+        WriteKind::Notice,
         WriteKind::Question,
         WriteKind::Answer,
         WriteKind::Export,
@@ -89,6 +93,7 @@ impl WriteKind {
             | WriteKind::Setting
             | WriteKind::Report
             | WriteKind::Reminder
+            | WriteKind::Notice
             | WriteKind::Export => false,
         }
     }
@@ -116,6 +121,7 @@ impl WriteKind {
             WriteKind::Report => "report",
             WriteKind::Reminder => "reminder",
             WriteKind::CafeMessage => "cafe_message",
+            WriteKind::Notice => "notice",
             WriteKind::Question => "question",
             WriteKind::Answer => "answer",
             WriteKind::Export => "export",
@@ -147,6 +153,8 @@ impl WriteKind {
             WriteKind::Reminder => (20, 120),
             // A lively conversation: a dozen short lines at once, ten a minute after that.
             WriteKind::CafeMessage => (12, 600),
+            // Opening one notification after another, or trying settings out.
+            WriteKind::Notice => (30, 600),
             // A few questions to a slot, and follow-ups during it.
             WriteKind::Question => (5, 20),
             // An expert answering a slot's questions one after another, and correcting them.

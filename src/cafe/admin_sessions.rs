@@ -237,7 +237,7 @@ pub struct Row {
 fn row(app: &AppState, t: Tr, s: &ManagedSession) -> Row {
     Row {
         id: s.id,
-        when: when(&app.config, t, s.starts_at, s.ends_at),
+        when: when(&app.site, t, s.starts_at, s.ends_at),
         theme: s.theme.clone(),
         facilitator: s
             .facilitator_name
@@ -341,7 +341,7 @@ async fn sessions_view(
         kinds,
         weekdays,
         weeks,
-        zone_note: zone_note(&app.config, t),
+        zone_note: zone_note(&app.site, t),
         theme_max: MAX_THEME,
         theme_hint: t.f(
             "cafe_schedule.theme_hint",
@@ -455,7 +455,7 @@ pub struct EditView {
 
 /// The form as it shows a stored session: its date and times in the site's zone.
 fn form_of(app: &AppState, s: &ManagedSession) -> SessionForm {
-    let text = |at: i64, format: &str| crate::web::layout::in_site_zone(&app.config, at, format);
+    let text = |at: i64, format: &str| crate::web::layout::in_site_zone(&app.site, at, format);
     SessionForm {
         date: text(s.starts_at, "%Y-%m-%d"),
         timing: TimingForm {
@@ -478,10 +478,10 @@ fn edit_view(
         layout: Layout::titled(app, ctx, "cafe_schedule.session_edit_title"),
         id: s.id,
         room_id: s.room_id,
-        when: when(&app.config, ctx.tr(), s.starts_at, s.ends_at),
+        when: when(&app.site, ctx.tr(), s.starts_at, s.ends_at),
         form,
         errors,
-        zone_note: zone_note(&app.config, ctx.tr()),
+        zone_note: zone_note(&app.site, ctx.tr()),
         theme_max: MAX_THEME,
     }
 }
@@ -582,7 +582,7 @@ async fn cancel_page(
         layout: Layout::titled(app, ctx, "cafe_schedule.cancel_title"),
         action,
         back: sessions_path(session.room_id),
-        when: when(&app.config, t, session.starts_at, session.ends_at),
+        when: when(&app.site, t, session.starts_at, session.ends_at),
         theme: session.theme,
         question,
     })

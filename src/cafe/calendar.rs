@@ -62,7 +62,7 @@ pub struct CafeView {
 fn item(app: &AppState, t: Tr, s: &OpenSession, now: i64) -> SessionItem {
     SessionItem {
         id: s.id,
-        when: when(&app.config, t, s.starts_at, s.ends_at),
+        when: when(&app.site, t, s.starts_at, s.ends_at),
         theme: s.theme.clone(),
         facilitator: s.facilitator_name.clone(),
         on_now: s.starts_at <= now,

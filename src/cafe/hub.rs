@@ -87,7 +87,7 @@ enum ChangeJson<'a> {
 }
 
 impl Change {
-    pub fn from_row(config: &crate::config::Config, row: &MessageRow) -> Change {
+    pub fn from_row(site: &crate::admin::site::SiteSettings, row: &MessageRow) -> Change {
         let shown = match row.status.as_str() {
             "published" => Shown::Published,
             "held" => Shown::Held,
@@ -108,7 +108,7 @@ impl Change {
                 },
                 body: &row.body,
                 at: row.created_at,
-                time: local_clock(config, row.created_at),
+                time: local_clock(site, row.created_at),
                 held: shown == Shown::Held,
             },
         };
@@ -503,7 +503,7 @@ async fn send_changes(app: &AppState, room: &Room) -> Result<(), sqlx::Error> {
             db::cafe::changes_since(reader.exec().await?, room.id, sent, BATCH).await?
         };
         for row in &rows {
-            let change = Arc::new(Change::from_row(&app.config, row));
+            let change = Arc::new(Change::from_row(&app.site, row));
             room.each(|member| {
                 if member.audience.shown(&change) {
                     member.offer(Outgoing::Change(change.clone()));

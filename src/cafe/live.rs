@@ -257,7 +257,7 @@ impl Live {
                 })];
                 self.sent = since;
                 for row in &rows {
-                    let change = Change::from_row(&self.app.config, row);
+                    let change = Change::from_row(&self.app.site, row);
                     if self.audience.shown(&change) {
                         frames.push(Message::Text(change.json.clone()));
                     }
@@ -276,7 +276,7 @@ impl Live {
         })];
         frames.extend(
             rows.iter()
-                .map(|row| Message::Text(Change::from_row(&self.app.config, row).json)),
+                .map(|row| Message::Text(Change::from_row(&self.app.site, row).json)),
         );
         self.sent = last;
         Ok(frames)
@@ -561,7 +561,7 @@ impl Live {
                     notice,
                 })
             }
-            Err(refusal) => Ok(refused(refusal.messages(t, &self.app.config))),
+            Err(refusal) => Ok(refused(refusal.messages(t, &self.app.site))),
         }
     }
 }

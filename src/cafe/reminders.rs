@@ -1,6 +1,7 @@
 //! E-mail reminders of café sessions: a background task wakes every minute and, for each
-//! reminder not yet sent of a session starting within [`WINDOW_SECONDS`], writes one mail to the
-//! outbox and marks the reminder sent, in one unit of work. The session must still be on (not
+//! reminder not yet sent of a session starting within [`WINDOW_SECONDS`], gives the member a
+//! café notice (mailed as their preferences say, see [`crate::notify`]) and marks the reminder
+//! sent, in one unit of work. The session must still be on (not
 //! cancelled) and the member must still be able to enter its room (role and relation, active,
 //! not suspended) at that moment; otherwise no mail goes, and the reminder stays unsent.
 
@@ -9,12 +10,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::AppState;
-use crate::cafe::schedule::when;
 use crate::db;
 use crate::error::AppError;
 use crate::forums::viewer;
-use crate::i18n::Locale;
-use crate::mail::Mail;
+use crate::notify::{self, Notice};
 
 /// How long before a session its reminders go out.
 pub const WINDOW_SECONDS: i64 = 30 * 60;
@@ -63,25 +62,18 @@ pub async fn send_due(app: &AppState) -> Result<usize, AppError> {
         else {
             continue;
         };
-        let Some(email) = db::users::email_of(work.exec(), user_id).await? else {
-            continue;
-        };
         // Claimed here: another instance that got to it first leaves nothing to send.
         if !db::cafe_schedule::mark_reminder_sent(work.exec(), session.id, user_id, now).await? {
             continue;
         }
-        let locale = Locale::from_code(&user.locale);
-        let t = locale.tr();
-        let when = when(&app.config, t, session.starts_at, session.ends_at);
-        let link = app.config.link(&format!("/cafe/{}", session.room_id));
-        let mail = Mail::CafeReminder {
-            display_name: &user.display_name,
-            room: &session.room_name,
-            theme: &session.theme,
-            when: &when,
-            link: &link,
-        };
-        work.mail(locale, &email, &mail).await?;
+        // The member's preference decides: at once (the mail is written now), in the digest,
+        // after their quiet hours, or not at all; checked again when a waiting mail is written.
+        notify::member(
+            &mut work,
+            user_id,
+            Notice::cafe(session.id, &session.room_name),
+        )
+        .await?;
         work.commit().await?;
         sent += 1;
     }

@@ -84,8 +84,8 @@ fn session_text(app: &AppState, session: &SessionRow) -> SessionText {
     SessionText {
         when: format!(
             "{} – {}",
-            local_time(&app.config, session.starts_at),
-            local_clock(&app.config, session.ends_at)
+            local_time(&app.site, session.starts_at),
+            local_clock(&app.site, session.ends_at)
         ),
         theme: session.theme.clone(),
         facilitator: session.facilitator_name.clone(),
@@ -170,7 +170,7 @@ async fn render(
                 author: row.author_name.clone(),
                 badge: Badge::for_role(t, role),
                 body: row.body.clone(),
-                time: local_clock(&app.config, row.created_at),
+                time: local_clock(&app.site, row.created_at),
                 held: row.status == "held",
                 mine: row.author_id == user.id,
                 mutable: keeps
@@ -253,7 +253,7 @@ pub async fn send(
     let accepted = match content::submit(&app, &user, draft).await? {
         Ok(accepted) => accepted,
         Err(refusal) => {
-            let errors = refusal.messages(t, &app.config);
+            let errors = refusal.messages(t, &app.site);
             let view = render(&app, &ctx, &user, room_id, form.body, errors).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
         }

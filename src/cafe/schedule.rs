@@ -8,7 +8,6 @@ use jiff::civil::{Date, Time};
 use crate::App;
 use crate::admin::service::{Checked, Direction, Ordered, move_in};
 use crate::cafe::recurrence::{self, Rule, RuleError, TimeError};
-use crate::config::Config;
 use crate::db::cafe_schedule::{ManagedRoom, ManagedSession, RoomRules, SessionPlan};
 use crate::db::forums::Viewer;
 use crate::db::{self, Exec};
@@ -291,7 +290,7 @@ async fn plans(
     planned: &Planned,
     keep_start: Option<i64>,
 ) -> AppResult<Result<Vec<SessionPlan>, FieldErrors>> {
-    let zone = &work.app().config.time_zone;
+    let zone = &work.app().site.time_zone();
     let mut errors = FieldErrors::default();
     let dates = match &planned.dates {
         Dates::One(date) => vec![*date],
@@ -604,11 +603,16 @@ pub async fn set_reminder(app: &App, viewer: Viewer, id: i64, on: bool) -> AppRe
 
 /// A session's time as members read it, in the site's time zone: `2026年12月10日（木）19:00〜20:30`,
 /// `Thu 10 Dec 2026, 19:00–20:30`.
-pub fn when(config: &Config, t: Tr, starts_at: i64, ends_at: i64) -> String {
+pub fn when(
+    site: &crate::admin::site::SiteSettings,
+    t: Tr,
+    starts_at: i64,
+    ends_at: i64,
+) -> String {
     let local = |at: i64| {
         jiff::Timestamp::from_second(at)
             .ok()
-            .map(|ts| ts.to_zoned(config.time_zone.clone()))
+            .map(|ts| ts.to_zoned(site.time_zone()))
     };
     let (Some(start), Some(end)) = (local(starts_at), local(ends_at)) else {
         return String::new();

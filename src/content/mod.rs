@@ -107,7 +107,11 @@ pub enum Refusal {
 
 impl Refusal {
     /// What to tell the writer, in their language.
-    pub fn messages(&self, t: crate::i18n::Tr, config: &crate::config::Config) -> Vec<String> {
+    pub fn messages(
+        &self,
+        t: crate::i18n::Tr,
+        site: &crate::admin::site::SiteSettings,
+    ) -> Vec<String> {
         match self {
             Refusal::Invalid(problems) => {
                 problems.iter().map(|p| t.s(p.key()).into_owned()).collect()
@@ -115,7 +119,7 @@ impl Refusal {
             Refusal::Silenced { until, reason } => vec![t.f(
                 "moderation.silenced_refusal",
                 &[
-                    ("until", &crate::web::layout::local_time(config, *until)),
+                    ("until", &crate::web::layout::local_time(site, *until)),
                     ("reason", reason),
                 ],
             )],
@@ -394,7 +398,7 @@ async fn hold_reason(
     if writer.role != Role::Member {
         return Ok(None);
     }
-    let threshold = review_threshold(work).await?;
+    let threshold = review_threshold(work);
     let published = db::forums::published_posts_by(work.exec(), writer.id).await?;
     Ok((published < threshold).then_some(HoldReason::FirstPosts))
 }
@@ -404,12 +408,9 @@ fn watched_hold(writer: &SessionUser, screening: &Screening) -> Option<HoldReaso
     (screening.hold && !writer.role.is_staff()).then_some(HoldReason::WatchedWord)
 }
 
-/// The site's setting, or [`DEFAULT_REVIEW_THRESHOLD`].
-pub async fn review_threshold(work: &mut Work<'_>) -> Result<i64, sqlx::Error> {
-    let set = db::settings::get(work.exec(), db::settings::REVIEW_THRESHOLD).await?;
-    Ok(set
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(DEFAULT_REVIEW_THRESHOLD))
+/// The site's setting in force (see `admin::site`).
+pub fn review_threshold(work: &Work<'_>) -> i64 {
+    work.app().site.get().review_threshold
 }
 
 async fn new_post(
@@ -495,7 +496,7 @@ async fn publish(work: &mut Work<'_>, post: &NewPost<'_>, reply: bool) -> AppRes
     if reply {
         db::forums::note_reply(work.exec(), post.topic_id, now).await?;
     }
-    notify::after_post(work.tx(), post, now).await?;
+    notify::after_post(work, post, now).await?;
     work.announce(Event::FollowsChanged {
         user_id: post.author_id,
     });

@@ -15,6 +15,7 @@ pub mod invitations;
 pub mod members;
 pub mod moderation;
 pub mod notifications;
+pub mod notify;
 pub mod outbox;
 pub mod profiles;
 pub mod qa;

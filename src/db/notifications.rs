@@ -78,8 +78,9 @@ pub async fn follows(exec: Exec<'_>, user_id: i64, what: Followed) -> Result<boo
     Ok(n > 0)
 }
 
-/// Queues a notification of a new post for everyone who follows its topic or category, except
-/// its author and active members who turned reply mail off.
+/// Queues a notice of a new post for everyone who follows its topic or category, except its
+/// author and members who are not active or block either way (whether and when it is mailed is
+/// their preference, read when the mail is written); returns who got one.
 pub async fn queue_for_post(
     exec: Exec<'_>,
     post_id: i64,
@@ -87,84 +88,57 @@ pub async fn queue_for_post(
     category_id: i64,
     author_id: i64,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    let sql = "INSERT INTO notifications (user_id, post_id, created_at) \
-               SELECT u.id, $1, $2 FROM users u \
-               WHERE u.id <> $3 AND u.status = 'active' AND u.email_replies = 1 AND (\
+) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = "INSERT INTO notifications (user_id, kind, post_id, created_at) \
+               SELECT u.id, 'reply', $1, $2 FROM users u \
+               WHERE u.id <> $3 AND u.status = 'active' AND (\
                  u.id IN (SELECT user_id FROM topic_subscriptions WHERE topic_id = $4) \
                  OR u.id IN (SELECT user_id FROM category_subscriptions WHERE category_id = $5)) \
                AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE (b.blocker_id = u.id AND b.blocked_id = $3) \
                  OR (b.blocker_id = $3 AND b.blocked_id = u.id)) \
-               ON CONFLICT DO NOTHING";
-    on!(exec, |c| sqlx::query(sql)
+               ON CONFLICT DO NOTHING RETURNING user_id";
+    on!(exec, |c| sqlx::query_scalar(sql)
         .bind(post_id)
         .bind(now)
         .bind(author_id)
         .bind(topic_id)
         .bind(category_id)
-        .execute(c)
-        .await
-        .map(|_| ()))
+        .fetch_all(c)
+        .await)
 }
 
-/// Queues a notification for members mentioned in a post, on the same terms as followers
-/// (neither blocks the other, active, reply mail on), marked as a mention even when they also
-/// follow it; visibility is checked when mailing.
+/// Queues a notice for members mentioned in a post, on the same terms as followers (neither
+/// blocks the other, active), marked as a mention even when they also follow it; visibility
+/// is checked when mailing and listing. Returns who got one.
 pub async fn queue_mentions(
     exec: Exec<'_>,
     post_id: i64,
     author_id: i64,
     mentioned: &[i64],
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<i64>, sqlx::Error> {
     if mentioned.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let sql = format!(
-        "INSERT INTO notifications (user_id, post_id, created_at, mentioned) \
-         SELECT u.id, $1, $2, 1 FROM users u \
-         WHERE u.id IN ({}) AND u.id <> $3 AND u.status = 'active' AND u.email_replies = 1 \
+        "INSERT INTO notifications (user_id, kind, post_id, created_at, mentioned) \
+         SELECT u.id, 'mention', $1, $2, 1 FROM users u \
+         WHERE u.id IN ({}) AND u.id <> $3 AND u.status = 'active' \
          AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE (b.blocker_id = u.id AND b.blocked_id = $3) \
            OR (b.blocker_id = $3 AND b.blocked_id = u.id)) \
-         ON CONFLICT (user_id, post_id) DO UPDATE SET mentioned = 1",
+         ON CONFLICT (user_id, post_id) DO UPDATE SET mentioned = 1, kind = 'mention' RETURNING user_id",
         super::placeholders(4, mentioned.len())
     );
     on!(exec, |c| {
-        let mut query = sqlx::query(&sql).bind(post_id).bind(now).bind(author_id);
+        let mut query = sqlx::query_scalar(&sql)
+            .bind(post_id)
+            .bind(now)
+            .bind(author_id);
         for id in mentioned {
             query = query.bind(*id);
         }
-        query.execute(c).await.map(|_| ())
+        query.fetch_all(c).await
     })
-}
-
-/// Members with notifications waiting since before `since`: their batch is due.
-pub async fn due_users(exec: Exec<'_>, since: i64) -> Result<Vec<i64>, sqlx::Error> {
-    let sql =
-        "SELECT DISTINCT user_id FROM notifications WHERE mailed_at IS NULL AND created_at <= $1";
-    on!(exec, |c| sqlx::query_scalar(sql)
-        .bind(since)
-        .fetch_all(c)
-        .await)
-}
-
-/// Marks up to `limit` of a member's waiting notifications mailed, oldest first, and returns
-/// their post ids. Under concurrency (several instances) only one transaction gets each row.
-pub async fn take_waiting(
-    exec: Exec<'_>,
-    user_id: i64,
-    now: i64,
-    limit: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let sql = "UPDATE notifications SET mailed_at = $1 WHERE mailed_at IS NULL AND id IN (\
-                 SELECT id FROM notifications WHERE user_id = $2 AND mailed_at IS NULL ORDER BY id LIMIT $3) \
-               RETURNING post_id";
-    on!(exec, |c| sqlx::query_scalar(sql)
-        .bind(now)
-        .bind(user_id)
-        .bind(limit)
-        .fetch_all(c)
-        .await)
 }
 
 /// A new post as a notification mail lists it, with why its reader hears of it.
@@ -302,25 +276,6 @@ pub async fn followed_names(
         .collect())
 }
 
-pub async fn set_email_replies(exec: Exec<'_>, user_id: i64, on: bool) -> Result<(), sqlx::Error> {
-    let sql = "UPDATE users SET email_replies = $1 WHERE id = $2";
-    on!(exec, |c| sqlx::query(sql)
-        .bind(i64::from(on))
-        .bind(user_id)
-        .execute(c)
-        .await
-        .map(|_| ()))
-}
-
-pub async fn email_replies(exec: Exec<'_>, user_id: i64) -> Result<bool, sqlx::Error> {
-    let sql = "SELECT email_replies FROM users WHERE id = $1";
-    let on: Option<i64> = on!(exec, |c| sqlx::query_scalar(sql)
-        .bind(user_id)
-        .fetch_optional(c)
-        .await)?;
-    Ok(on == Some(1))
-}
-
 /// A secret the site keeps in its database (so every instance shares it), made on first use.
 pub async fn site_secret(exec: Exec<'_>, name: &str, fresh: &str) -> Result<String, sqlx::Error> {
     let insert = "INSERT INTO site_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
@@ -383,10 +338,4 @@ pub async fn archive_announcement(exec: Exec<'_>, id: i64, now: i64) -> Result<b
         .await
         .map(|r| r.rows_affected()))?;
     Ok(n == 1)
-}
-
-/// Active members' addresses and languages, for an announcement by e-mail.
-pub async fn active_recipients(exec: Exec<'_>) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let sql = "SELECT email, locale FROM users WHERE status = 'active' ORDER BY id";
-    on!(exec, |c| sqlx::query_as(sql).fetch_all(c).await)
 }

@@ -25,3 +25,9 @@ pub async fn set(exec: Exec<'_>, name: &str, value: &str) -> Result<(), sqlx::Er
         .await
         .map(|_| ()))
 }
+
+/// Every stored setting: (name, value).
+pub async fn all(exec: Exec<'_>) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let sql = "SELECT name, value FROM site_settings ORDER BY name";
+    on!(exec, |c| sqlx::query_as(sql).fetch_all(c).await)
+}

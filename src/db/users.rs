@@ -23,6 +23,8 @@ pub struct SessionUser {
     /// Reads but may not write until then (Unix seconds), with the moderator's reason.
     pub silenced_until: Option<i64>,
     pub silence_reason: String,
+    /// Unread notices in the member's list (see [`super::notify::UNREAD_COLUMN`]), for the header.
+    pub unread_notices: i64,
 }
 
 impl SessionUser {
@@ -47,6 +49,7 @@ impl SessionUser {
             auth_version: 1,
             silenced_until: None,
             silence_reason: String::new(),
+            unread_notices: 0,
         }
     }
 }
@@ -75,8 +78,15 @@ pub struct NewUser<'a> {
     pub now: i64,
 }
 
-const SESSION_USER: &str = "SELECT id, display_name, role, relation, status, locale, text_size, auth_version, \
-     silenced_until, silence_reason FROM users";
+/// The session user, with the unread count the header shows: one query, on the connection the
+/// page already holds, and cached with the member on SQLite (see `auth::user_cache`).
+fn session_user_sql() -> String {
+    format!(
+        "SELECT id, display_name, role, relation, status, locale, text_size, auth_version, \
+         silenced_until, silence_reason, {} FROM users",
+        super::notify::UNREAD_COLUMN
+    )
+}
 const CREDENTIALS: &str = "SELECT id, password_hash, status, locale, auth_version, \
      suspended_until, suspend_reason FROM users";
 
@@ -100,7 +110,7 @@ pub async fn insert(exec: Exec<'_>, user: &NewUser<'_>) -> Result<i64, sqlx::Err
 }
 
 pub async fn session_user(exec: Exec<'_>, id: i64) -> Result<Option<SessionUser>, sqlx::Error> {
-    let sql = format!("{SESSION_USER} WHERE id = $1");
+    let sql = format!("{} WHERE id = $1", session_user_sql());
     on!(exec, |c| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(c)

@@ -37,6 +37,7 @@ macro_rules! text_enum {
 pub mod account;
 pub mod content;
 pub mod log;
+pub mod member;
 pub mod report;
 pub mod role;
 pub mod safety;

@@ -51,6 +51,10 @@ pub enum Event {
     FollowsChanged {
         user_id: i64,
     },
+    /// A member's list of notifications changed: a notice came, or was read.
+    NoticesChanged {
+        user_id: i64,
+    },
     /// A member blocked or unblocked another.
     BlocksChanged,
     /// The categories or who may see them changed.
@@ -71,6 +75,8 @@ pub enum Event {
     },
     /// Café rooms, or who may enter them, changed.
     CafeRoomsChanged,
+    /// A coordinator changed the site's settings (name, time zone, …; see `admin::site`).
+    SettingsChanged,
     /// A Q&A slot's live page changed: an answer was published, approved, edited or hidden, or
     /// its question was redacted (read the slot's changes after the last one seen).
     QaSlot {

@@ -1,14 +1,13 @@
 //! Following topics and categories, and the e-mails about new posts in them.
 //!
-//! A new post queues a notification row for each follower in the post's own transaction. A
-//! worker mails each member's waiting notifications as one message once the oldest has waited
-//! `notify_delay_seconds`, so a busy thread sends one mail, not dozens. When the mail is written,
-//! each post is checked again (still visible to the reader, not deleted, no block either way,
-//! still followed or a mention); a mail with nothing left is not sent. The mail says why each
-//! topic is in it, and carries signed links that stop one follow (or, for a mail program's
-//! one-click unsubscribe, what the mail is about) without logging in, changing nothing else.
-
-use std::time::Duration;
+//! A new post queues a notice for each follower and each member it mentions in the post's own
+//! unit of work; [`crate::notify::mailer`] mails them as each member's preferences say (by
+//! default one mail once the oldest has waited `notify_delay_seconds`, so a busy thread sends
+//! one mail, not dozens). When the mail is written, each post is checked again (still visible
+//! to the reader, not deleted, no block either way, still followed or a mention); a mail with
+//! nothing left is not sent. The mail says why each topic is in it, and carries signed links
+//! that stop one follow, and (for a mail program's one-click unsubscribe) one that turns off
+//! the kinds of mail it carries, without logging in, changing nothing else.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,21 +16,26 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
-use tokio::sync::watch;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{CsrfForm, SignedLinkForm};
 use crate::auth::rate_limit::ClientAddress;
 use crate::auth::session::{RequestContext, SessionData};
+use crate::auth::write_limit::WriteKind;
+use crate::db;
 use crate::db::notifications::{self as queries, Followed, NotifiedPost};
-use crate::db::{self, Tx};
 use crate::error::{AppError, AppResult};
+use crate::events::Event;
 use crate::forums::{service, viewer};
-use crate::i18n::{Locale, Tr};
-use crate::mail::{Mail, MailPost, MailSection};
+use crate::i18n::Tr;
+use crate::mail::{MailPost, MailSection};
 use crate::markdown;
+use crate::notify::Kind;
+use crate::notify::Prefs;
+use crate::notify::prefs::PrefsView;
 use crate::web::layout::{Layout, local_time};
+use crate::work::Work;
 
 /// Signs and checks the links in mails, with a key the site keeps in its database.
 #[derive(Clone)]
@@ -63,24 +67,30 @@ impl LinkSigner {
     }
 }
 
-/// The most notifications one mail lists; more wait for the next mail.
-const POSTS_PER_MAIL: i64 = 50;
-/// The most follows one link stops (a mail of [`POSTS_PER_MAIL`] posts names at most twice as
-/// many topics and categories).
-const MAX_STOPS: usize = 2 * POSTS_PER_MAIL as usize;
+/// The most follows one link stops (links in mails sent before kinds of mail could be stopped
+/// named every follow of a mail of at most 50 posts).
+const MAX_STOPS: usize = 100;
 
-/// What a signed link stops: some follows, or every mail about new posts.
+/// What a signed link stops: some follows, some kinds of mail (a mail's one-click unsubscribe
+/// turns off the kinds it carries), or (in links from before kinds) replies and mentions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stops {
     Follows(Vec<Followed>),
+    Kinds(Vec<Kind>),
     All,
 }
 
 impl Stops {
-    /// The link's path segment: `all`, or follows such as `t12-c3` (topic 12, category 3).
+    /// The link's path segment: `all`, follows such as `t12-c3` (topic 12, category 3), or
+    /// kinds such as `kreply-kmention`.
     fn segment(&self) -> String {
         match self {
             Stops::All => "all".to_owned(),
+            Stops::Kinds(kinds) => kinds
+                .iter()
+                .map(|k| format!("k{}", k.as_str()))
+                .collect::<Vec<_>>()
+                .join("-"),
             Stops::Follows(follows) => follows
                 .iter()
                 .map(|f| match f {
@@ -95,6 +105,17 @@ impl Stops {
     fn parse(segment: &str) -> Option<Stops> {
         if segment == "all" {
             return Some(Stops::All);
+        }
+        if segment.starts_with('k') {
+            let mut kinds = Vec::new();
+            for part in segment.split('-').take(Kind::ALL.len() + 1) {
+                let kind = Kind::parse(part.strip_prefix('k')?)?;
+                if kinds.contains(&kind) {
+                    return None;
+                }
+                kinds.push(kind);
+            }
+            return Some(Stops::Kinds(kinds));
         }
         let follows = segment
             .split('-')
@@ -114,7 +135,7 @@ impl Stops {
 }
 
 /// The signed address that stops `stops` for member `user_id`.
-fn stop_link(app: &AppState, user_id: i64, stops: &Stops) -> String {
+pub(crate) fn stop_link(app: &crate::App, user_id: i64, stops: &Stops) -> String {
     let what = stops.segment();
     let signature = app.links.sign(user_id, &what);
     app.config
@@ -130,18 +151,22 @@ pub struct NewPost<'a> {
     pub mentioned: &'a [i64],
 }
 
-/// In a new post's transaction: the author follows the topic; followers and the members it
-/// mentions are queued.
-pub async fn after_post(tx: &mut Tx, post: &NewPost<'_>, now: i64) -> Result<(), sqlx::Error> {
+/// In a new post's unit of work: the author follows the topic; followers and the members it
+/// mentions get a notice (mailed as their preferences say, see [`crate::notify`]).
+pub async fn after_post(
+    work: &mut Work<'_>,
+    post: &NewPost<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     queries::follow(
-        tx.exec(),
+        work.exec(),
         post.author_id,
         Followed::Topic(post.topic_id),
         now,
     )
     .await?;
-    queries::queue_for_post(
-        tx.exec(),
+    let mut told = queries::queue_for_post(
+        work.exec(),
         post.post_id,
         post.topic_id,
         post.category_id,
@@ -149,154 +174,84 @@ pub async fn after_post(tx: &mut Tx, post: &NewPost<'_>, now: i64) -> Result<(),
         now,
     )
     .await?;
-    queries::queue_mentions(tx.exec(), post.post_id, post.author_id, post.mentioned, now).await
-}
-
-/// Runs until shutdown, mailing batches as they come due.
-pub async fn run_mailer(app: AppState, mut shutdown: watch::Receiver<bool>) {
-    let delay = i64::from(app.config.notify_delay_seconds);
-    let tick = Duration::from_secs((delay as u64 / 2).clamp(1, 60));
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(tick) => {}
-            _ = shutdown.changed() => return,
-        }
-        if let Err(e) = mail_due(&app, delay).await {
-            tracing::error!(error = %e, "notification mail");
-        }
-    }
-}
-
-/// One mail per member whose oldest waiting notification is at least `delay` seconds old.
-pub async fn mail_due(app: &AppState, delay: i64) -> Result<(), AppError> {
-    let now = db::now();
-    let users = {
-        let mut conn = app.db.conn().await?;
-        queries::due_users(conn.exec(), now - delay).await?
-    };
-    for user_id in users {
-        let mut work = app.work().await?;
-        let post_ids = queries::take_waiting(work.exec(), user_id, now, POSTS_PER_MAIL).await?;
-        if let Some((user, email)) = mail_recipient(work.tx(), user_id).await? {
-            // Checked again now: a post deleted, a category closed or a block made meanwhile
-            // keeps the post out of the mail.
-            let posts =
-                queries::notified_posts(work.exec(), viewer(&user), user_id, &post_ids).await?;
-            let locale = Locale::from_code(&user.locale);
-            let digest = Digest::of(app, locale.tr(), user_id, posts);
-            if !digest.sections.is_empty() {
-                let settings_link = app.config.link("/account#notify-heading");
-                let one_click = stop_link(app, user_id, &digest.stops);
-                let mail = Mail::Replies {
-                    display_name: &user.display_name,
-                    sections: &digest.sections,
-                    only_mentions: digest.only_mentions,
-                    settings_link: &settings_link,
-                    one_click: &one_click,
-                };
-                work.mail(locale, &email, &mail).await?;
-            }
-        }
-        work.commit().await?;
+    told.extend(
+        queries::queue_mentions(
+            work.exec(),
+            post.post_id,
+            post.author_id,
+            post.mentioned,
+            now,
+        )
+        .await?,
+    );
+    for user_id in told {
+        work.announce(Event::NoticesChanged { user_id });
     }
     Ok(())
 }
 
-/// The member and their address, while they are active and want mail about new posts.
-async fn mail_recipient(
-    tx: &mut Tx,
+/// The sections of a mail about new posts (ordered by topic), one per topic saying why it is
+/// mailed, leaving out any post the reader no longer follows and was not mentioned in; and
+/// whether every post left is a mention.
+pub(crate) fn post_sections(
+    app: &crate::App,
+    t: Tr,
     user_id: i64,
-) -> Result<Option<(db::users::SessionUser, String)>, sqlx::Error> {
-    let Some(user) = db::users::session_user(tx.exec(), user_id).await? else {
-        return Ok(None);
-    };
-    if user.status != "active" || !queries::email_replies(tx.exec(), user_id).await? {
-        return Ok(None);
-    }
-    Ok(db::users::email_of(tx.exec(), user_id)
-        .await?
-        .map(|email| (user, email)))
-}
-
-/// A notification mail's content: one section per topic, and what its one-click link stops.
-struct Digest {
-    sections: Vec<MailSection>,
-    only_mentions: bool,
-    stops: Stops,
-}
-
-impl Digest {
-    /// Groups the posts (ordered by topic) into sections, leaving out any the reader no longer
-    /// follows and was not mentioned in.
-    fn of(app: &AppState, t: Tr, user_id: i64, posts: Vec<NotifiedPost>) -> Digest {
-        let posts: Vec<NotifiedPost> = posts
-            .into_iter()
-            .filter(|p| p.mentioned == 1 || p.follows_topic || p.follows_category)
+    posts: Vec<NotifiedPost>,
+) -> (Vec<MailSection>, bool) {
+    let posts: Vec<NotifiedPost> = posts
+        .into_iter()
+        .filter(|p| p.mentioned == 1 || p.follows_topic || p.follows_category)
+        .collect();
+    let mut sections = Vec::new();
+    for topic in posts.chunk_by(|a, b| a.topic_id == b.topic_id) {
+        let first = &topic[0];
+        let mut reasons = Vec::new();
+        let mut stops = Vec::new();
+        if topic.iter().any(|p| p.mentioned == 1) {
+            reasons.push(t.s("mail.replies.reason_mention").into_owned());
+        }
+        let category = [("category", first.category_name.as_str())];
+        let mut stop = |what: Followed, label: String| {
+            let link = stop_link(app, user_id, &Stops::Follows(vec![what]));
+            stops.push((label, link));
+        };
+        if first.follows_topic {
+            reasons.push(t.s("mail.replies.reason_topic").into_owned());
+            stop(
+                Followed::Topic(first.topic_id),
+                t.s("mail.replies.stop_topic").into_owned(),
+            );
+        }
+        if first.follows_category {
+            reasons.push(t.f("mail.replies.reason_category", &category));
+            stop(
+                Followed::Category(first.category_id),
+                t.f("mail.replies.stop_category", &category),
+            );
+        }
+        let posts = topic
+            .iter()
+            .map(|p| MailPost {
+                byline: t.f(
+                    "mail.replies.byline",
+                    &[
+                        ("name", &p.author_name),
+                        ("time", &local_time(&app.site, p.created_at)),
+                    ],
+                ),
+                excerpt: markdown::excerpt(&p.body_markdown, 80),
+                link: app.config.link(&format!("/p/{}", p.post_id)),
+            })
             .collect();
-        let mut sections = Vec::new();
-        let mut follows = Vec::new();
-        for topic in posts.chunk_by(|a, b| a.topic_id == b.topic_id) {
-            let first = &topic[0];
-            let mut reasons = Vec::new();
-            let mut stops = Vec::new();
-            if topic.iter().any(|p| p.mentioned == 1) {
-                reasons.push(t.s("mail.replies.reason_mention").into_owned());
-            }
-            let category = [("category", first.category_name.as_str())];
-            let mut stop = |what: Followed, label: String| {
-                if !follows.contains(&what) {
-                    follows.push(what);
-                }
-                let link = stop_link(app, user_id, &Stops::Follows(vec![what]));
-                stops.push((label, link));
-            };
-            if first.follows_topic {
-                reasons.push(t.s("mail.replies.reason_topic").into_owned());
-                stop(
-                    Followed::Topic(first.topic_id),
-                    t.s("mail.replies.stop_topic").into_owned(),
-                );
-            }
-            if first.follows_category {
-                reasons.push(t.f("mail.replies.reason_category", &category));
-                stop(
-                    Followed::Category(first.category_id),
-                    t.f("mail.replies.stop_category", &category),
-                );
-            }
-            let posts = topic
-                .iter()
-                .map(|p| MailPost {
-                    byline: t.f(
-                        "mail.replies.byline",
-                        &[
-                            ("name", &p.author_name),
-                            ("time", &local_time(&app.config, p.created_at)),
-                        ],
-                    ),
-                    excerpt: markdown::excerpt(&p.body_markdown, 80),
-                    link: app.config.link(&format!("/p/{}", p.post_id)),
-                })
-                .collect();
-            sections.push(MailSection {
-                heading: t.f("mail.replies.topic", &[("title", &first.topic_title)]),
-                reasons,
-                posts,
-                stops,
-            });
-        }
-        Digest {
-            only_mentions: posts.iter().all(|p| p.mentioned == 1),
-            sections,
-            // A mail only of mentions follows nothing: its one-click link stops every mail
-            // about new posts, the one setting that governs mentions.
-            stops: if follows.is_empty() {
-                Stops::All
-            } else {
-                Stops::Follows(follows)
-            },
-        }
+        sections.push(MailSection {
+            heading: t.f("mail.replies.topic", &[("title", &first.topic_title)]),
+            reasons,
+            posts,
+            stops,
+        });
     }
+    (sections, posts.iter().all(|p| p.mentioned == 1))
 }
 
 async fn set_following(
@@ -404,9 +359,46 @@ pub async fn following(exec: db::Exec<'_>, user_id: i64, what: Followed) -> AppR
 pub struct UnsubscribeView {
     layout: Layout,
     message: String,
-    /// The topics and categories the link stops, by name.
+    /// The topics and categories, or the kinds of mail, the link stops, by name.
     names: Vec<String>,
     done: bool,
+    /// Every kind's setting, changed from this page with the link's authority.
+    prefs: PrefsView,
+    settings_action: String,
+}
+
+impl UnsubscribeView {
+    /// The page of a checked link (`link` as in its path), before or after its button.
+    pub(crate) async fn new(
+        app: &AppState,
+        ctx: &RequestContext,
+        link: &(i64, String, String),
+        stops: &Stops,
+        done: bool,
+    ) -> AppResult<UnsubscribeView> {
+        let (user_id, what, signature) = link;
+        let names = names_of(app, ctx, stops).await?;
+        let prefs = {
+            let mut conn = app.db.conn().await?;
+            Prefs::load(conn.exec(), *user_id).await?
+        };
+        Ok(UnsubscribeView {
+            layout: Layout::titled(app, ctx, "notify.stop_title"),
+            message: stop_message(ctx.tr(), stops, done),
+            names,
+            done,
+            prefs: PrefsView::of(ctx.tr(), &prefs),
+            settings_action: format!("/unsubscribe/{user_id}/{what}/{signature}/settings"),
+        })
+    }
+
+    pub(crate) fn set_message(&mut self, message: String) {
+        self.message = message;
+    }
+
+    pub(crate) fn set_prefs(&mut self, prefs: PrefsView) {
+        self.prefs = prefs;
+    }
 }
 
 /// Whether a request is for a signed link from a mail: authorised by its signature alone, so
@@ -416,7 +408,7 @@ pub fn is_signed_link(path: &str) -> bool {
 }
 
 /// A checked signed link: for whom, and what it stops.
-async fn signed(
+pub(crate) async fn signed(
     app: &AppState,
     client: ClientAddress,
     (user_id, what, signature): (i64, String, String),
@@ -436,14 +428,33 @@ fn stop_message(t: Tr, stops: &Stops, done: bool) -> String {
         (_, true) => "notify.stopped",
         (Stops::All, false) => "notify.stop_all_question",
         (Stops::Follows(_), false) => "notify.stop_follows_question",
+        (Stops::Kinds(_), false) => "notices.stop_kinds_question",
     };
     t.s(key).into_owned()
 }
 
+/// A write by a signed link counts against its member's limit, as their own writes do.
+pub(crate) async fn check_member_write(app: &AppState, user_id: i64) -> AppResult<()> {
+    let member = {
+        let mut conn = app.db.conn().await?;
+        db::users::session_user(conn.exec(), user_id).await?
+    };
+    let member = member.ok_or(AppError::NotFound)?;
+    app.writes.check(&member, WriteKind::Notice)
+}
+
 /// The names of what a link stops, read for its page.
 async fn names_of(app: &AppState, ctx: &RequestContext, stops: &Stops) -> AppResult<Vec<String>> {
-    let Stops::Follows(follows) = stops else {
-        return Ok(Vec::new());
+    let follows = match stops {
+        Stops::Follows(follows) => follows,
+        Stops::Kinds(kinds) => {
+            let t = ctx.tr();
+            return Ok(kinds
+                .iter()
+                .map(|k| t.s(&format!("notices.kind.{}", k.as_str())).into_owned())
+                .collect());
+        }
+        Stops::All => return Ok(Vec::new()),
     };
     let ids = |topics: bool| -> Vec<i64> {
         follows
@@ -480,13 +491,8 @@ pub async fn unsubscribe_page(
     client: ClientAddress,
     Path(link): Path<(i64, String, String)>,
 ) -> AppResult<UnsubscribeView> {
-    let (_, stops) = signed(&app, client, link).await?;
-    Ok(UnsubscribeView {
-        layout: Layout::titled(&app, &ctx, "notify.stop_title"),
-        message: stop_message(ctx.tr(), &stops, false),
-        names: names_of(&app, &ctx, &stops).await?,
-        done: false,
-    })
+    let (_, stops) = signed(&app, client, link.clone()).await?;
+    UnsubscribeView::new(&app, &ctx, &link, &stops, false).await
 }
 
 /// The body of a one-click unsubscribe (RFC 8058), which the page's button sends too.
@@ -508,15 +514,11 @@ pub async fn unsubscribe(
     if form.list_unsubscribe != "One-Click" {
         return Err(AppError::BadRequest("expected List-Unsubscribe=One-Click"));
     }
-    let (user_id, stops) = signed(&app, client, link).await?;
+    let (user_id, stops) = signed(&app, client, link.clone()).await?;
+    check_member_write(&app, user_id).await?;
     service::stop_mail(&app, user_id, &stops).await?;
     tracing::info!(user = user_id, what = %stops.segment(), "mail stopped by a signed link");
-    Ok(UnsubscribeView {
-        layout: Layout::titled(&app, &ctx, "notify.stop_title"),
-        message: stop_message(ctx.tr(), &stops, true),
-        names: names_of(&app, &ctx, &stops).await?,
-        done: true,
-    })
+    UnsubscribeView::new(&app, &ctx, &link, &stops, true).await
 }
 
 #[cfg(test)]
@@ -540,6 +542,12 @@ mod tests {
         assert_eq!(follows.segment(), "t12-c3");
         assert_eq!(Stops::parse("t12-c3"), Some(follows));
         assert_eq!(Stops::parse("all"), Some(Stops::All));
+        let kinds = Stops::Kinds(vec![Kind::Reply, Kind::Mention]);
+        assert_eq!(kinds.segment(), "kreply-kmention");
+        assert_eq!(Stops::parse("kreply-kmention"), Some(kinds));
+        for bad in ["k", "kx", "kreply-kreply", "kreply-t1", "kreply-"] {
+            assert_eq!(Stops::parse(bad), None, "{bad:?}");
+        }
         for bad in ["", "t", "x1", "t0", "t-1", "t1-", "c1.5", "t１"] {
             assert_eq!(Stops::parse(bad), None, "{bad:?}");
         }

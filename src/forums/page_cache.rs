@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::admin::site::SiteSettings;
 use crate::db::drafts::Draft;
 use crate::db::forums::{PostRow, Topic, Viewer};
 use crate::db::notifications::Followed;
@@ -244,7 +244,7 @@ impl TopicPages {
     pub async fn page(
         &self,
         reader: &mut Reader<'_>,
-        config: &Config,
+        site: &SiteSettings,
         user: &SessionUser,
         id: i64,
         page: Option<i64>,
@@ -269,7 +269,7 @@ impl TopicPages {
         };
         let pages = crate::web::layout::pages_for(head.posts, POSTS_PER_PAGE);
         let page = page.unwrap_or(1).clamp(1, pages);
-        let posts = self.posts(reader, config, topic.id, kind, page).await?;
+        let posts = self.posts(reader, site, topic.id, kind, page).await?;
         Ok(Some(TopicPage {
             head,
             page,
@@ -313,7 +313,7 @@ impl TopicPages {
     async fn posts(
         &self,
         reader: &mut Reader<'_>,
-        config: &Config,
+        site: &SiteSettings,
         id: i64,
         kind: Kind,
         page: i64,
@@ -334,7 +334,7 @@ impl TopicPages {
         let t = kind.locale.tr();
         let posts = Arc::new(
             rows.into_iter()
-                .map(|row| shared_post(t, config, row, &reactions))
+                .map(|row| shared_post(t, site, row, &reactions))
                 .collect::<Vec<_>>(),
         );
         if let (Some(inner), Some(stamp)) = (&self.0, stamp) {
@@ -381,12 +381,16 @@ impl TopicPages {
             | Event::TopicChanged { topic_id }
             | Event::ReactionsChanged { topic_id } => inner.topics.retire(*topic_id),
             // Names and badges of authors and of those who reacted; who may see which category.
-            Event::MemberChanged { .. } | Event::CategoriesChanged => inner.topics.retire_all(),
+            // ... and the times of posts, in the site's time zone.
+            Event::MemberChanged { .. } | Event::CategoriesChanged | Event::SettingsChanged => {
+                inner.topics.retire_all()
+            }
             Event::TopicRead { user_id }
             | Event::DraftsChanged { user_id }
             | Event::FollowsChanged { user_id } => inner.readers.retire(*user_id),
             Event::BlocksChanged => inner.readers.retire_all(),
             Event::AnnouncementsChanged
+            | Event::NoticesChanged { .. }
             | Event::QueueChanged
             | Event::MailQueued
             | Event::CafeMessages { .. }
@@ -398,7 +402,7 @@ impl TopicPages {
 }
 
 /// A post with what every reader of `t`'s language sees around it.
-fn shared_post(t: Tr, config: &Config, row: PostRow, reactions: &[ReactionRow]) -> SharedPost {
+fn shared_post(t: Tr, site: &SiteSettings, row: PostRow, reactions: &[ReactionRow]) -> SharedPost {
     let separator = t.s("social.name_separator");
     let mut shared = Vec::new();
     let mut who = Vec::new();
@@ -424,7 +428,7 @@ fn shared_post(t: Tr, config: &Config, row: PostRow, reactions: &[ReactionRow]) 
         }
     }
     SharedPost {
-        time: local_time(config, row.created_at),
+        time: local_time(site, row.created_at),
         badge: Badge::for_role(t, row.author_role),
         status_note: status_note(t, row.status, &row.status_reason),
         reactions: shared,

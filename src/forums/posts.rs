@@ -175,7 +175,7 @@ pub async fn edit(
     };
     let checked_body = body.map(rules::body);
     let errors: Vec<String> = match &refusal {
-        Some(refusal) => refusal.messages(t, &app.config),
+        Some(refusal) => refusal.messages(t, &app.site),
         None => [
             title.map(rules::title).and_then(Result::err),
             checked_body.clone().and_then(Result::err),
@@ -286,7 +286,7 @@ pub async fn history(
             heading: t.f(
                 "forums.history_before",
                 &[
-                    ("time", &local_time(&app.config, r.created_at)),
+                    ("time", &local_time(&app.site, r.created_at)),
                     ("name", &r.editor_name),
                 ],
             ),

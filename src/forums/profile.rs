@@ -51,12 +51,12 @@ pub async fn show(
         .map(|p| RecentItem {
             href: format!("/p/{}", p.post_id),
             title: p.topic_title,
-            time: local_time(&app.config, p.created_at),
+            time: local_time(&app.site, p.created_at),
         })
         .collect();
     let since = jiff::Timestamp::from_second(profile.created_at)
         .map(|ts| {
-            ts.to_zoned(app.config.time_zone.clone())
+            ts.to_zoned(app.site.time_zone())
                 .strftime("%Y-%m")
                 .to_string()
         })

@@ -133,7 +133,17 @@ pub async fn stop_mail(app: &App, user_id: i64, stops: &Stops) -> AppResult<()> 
                 queries::unfollow(work.exec(), user_id, *what).await?;
             }
         }
-        Stops::All => queries::set_email_replies(work.exec(), user_id, false).await?,
+        Stops::Kinds(kinds) => {
+            for kind in kinds {
+                db::notify::set_pref(work.exec(), user_id, kind.as_str(), "off").await?;
+            }
+        }
+        // Links from before kinds of mail: every mail about new posts.
+        Stops::All => {
+            for kind in ["reply", "mention"] {
+                db::notify::set_pref(work.exec(), user_id, kind, "off").await?;
+            }
+        }
     }
     work.announce(Event::FollowsChanged { user_id });
     work.commit().await?;

@@ -168,6 +168,7 @@ impl NewTopicsCache {
                 inner.generation.fetch_add(1, Ordering::AcqRel);
             }
             Event::AnnouncementsChanged
+            | Event::NoticesChanged { .. }
             | Event::ReactionsChanged { .. }
             | Event::DraftsChanged { .. }
             | Event::FollowsChanged { .. }
@@ -176,6 +177,7 @@ impl NewTopicsCache {
             | Event::CafeMessages { .. }
             | Event::CafeSession { .. }
             | Event::CafeRoomsChanged
+            | Event::SettingsChanged
             | Event::QaSlot { .. } => {}
         });
     }
@@ -440,7 +442,7 @@ pub async fn blocks(
             user_id: b.user_id,
             since: t.f(
                 "social.blocked_since",
-                &[("time", &local_time(&app.config, b.created_at))],
+                &[("time", &local_time(&app.site, b.created_at))],
             ),
             name: b.display_name,
         })

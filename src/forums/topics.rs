@@ -66,7 +66,7 @@ pub async fn index(
                 Some(at) => t.count(
                     "forums.category_activity",
                     c.topic_count,
-                    &[("time", &local_time(&app.config, at))],
+                    &[("time", &local_time(&app.site, at))],
                 ),
                 None => t.s("forums.category_empty").into_owned(),
             },
@@ -149,7 +149,7 @@ pub async fn category(
             title: r.title,
             author: r.author_name,
             replies: t.count("forums.replies", r.reply_count, &[]),
-            activity: local_time(&app.config, r.last_posted_at),
+            activity: local_time(&app.site, r.last_posted_at),
             pinned: r.pinned_at.is_some(),
             closed: r.closed_at.is_some(),
         })
@@ -394,7 +394,7 @@ async fn start_topic(
     }
     let body = rules::body(&form.body);
     let errors: Vec<String> = match &refusal {
-        Some(refusal) => refusal.messages(t, &app.config),
+        Some(refusal) => refusal.messages(t, &app.site),
         None => [
             category.err(),
             rules::title(&form.title).err().map(|p| p.key()),
@@ -515,7 +515,7 @@ async fn topic_view(
     let mut reader = app.db.reader();
     let found = app
         .topic_pages
-        .page(&mut reader, &app.config, user, id, page)
+        .page(&mut reader, &app.site, user, id, page)
         .await?
         .ok_or(AppError::NotFound)?;
     // Noted before the written marker is read: one written meanwhile is then seen there.
@@ -647,7 +647,7 @@ pub async fn reply(
     drafts::save(&app, &user, Place::Reply(id), "", &form.body).await?;
     let body = rules::body(&form.body);
     let errors = match &refusal {
-        Some(refusal) => refusal.messages(t, &app.config),
+        Some(refusal) => refusal.messages(t, &app.site),
         None => body
             .as_ref()
             .err()

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use askama::Template;
 use tokio::sync::Notify;
 
-use crate::config::Config;
 use crate::db::{self, Tx};
 use crate::domain::safety::AlertCause;
 use crate::error::AppError;
@@ -71,6 +70,8 @@ pub enum Mail<'a> {
         title: &'a str,
         body: &'a str,
         link: &'a str,
+        /// The signed link that turns announcement mail off, for `List-Unsubscribe`.
+        one_click: &'a str,
     },
     /// To every moderator and coordinator at once: crisis words in content, or a member worried
     /// about someone. It names the cause and links to the item, and never quotes the content,
@@ -93,13 +94,24 @@ pub enum Mail<'a> {
         /// When, in the site's time zone and the member's language.
         when: &'a str,
         link: &'a str,
+        /// The signed link that turns café reminder mail off, for `List-Unsubscribe`.
+        one_click: &'a str,
     },
-    /// To a member whose question to an expert (or one merged into it) was answered.
-    QaAnswered {
+    /// To a member who asked an expert: their question was answered.
+    Answer {
         display_name: &'a str,
-        expert: &'a str,
-        theme: &'a str,
+        /// What the question was about.
+        title: &'a str,
         link: &'a str,
+        one_click: &'a str,
+    },
+    /// A member's daily digest: every notice that waited for it, once, in sections.
+    Digest {
+        display_name: &'a str,
+        sections: &'a [MailSection],
+        settings_link: &'a str,
+        /// Turns off the kinds of mail the digest carries.
+        one_click: &'a str,
     },
 }
 
@@ -152,6 +164,15 @@ pub struct RenderedMail {
     pub html: String,
     /// For the `List-Unsubscribe` header.
     pub list_unsubscribe: Option<String>,
+}
+
+/// How many posts (or items) the sections list, as a mail's opening line counts them.
+fn posts_in(sections: &[MailSection]) -> String {
+    sections
+        .iter()
+        .map(|s| s.posts.len())
+        .sum::<usize>()
+        .to_string()
 }
 
 impl Mail<'_> {
@@ -222,11 +243,7 @@ impl Mail<'_> {
                 ..
             } => {
                 sections = parts.to_vec();
-                let count = parts
-                    .iter()
-                    .map(|s| s.posts.len())
-                    .sum::<usize>()
-                    .to_string();
+                let count = posts_in(parts);
                 (
                     if *only_mentions {
                         "mail.mentions"
@@ -244,7 +261,9 @@ impl Mail<'_> {
                     )),
                 )
             }
-            Mail::Announcement { title, body, link } => (
+            Mail::Announcement {
+                title, body, link, ..
+            } => (
                 "mail.announcement",
                 t.s("mail.greeting_plain").into_owned(),
                 vec![
@@ -277,12 +296,48 @@ impl Mail<'_> {
                 ],
                 None,
             ),
+            Mail::Answer {
+                display_name,
+                title,
+                link,
+                ..
+            } => (
+                "mail.answer",
+                t.f("mail.greeting", &[("name", display_name)]),
+                vec![
+                    t.f("mail.answer.body", &[("site", site_name), ("title", title)]),
+                    t.s("mail.qa_answered.disclaimer").into_owned(),
+                ],
+                Some((t.s("mail.answer.action").into_owned(), link.to_string())),
+            ),
+            Mail::Digest {
+                display_name,
+                sections: parts,
+                settings_link,
+                ..
+            } => {
+                sections = parts.to_vec();
+                let count = posts_in(parts);
+                (
+                    "mail.digest",
+                    t.f("mail.greeting", &[("name", display_name)]),
+                    vec![t.f(
+                        "mail.digest.body",
+                        &[("site", site_name), ("count", &count)],
+                    )],
+                    Some((
+                        t.s("mail.replies.settings").into_owned(),
+                        settings_link.to_string(),
+                    )),
+                )
+            }
             Mail::CafeReminder {
                 display_name,
                 room,
                 theme,
                 when,
                 link,
+                ..
             } => {
                 let mut paragraphs =
                     vec![t.f("mail.cafe_reminder.body", &[("room", room), ("when", when)])];
@@ -300,26 +355,6 @@ impl Mail<'_> {
                     )),
                 )
             }
-            Mail::QaAnswered {
-                display_name,
-                expert,
-                theme,
-                link,
-            } => (
-                "mail.qa_answered",
-                t.f("mail.greeting", &[("name", display_name)]),
-                vec![
-                    t.f(
-                        "mail.qa_answered.body",
-                        &[("expert", expert), ("theme", theme)],
-                    ),
-                    t.s("mail.qa_answered.disclaimer").into_owned(),
-                ],
-                Some((
-                    t.s("mail.qa_answered.action").into_owned(),
-                    link.to_string(),
-                )),
-            ),
         };
         MailContent {
             subject: t.f(&format!("{key}.subject"), &site),
@@ -340,7 +375,11 @@ impl Mail<'_> {
         }
         .render()?;
         let list_unsubscribe = match self {
-            Mail::Replies { one_click, .. } => Some(one_click.to_string()),
+            Mail::Replies { one_click, .. }
+            | Mail::Announcement { one_click, .. }
+            | Mail::CafeReminder { one_click, .. }
+            | Mail::Answer { one_click, .. }
+            | Mail::Digest { one_click, .. } => Some(one_click.to_string()),
             _ => None,
         };
         Ok(RenderedMail {
@@ -355,12 +394,12 @@ impl Mail<'_> {
 /// Writes a mail to the outbox inside the caller's transaction.
 pub async fn enqueue(
     tx: &mut Tx,
-    config: &Config,
+    site_name: &str,
     locale: Locale,
     to: &str,
     mail: &Mail<'_>,
 ) -> Result<(), AppError> {
-    let rendered = mail.render(locale, &config.site_name)?;
+    let rendered = mail.render(locale, site_name)?;
     db::outbox::enqueue(
         tx.exec(),
         to,

@@ -53,7 +53,7 @@ pub struct CafeQueueView {
 
 fn item(app: &AppState, message: StaffMessageRow) -> MessageItem {
     MessageItem {
-        time: local_time(&app.config, message.created_at),
+        time: local_time(&app.site, message.created_at),
         held: message.status == "held",
         message,
     }
@@ -82,7 +82,7 @@ async fn view(
                 .into_owned(),
             note: row.note,
             reporter: row.reporter_name,
-            time: local_time(&app.config, row.reported_at),
+            time: local_time(&app.site, row.reported_at),
         };
         match reported
             .iter_mut()
@@ -155,7 +155,7 @@ pub async fn message_page(
     let changed = match (&found.changed_by, found.status_changed_at) {
         (Some(name), Some(at)) if found.message.status != "published" => Some(t.f(
             "cafe.staff.changed",
-            &[("name", name), ("time", &local_time(&app.config, at))],
+            &[("name", name), ("time", &local_time(&app.site, at))],
         )),
         _ => None,
     };

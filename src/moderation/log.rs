@@ -140,7 +140,7 @@ fn line(app: &AppState, t: Tr, row: LogRow) -> Line {
         None => kind_label(t, &row.target_kind),
     };
     Line {
-        time: local_time(&app.config, row.created_at),
+        time: local_time(&app.site, row.created_at),
         actor: row
             .actor_name
             .unwrap_or_else(|| t.s("log.command_line").into_owned()),

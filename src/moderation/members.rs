@@ -319,10 +319,7 @@ impl RestrictView {
             state: match in_force {
                 Some((until, reason)) => t.f(
                     &format!("members.{key}.in_force"),
-                    &[
-                        ("until", &local_time(&app.config, until)),
-                        ("reason", reason),
-                    ],
+                    &[("until", &local_time(&app.site, until)), ("reason", reason)],
                 ),
                 None => words("none"),
             },
@@ -361,7 +358,9 @@ pub struct MemberView {
     /// Why the reader may not silence or suspend this member, when they may not.
     cannot: Option<String>,
     /// The refusal of what the reader just tried.
-    refused: Option<String>,
+    pub(crate) refused: Option<String>,
+    /// For coordinators: role, relation, deactivation and the e-mail address (see `manage`).
+    pub(crate) manage: Option<crate::moderation::manage::ManageView>,
     lengths: Vec<(&'static str, String)>,
     silence: RestrictView,
     suspend: RestrictView,
@@ -372,7 +371,7 @@ pub struct MemberView {
 }
 
 /// The page for member `id` as `viewer` sees it, before any form on it was sent.
-async fn member_view(
+pub(crate) async fn member_view(
     app: &AppState,
     ctx: &RequestContext,
     viewer: &SessionUser,
@@ -390,7 +389,7 @@ async fn member_view(
             href: format!("/p/{}", p.post_id),
             title: p.topic_title,
             excerpt: excerpt(&p.body_markdown),
-            time: local_time(&app.config, p.created_at),
+            time: local_time(&app.site, p.created_at),
             status: if p.deleted_at.is_some() {
                 Some(t.s("members.post.deleted").into_owned())
             } else if p.status != "published" {
@@ -401,7 +400,7 @@ async fn member_view(
             },
         })
         .collect();
-    let notes = notes::on_item(conn.exec(), &app.config, TargetKind::Member, id).await?;
+    let notes = notes::on_item(conn.exec(), &app.site, TargetKind::Member, id).await?;
     drop(conn);
     let now = db::now();
     let facts = t.f(
@@ -409,7 +408,7 @@ async fn member_view(
         &[
             ("role", &t.s(&format!("role.{}", member.role))),
             ("relation", &t.s(&format!("relation.{}", member.relation))),
-            ("joined", &local_time(&app.config, member.created_at)),
+            ("joined", &local_time(&app.site, member.created_at)),
         ],
     );
     Ok(MemberView {
@@ -421,6 +420,8 @@ async fn member_view(
             .err()
             .map(|r| t.s(r.key()).into_owned()),
         refused: None,
+        manage: (viewer.role == Role::Coordinator)
+            .then(|| crate::moderation::manage::ManageView::new(t, &member)),
         lengths: LENGTHS
             .iter()
             .map(|(code, _)| *code)
@@ -487,7 +488,7 @@ async fn restrict_page(
     form: RestrictForm,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let sentence = match form.sentence(t, kind, db::now(), &app.config.time_zone) {
+    let sentence = match form.sentence(t, kind, db::now(), &app.site.time_zone()) {
         Ok(sentence) => sentence,
         Err(errors) => {
             let mut view = member_view(app, ctx, user, id).await?;
@@ -574,25 +575,13 @@ pub async fn add_note(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::role::Relation;
 
     fn session(id: i64, role: Role) -> SessionUser {
         SessionUser::for_test(id, role)
     }
 
     fn target(id: i64, role: Role) -> StaffMember {
-        StaffMember {
-            id,
-            display_name: format!("member {id}"),
-            role,
-            relation: Relation::Patient,
-            status: "active".into(),
-            created_at: 0,
-            silenced_until: None,
-            silence_reason: String::new(),
-            suspended_until: None,
-            suspend_reason: String::new(),
-        }
+        StaffMember::for_test(id, role)
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod cafe;
 pub mod count;
 pub mod log;
+pub mod manage;
 pub mod members;
 pub mod notes;
 pub mod qa;
@@ -27,6 +28,9 @@ pub fn routes() -> Router<AppState> {
         .route("/mod/log", get(log::page))
         .route("/mod/members/{id}", get(members::page))
         .route("/mod/members/{id}/notes", post(members::add_note))
+        // role, relation, deactivate, reactivate
+        .route("/mod/members/{id}/account/{change}", post(manage::account))
+        .route("/mod/members/{id}/email", post(manage::show_email))
         // silence, unsilence, suspend, unsuspend
         .route("/mod/members/{id}/{action}", post(members::act))
         .route("/mod/posts/{id}/notes", post(notes::add_post_note))

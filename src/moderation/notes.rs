@@ -11,7 +11,6 @@ use crate::AppState;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{RequestContext, Require, Staff};
 use crate::auth::write_limit::WriteKind;
-use crate::config::Config;
 use crate::db::users::SessionUser;
 use crate::db::{self, Exec};
 use crate::domain::log::{Action, LogRecord, TargetKind};
@@ -32,7 +31,7 @@ pub struct NoteItem {
 /// The notes on an item, newest first.
 pub async fn on_item(
     exec: Exec<'_>,
-    config: &Config,
+    site: &crate::admin::site::SiteSettings,
     kind: TargetKind,
     id: i64,
 ) -> Result<Vec<NoteItem>, sqlx::Error> {
@@ -40,7 +39,7 @@ pub async fn on_item(
         .await?
         .into_iter()
         .map(|n| NoteItem {
-            time: local_time(config, n.created_at),
+            time: local_time(site, n.created_at),
             author: n.author_name,
             body: n.body,
         })

@@ -42,7 +42,7 @@ pub struct QuestionItem {
 
 fn question_item(app: &AppState, t: Tr, q: QuestionRef, slot: &str) -> QuestionItem {
     QuestionItem {
-        time: local_time(&app.config, q.created_at),
+        time: local_time(&app.site, q.created_at),
         status: t.s(&format!("qa.screen.status.{}", q.status)).into_owned(),
         slot: slot.to_owned(),
         q,
@@ -71,7 +71,7 @@ async fn slot_line(app: &AppState, exec: db::Exec<'_>, slot_id: i64) -> AppResul
         "{} · {} · {}",
         slot.theme,
         slot.expert_name,
-        local_time(&app.config, slot.starts_at)
+        local_time(&app.site, slot.starts_at)
     ))
 }
 
@@ -174,7 +174,7 @@ async fn question_view(
                 .into_owned(),
             note: r.note,
             reporter: r.reporter_name,
-            time: local_time(&app.config, r.created_at),
+            time: local_time(&app.site, r.created_at),
         })
         .collect();
     drop(conn);

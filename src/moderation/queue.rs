@@ -62,11 +62,11 @@ pub struct QueueView {
 
 pub fn item(app: &AppState, t: Tr, post: QueuedPost) -> QueueItem {
     QueueItem {
-        time: local_time(&app.config, post.created_at),
+        time: local_time(&app.site, post.created_at),
         history: t.f(
             "moderation.author_history",
             &[
-                ("joined", &local_time(&app.config, post.author_joined_at)),
+                ("joined", &local_time(&app.site, post.author_joined_at)),
                 ("published", &post.author_published.to_string()),
                 ("hidden", &post.author_hidden.to_string()),
             ],
@@ -101,7 +101,7 @@ pub async fn page(
                     "cafe_message" => format!("/mod/cafe-messages/{}", alert.target_id),
                     _ => format!("/mod/posts/{}", alert.target_id),
                 },
-                time: local_time(&app.config, alert.created_at),
+                time: local_time(&app.site, alert.created_at),
                 alert,
             })
             .collect(),
@@ -159,7 +159,7 @@ pub async fn post_view(
     let state = db::forums::post_state(conn.exec(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let notes = notes::on_item(conn.exec(), &app.config, TargetKind::Post, id).await?;
+    let notes = notes::on_item(conn.exec(), &app.site, TargetKind::Post, id).await?;
     drop(conn);
     let mut item = item(app, t, post);
     item.note = status_note(t, state.status, &item.post.status_reason);
@@ -470,7 +470,7 @@ pub async fn my_withheld(
                 .ok()
                 .and_then(|status| status_note(t, status, &p.status_reason))
                 .unwrap_or_default(),
-            time: local_time(&app.config, p.created_at),
+            time: local_time(&app.site, p.created_at),
             id: p.id,
             topic_title: p.topic_title,
         })

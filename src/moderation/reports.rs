@@ -388,7 +388,7 @@ async fn reports_view(
                 .into_owned(),
             note: r.note,
             reporter: r.reporter_name,
-            time: local_time(&app.config, r.created_at),
+            time: local_time(&app.site, r.created_at),
         };
         match grouped.iter_mut().find(|(id, _)| *id == r.target_id) {
             Some((_, lines)) => lines.push(line),

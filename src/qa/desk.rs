@@ -193,7 +193,7 @@ pub async fn answer(
                 Ok(accepted) if matches!(accepted.outcome, Outcome::Held(_)) => "qa.desk.held",
                 Ok(_) => "qa.desk.published",
                 Err(refusal) => {
-                    let errors = refusal.messages(t, &app.config);
+                    let errors = refusal.messages(t, &app.site);
                     return failure(&app, &ctx, &user, slot_id, failed(errors)).await;
                 }
             }

@@ -65,10 +65,10 @@ fn item(app: &AppState, t: Tr, user: &SessionUser, s: SlotRow, now: i64) -> Slot
     });
     SlotItem {
         id: s.id,
-        when: when(&app.config, t, s.starts_at, s.ends_at),
+        when: when(&app.site, t, s.starts_at, s.ends_at),
         deadline: t.f(
             "qa_slots.deadline",
-            &[("time", &local_time(&app.config, s.deadline_at))],
+            &[("time", &local_time(&app.site, s.deadline_at))],
         ),
         places,
         open,

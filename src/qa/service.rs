@@ -8,9 +8,8 @@ use crate::db::users::SessionUser;
 use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::{AppError, AppResult};
 use crate::events::Event;
-use crate::i18n::Locale;
-use crate::mail::Mail;
 use crate::markdown;
+use crate::notify::{self, Notice};
 use crate::work::Work;
 
 /// Why a screening action was not taken; nothing changed.
@@ -295,26 +294,20 @@ pub async fn save_draft(
     Ok(true)
 }
 
-/// Mails the question's asker (and the askers of questions merged into it) that it was answered,
-/// unless they are on the slot's live page right now.
+/// Tells the question's asker (and the askers of questions merged into it) that it was
+/// answered: a notice in their list, mailed as their preferences say (see [`crate::notify`]),
+/// and not mailed while they are on the slot's live page, where they see it come.
 pub async fn tell_askers(work: &mut Work<'_>, slot: &SlotRow, question_id: i64) -> AppResult<()> {
     let app = work.app();
     let askers = db::qa::askers_of(work.exec(), question_id).await?;
-    let link = app
-        .config
-        .link(&format!("/qa/slots/{}#q{question_id}", slot.id));
+    let path = format!("/qa/slots/{}#q{question_id}", slot.id);
     for asker in askers {
+        let notice = Notice::answer(question_id, &slot.theme, &path);
         if app.qa.watching(slot.id, asker.user_id) {
-            continue;
+            notify::listed_only(work, asker.user_id, notice).await?;
+        } else {
+            notify::member(work, asker.user_id, notice).await?;
         }
-        let locale = Locale::from_code(&asker.locale);
-        let mail = Mail::QaAnswered {
-            display_name: &asker.display_name,
-            expert: &slot.expert_name,
-            theme: &slot.theme,
-            link: &link,
-        };
-        work.mail(locale, &asker.email, &mail).await?;
     }
     Ok(())
 }

@@ -59,7 +59,7 @@ impl<'a> AnswerCard<'a> {
             asker,
             time: row
                 .published_at
-                .map(|at| local_time(&app.config, at))
+                .map(|at| local_time(&app.site, at))
                 .unwrap_or_default(),
             follow_up: row.parent_id.is_some(),
         }
@@ -135,10 +135,10 @@ impl SlotText {
             introduction: slot.introduction.clone(),
             when: format!(
                 "{} – {}",
-                local_time(&app.config, slot.starts_at),
-                local_clock(&app.config, slot.ends_at)
+                local_time(&app.site, slot.starts_at),
+                local_clock(&app.site, slot.ends_at)
             ),
-            deadline: local_time(&app.config, slot.deadline_at),
+            deadline: local_time(&app.site, slot.deadline_at),
             status,
         }
     }
@@ -310,7 +310,7 @@ pub async fn ask(
     match content::submit(&app, &user, draft).await? {
         Ok(accepted) => asked(&ctx, slot_id, accepted, "qa.asked").await,
         Err(refusal) => {
-            let errors = refusal.messages(ctx.tr(), &app.config);
+            let errors = refusal.messages(ctx.tr(), &app.site);
             let view = render(&app, &ctx, &user, slot_id, form, errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
         }
@@ -350,7 +350,7 @@ pub async fn follow_up(
     match content::submit(&app, &user, draft).await? {
         Ok(accepted) => asked(&ctx, slot_id, accepted, "qa.followed_up").await,
         Err(refusal) => {
-            let errors = refusal.messages(ctx.tr(), &app.config);
+            let errors = refusal.messages(ctx.tr(), &app.site);
             let form = AskForm {
                 body: form.body,
                 ..AskForm::fresh()

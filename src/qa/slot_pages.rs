@@ -96,13 +96,13 @@ async fn form_view(
     Ok(SlotFormView {
         layout: Layout::titled(app, ctx, title),
         action,
-        when: slot.map(|s| when(&app.config, t, s.starts_at, s.ends_at)),
+        when: slot.map(|s| when(&app.site, t, s.starts_at, s.ends_at)),
         no_experts: user.role == Role::Coordinator && experts.is_empty(),
         experts,
         form,
         errors,
         submit: t.s(submit).into_owned(),
-        zone_note: zone_note(&app.config, t),
+        zone_note: zone_note(&app.site, t),
         theme_max: MAX_THEME,
         theme_hint: t.f("qa_slots.theme_hint", &[("max", &MAX_THEME.to_string())]),
         capacity_max: MAX_CAPACITY,
@@ -182,7 +182,7 @@ pub async fn edit_page(
     Path(id): Path<i64>,
 ) -> AppResult<SlotFormView> {
     let slot = editable(&app, &user, id).await?;
-    let form = SlotForm::of(&app.config, &slot);
+    let form = SlotForm::of(&app.site, &slot);
     form_view(&app, &ctx, &user, Some(&slot), form, FieldErrors::default()).await
 }
 
@@ -233,7 +233,7 @@ pub async fn cancel_page(
     Ok(CancelView {
         layout: Layout::titled(&app, &ctx, "qa_slots.cancel_title"),
         action: format!("/qa/slots/{id}/cancel"),
-        when: when(&app.config, t, slot.starts_at, slot.ends_at),
+        when: when(&app.site, t, slot.starts_at, slot.ends_at),
         accepted: t.count("qa_slots.cancel_accepted", slot.accepted, &[]),
         theme: slot.theme,
         expert: slot.expert_name,

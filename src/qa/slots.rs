@@ -83,8 +83,8 @@ impl SlotForm {
     }
 
     /// The form as it shows a stored slot: its dates and times in the site's zone.
-    pub fn of(config: &crate::config::Config, slot: &SlotRow) -> SlotForm {
-        let text = |at: i64, format: &str| crate::web::layout::in_site_zone(config, at, format);
+    pub fn of(site: &crate::admin::site::SiteSettings, slot: &SlotRow) -> SlotForm {
+        let text = |at: i64, format: &str| crate::web::layout::in_site_zone(site, at, format);
         let on = |yes: bool| if yes { "on" } else { "" }.to_owned();
         SlotForm {
             expert: slot.expert_id.to_string(),
@@ -201,7 +201,7 @@ fn plan(
     typed: &Typed,
     before: Option<&SlotRow>,
 ) -> Result<SlotPlan, FieldErrors> {
-    let zone = &work.app().config.time_zone;
+    let zone = &work.app().site.time_zone();
     let now = work.now();
     let mut errors = FieldErrors::default();
     let starts = instant(zone, typed.date, typed.start);

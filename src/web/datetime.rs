@@ -7,7 +7,7 @@ use std::str::FromStr;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 
-use crate::config::Config;
+use crate::admin::site::SiteSettings;
 use crate::i18n::Tr;
 use crate::web::form::FieldErrors;
 
@@ -62,9 +62,9 @@ pub fn instant(zone: &TimeZone, date: Date, time: Time) -> Option<i64> {
 }
 
 /// "Dates and times are in Asia/Tokyo time."
-pub fn zone_note(config: &Config, t: Tr) -> String {
-    let zone = config.time_zone.iana_name().unwrap_or("UTC");
-    t.f("datetime.zone_note", &[("zone", zone)])
+pub fn zone_note(site: &SiteSettings, t: Tr) -> String {
+    let site = site.get();
+    t.f("datetime.zone_note", &[("zone", site.time_zone_name())])
 }
 
 #[cfg(test)]

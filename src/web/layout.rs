@@ -4,6 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::AppState;
+use crate::admin::site::SiteSettings;
 use crate::auth::session::{RequestContext, TextSize};
 use crate::domain::role::Role;
 use crate::i18n::{Locale, Tr};
@@ -15,6 +16,8 @@ pub struct Nav {
     pub is_coordinator: bool,
     /// For staff, when items wait in the review queue: how many, and that said in words.
     pub queue: Option<(i64, String)>,
+    /// Unread notifications, when there are some: how many, and that said in words.
+    pub unread: Option<(i64, String)>,
 }
 
 pub struct Layout {
@@ -34,7 +37,7 @@ impl Layout {
     pub fn new(app: &AppState, ctx: &RequestContext, title: String) -> Layout {
         Layout {
             t: ctx.tr(),
-            site_name: app.config.site_name.clone(),
+            site_name: app.site.site_name(),
             title,
             csrf: ctx.csrf.clone(),
             lang: ctx.locale.as_str(),
@@ -46,6 +49,9 @@ impl Layout {
                 queue: Some(app.queue_count.get())
                     .filter(|n| *n > 0 && u.role.is_staff())
                     .map(|n| (n, ctx.tr().count("nav.queue_waiting", n, &[]))),
+                unread: Some(u.unread_notices)
+                    .filter(|n| *n > 0)
+                    .map(|n| (n, ctx.tr().count("notices.unread", n, &[]))),
             }),
             flash: ctx.flash.clone(),
             silenced: ctx.user.as_ref().and_then(|u| {
@@ -53,7 +59,7 @@ impl Layout {
                 Some(ctx.tr().f(
                     "silence.banner",
                     &[
-                        ("until", &local_time(&app.config, until)),
+                        ("until", &local_time(&app.site, until)),
                         ("reason", &u.silence_reason),
                     ],
                 ))
@@ -64,7 +70,7 @@ impl Layout {
     /// A page titled by a locale key, which may name the site as `%{site}` (the configured
     /// site name, as mails name it).
     pub fn titled(app: &AppState, ctx: &RequestContext, title_key: &str) -> Layout {
-        let title = ctx.tr().f(title_key, &[("site", &app.config.site_name)]);
+        let title = ctx.tr().f(title_key, &[("site", &app.site.site_name())]);
         Layout::new(app, ctx, title)
     }
 
@@ -116,22 +122,18 @@ pub fn pages_for(count: i64, per_page: i64) -> i64 {
 }
 
 /// A time as the site's readers see it (Asia/Tokyo unless configured otherwise).
-pub fn local_time(config: &crate::config::Config, unix_seconds: i64) -> String {
-    in_site_zone(config, unix_seconds, "%Y-%m-%d %H:%M")
+pub fn local_time(site: &SiteSettings, unix_seconds: i64) -> String {
+    in_site_zone(site, unix_seconds, "%Y-%m-%d %H:%M")
 }
 
 /// The time of day only ("14:05"), in the site's time zone: for a conversation of one day.
-pub fn local_clock(config: &crate::config::Config, unix_seconds: i64) -> String {
-    in_site_zone(config, unix_seconds, "%H:%M")
+pub fn local_clock(site: &SiteSettings, unix_seconds: i64) -> String {
+    in_site_zone(site, unix_seconds, "%H:%M")
 }
 
-/// A time in the site's time zone, in a `strftime` format.
-pub fn in_site_zone(config: &crate::config::Config, unix_seconds: i64, format: &str) -> String {
+/// A time in the site's time zone (the setting in force), in a `strftime` format.
+pub fn in_site_zone(site: &SiteSettings, unix_seconds: i64, format: &str) -> String {
     jiff::Timestamp::from_second(unix_seconds)
-        .map(|ts| {
-            ts.to_zoned(config.time_zone.clone())
-                .strftime(format)
-                .to_string()
-        })
+        .map(|ts| ts.to_zoned(site.time_zone()).strftime(format).to_string())
         .unwrap_or_default()
 }

@@ -115,7 +115,7 @@ fn wait_words(t: Tr, wait: Duration) -> String {
 /// What was limited, how long to wait and when writing works again.
 fn write_limited_text(app: &AppState, t: Tr, kind: WriteKind, wait: Duration) -> String {
     let again_at = local_time(
-        &app.config,
+        &app.site,
         jiff::Timestamp::now()
             .as_second()
             .saturating_add_unsigned(wait_seconds(wait)),
@@ -133,10 +133,7 @@ fn write_limited_text(app: &AppState, t: Tr, kind: WriteKind, wait: Duration) ->
 fn silenced_text(app: &AppState, t: Tr, until: i64, reason: &str) -> String {
     t.f(
         "silence.refused.text",
-        &[
-            ("until", &local_time(&app.config, until)),
-            ("reason", reason),
-        ],
+        &[("until", &local_time(&app.site, until)), ("reason", reason)],
     )
 }
 

@@ -118,7 +118,7 @@ async fn resolve_context(
             let (locale, size) = data.visitor_preferences().await?;
             let accepted = accept_language.and_then(Locale::from_accept_language);
             (
-                locale.or(accepted).unwrap_or_default(),
+                locale.or(accepted).unwrap_or(app.site.get().default_locale),
                 size.unwrap_or_default(),
             )
         }

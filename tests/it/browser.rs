@@ -254,16 +254,7 @@ async fn staff_tables_are_cards_on_a_phone(app: TestApp, chrome: &mut ChromeDriv
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
     let long = "tanaka.hanako.family.support@example.org";
     invite(&app, &coordinator, long, "member", "family").await;
-    let link = invite(
-        &app,
-        &coordinator,
-        "staff@example.org",
-        "coordinator",
-        "supporter",
-    )
-    .await;
-    let staff = chrome.session().await;
-    join_in_browser(&app, &staff, &link, "すたっふ").await;
+    let staff = coordinator_in_browser(&app, &coordinator, chrome).await;
     for path in ["/admin/invitations", "/admin/categories"] {
         staff.goto(&app.url(path)).await.expect("opening the page");
         page_is_sound(&app, &staff, path).await;
@@ -387,6 +378,107 @@ async fn a_first_post_is_held_then_approved(app: TestApp, chrome: &mut ChromeDri
 chromium_story!(
     first_post_review_in_chromium,
     a_first_post_is_held_then_approved,
+    |_| {}
+);
+
+/// A coordinator runs the community from the staff's home: from the header to the home, to the
+/// members list, finds a member by name, changes her role, and sees the change on her page and
+/// in the list. (Issue 11's statistics and CSV join this story when they exist.)
+async fn a_coordinator_finds_a_member_and_changes_her_role(
+    app: TestApp,
+    chrome: &mut ChromeDriver,
+) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    crate::journeys::member(&app, &coordinator, "hana@example.org", "はな").await;
+    crate::journeys::member(&app, &coordinator, "taro@example.org", "たろう").await;
+    let staff = coordinator_in_browser(&app, &coordinator, chrome).await;
+
+    click(&staff, Locator::Css("header a[href='/admin']")).await;
+    wait_for_url(&staff, "the staff's home", |u| u.path() == "/admin").await;
+    page_is_sound(&app, &staff, "the staff's home").await;
+    click(
+        &staff,
+        Locator::XPath("//main//a[.//span[normalize-space()='メンバー']]"),
+    )
+    .await;
+    wait_for_url(&staff, "the members list", |u| u.path() == "/admin/members").await;
+    page_is_sound(&app, &staff, "the members list").await;
+    fill(&staff, "表示名で探す", "はな").await;
+    click(
+        &staff,
+        Locator::Css("form[role='search'] button[type='submit']"),
+    )
+    .await;
+    wait_for_url(&staff, "the search's results", |u| {
+        u.query().is_some_and(|q| q.contains("q="))
+    })
+    .await;
+    page_is_sound(&app, &staff, "the search's results").await;
+    let found = text(&staff, Locator::Css("table.members tbody")).await;
+    assert!(
+        found.contains("はな") && !found.contains("たろう"),
+        "{found:?}"
+    );
+    click(&staff, Locator::LinkText("はな")).await;
+    wait_for_url(&staff, "はな's staff page", |u| {
+        u.path().starts_with("/mod/members/")
+    })
+    .await;
+    page_is_sound(&app, &staff, "はな's staff page").await;
+    assert!(
+        !text(&staff, Locator::Css("main"))
+            .await
+            .contains("hana@example.org"),
+        "no address until asked for"
+    );
+
+    click(&staff, Locator::Css("#manage_role option[value='expert']")).await;
+    click(
+        &staff,
+        Locator::Css("form[action$='/role'] button[type='submit']"),
+    )
+    .await;
+    let flash = staff
+        .wait()
+        .at_most(STEP_LIMIT)
+        .for_element(Locator::Css("p.flash"))
+        .await
+        .expect("the member's page again, with a message")
+        .text()
+        .await
+        .expect("the message");
+    assert!(flash.contains("役割を変えました"), "{flash:?}");
+    page_is_sound(&app, &staff, "はな's page after the change").await;
+    let facts = text(&staff, Locator::XPath("//main/h1/following-sibling::p[1]")).await;
+    assert!(facts.starts_with("専門家"), "{facts:?}");
+    let chosen: Option<String> = find(&staff, Locator::Css("#manage_role"))
+        .await
+        .prop("value")
+        .await
+        .expect("the role chosen");
+    assert_eq!(chosen.as_deref(), Some("expert"));
+
+    staff
+        .goto(&app.url("/admin/members?role=expert"))
+        .await
+        .expect("the experts");
+    let experts = text(&staff, Locator::Css("table.members tbody")).await;
+    assert!(experts.contains("はな"), "{experts:?}");
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'member.role_changed' \
+             AND reason = 'member -> expert'"
+        )
+        .await,
+        1
+    );
+    staff.close().await.expect("ending the browser session");
+    app.shutdown().await;
+}
+
+chromium_story!(
+    coordinator_changes_a_role_in_chromium,
+    a_coordinator_finds_a_member_and_changes_her_role,
     |_| {}
 );
 
@@ -707,6 +799,26 @@ async fn join_in_browser(app: &TestApp, browser: &Client, link: &str, name: &str
     page_is_sound(app, browser, "the home page after joining").await;
     let body = text(browser, Locator::Css("body")).await;
     assert!(body.contains(name), "the home page greets {name}: {body}");
+}
+
+/// A second coordinator (staff@example.org, すたっふ), invited by `coordinator`, joined in a
+/// Chromium session of her own.
+async fn coordinator_in_browser(
+    app: &TestApp,
+    coordinator: &crate::common::Browser,
+    chrome: &mut ChromeDriver,
+) -> Client {
+    let link = invite(
+        app,
+        coordinator,
+        "staff@example.org",
+        "coordinator",
+        "supporter",
+    )
+    .await;
+    let staff = chrome.session().await;
+    join_in_browser(app, &staff, &link, "すたっふ").await;
+    staff
 }
 
 /// Types `value` into the field whose `<label>` reads `label`, and checks it arrived whole.

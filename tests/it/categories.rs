@@ -584,7 +584,7 @@ async fn english_readers_see_the_english_category_texts(app: TestApp) {
     }
 
     let before = app.mail.count();
-    hidamari::forums::notify::mail_due(app.app(), 0)
+    hidamari::notify::mailer::mail_due(app.app(), 0)
         .await
         .expect("writing the notification mails");
     for (address, shown, hidden) in [

@@ -183,16 +183,7 @@ async fn sessions_are_renewed_while_used(app: TestApp) {
         .save(&record)
         .await
         .expect("ageing the session");
-    let mut config =
-        hidamari::config::Config::for_data_dir(app.dir.path(), Some(app.database_url.clone()))
-            .expect("the configuration");
-    config.smtp_url = Some(app.mail.url());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let second = hidamari::start(config, listener)
-        .await
-        .expect("a second server");
+    let second = app.second_instance().await;
     // Cookies do not depend on the port: the browser sends its session there too.
     let home = browser.get(&format!("http://{}/", second.addr)).await;
     assert_eq!(home.status, 200, "still logged in: {}", home.text());

@@ -9,6 +9,7 @@ mod journeys;
 mod smoke;
 
 mod accounts;
+mod admin_members;
 mod announcements;
 mod browser;
 mod cafe;
@@ -28,6 +29,7 @@ mod moderation_members;
 mod names;
 mod notifications;
 mod notify_mail;
+mod notify_prefs;
 mod qa;
 mod qa_slots;
 mod reports;

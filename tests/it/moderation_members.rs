@@ -81,7 +81,7 @@ async fn note(staff: &Browser, member: i64, body: &str) -> Page {
 }
 
 /// Log rows of `action` on member `target`.
-async fn logged(app: &TestApp, action: &str, target: i64) -> i64 {
+pub async fn logged(app: &TestApp, action: &str, target: i64) -> i64 {
     app.scalar(&format!(
         "SELECT COUNT(*) FROM audit_log WHERE action = '{action}' \
          AND target_kind = 'member' AND target_id = {target} AND subject_user_id = {target}"

@@ -116,7 +116,20 @@ async fn category_followers_hear_of_new_topics_they_may_see(app: TestApp) {
     );
     // Turning reply mail off in the account stops them all.
     mother.get("/account").await;
-    let saved = mother.post_form("/account/notifications", &[]).await;
+    let saved = mother
+        .post_form(
+            "/account/notifications",
+            &[
+                ("reply", "off"),
+                ("mention", "off"),
+                ("answer", "now"),
+                ("cafe", "now"),
+                ("announcement", "now"),
+                ("quiet_from", ""),
+                ("quiet_until", ""),
+            ],
+        )
+        .await;
     assert_eq!(saved.status, 303);
     mother.get(&format!("/c/{life}")).await;
     mother.post_form(&format!("/c/{life}/follow"), &[]).await;

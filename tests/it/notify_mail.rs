@@ -57,7 +57,7 @@ where
 
 /// Writes the mails for every notification waiting now.
 async fn mail_waiting(app: &TestApp) {
-    hidamari::forums::notify::mail_due(app.app(), 0)
+    hidamari::notify::mailer::mail_due(app.app(), 0)
         .await
         .expect("writing the notification mails");
 }
@@ -294,12 +294,12 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
         app.url("/account#notify-heading")
     );
 
-    // The headers a mail program needs for one-click unsubscribe.
-    let clinic_id = followed.trim_start_matches("/t/");
+    // The headers a mail program needs for one-click unsubscribe: it turns off the kinds of
+    // mail this one carries (new posts and a mention), and nothing else.
     let header = mail.header("List-Unsubscribe").expect("List-Unsubscribe");
     let prefix = format!(
         "<{}",
-        app.url(&format!("/unsubscribe/{hana_id}/t{clinic_id}-c{life}/"))
+        app.url(&format!("/unsubscribe/{hana_id}/kreply-kmention/"))
     );
     assert!(
         header.starts_with(&prefix) && header.ends_with('>'),
@@ -310,8 +310,8 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
         Some("List-Unsubscribe=One-Click")
     );
 
-    // The next mail is about one topic: its one-click POST, with no session, no token and no
-    // Origin, stops that topic and nothing else.
+    // The next mail is about new posts only: its one-click POST, with no session, no token and
+    // no Origin, turns that kind of mail off; follows and mentions stay.
     reply(&taro, &kept, "おいしそうですね").await;
     let before = app.mail.count();
     mail_waiting(&app).await;
@@ -325,14 +325,17 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
         .trim_start_matches('<')
         .trim_end_matches('>')
         .to_owned();
-    let kept_id = kept.trim_start_matches("/t/");
-    assert!(link.contains(&format!("/{hana_id}/t{kept_id}/")), "{link}");
+    assert!(link.contains(&format!("/{hana_id}/kreply/")), "{link}");
     let provider = app.client();
     let form = [("Content-Type", "application/x-www-form-urlencoded")];
     let page = provider.get(&link).await;
     assert_eq!(page.status, 200, "the link's page changes nothing");
-    assert!(page.text().contains("ごはんの話"), "it names the topic");
-    assert!(hana.get(&kept).await.text().contains("フォロー中です"));
+    assert!(
+        page.text()
+            .contains("フォローしている話題やカテゴリーへの新しい投稿"),
+        "it names the kind of mail: {}",
+        page.text()
+    );
     let wrong = provider
         .post_raw(&link, &form, "List-Unsubscribe=Yes")
         .await;
@@ -342,7 +345,10 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
         .post_raw(&forged, &form, "List-Unsubscribe=One-Click")
         .await;
     assert_eq!(forged.status, 404);
-    assert!(hana.get(&kept).await.text().contains("フォロー中です"));
+    let checked = |page: &crate::common::Page, kind: &str| {
+        page.attrs(&format!("input[name={kind}][checked]"), "value")
+    };
+    assert_eq!(checked(&hana.get("/account").await, "reply"), vec!["now"]);
     // As RFC 8058 says a mail program SHOULD send it: multipart/form-data.
     let boundary = "one-click-boundary";
     let multipart = format!("multipart/form-data; boundary={boundary}");
@@ -357,27 +363,27 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
         )
         .await;
     assert_eq!(done.status, 200, "{}", done.text());
-    assert!(
-        !hana.get(&kept).await.text().contains("フォロー中です"),
-        "stopped"
-    );
-    assert!(
-        hana.get(&followed).await.text().contains("フォロー中です"),
-        "another topic is still followed"
-    );
     let settings = hana.get("/account").await;
     assert_eq!(
-        settings
-            .attrs("input[name=email_replies][checked]", "value")
-            .len(),
-        1,
-        "mail about new posts is still on"
+        checked(&settings, "reply"),
+        vec!["off"],
+        "reply mail is off"
+    );
+    for kind in ["mention", "answer", "cafe", "announcement"] {
+        assert_eq!(checked(&settings, kind), vec!["now"], "{kind} is unchanged");
+    }
+    assert!(
+        hana.get(&kept).await.text().contains("フォロー中です"),
+        "the follow stays"
     );
     // The settings the mail links to list every follow, each with its own button.
     assert_eq!(
         settings.select(".follows li a"),
-        vec!["話題「通院の日」", "カテゴリー「暮らし」"],
-        "the stopped topic is gone, the rest are listed"
+        vec![
+            "話題「通院の日」",
+            "話題「ごはんの話」",
+            "カテゴリー「暮らし」"
+        ],
     );
     let unfollowed = hana
         .post_form(
@@ -394,20 +400,12 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
     );
     assert_eq!(
         hana.get("/account").await.select(".follows li a"),
-        vec!["話題「通院の日」"]
+        vec!["話題「通院の日」", "話題「ごはんの話」"]
     );
-    reply(&taro, &kept, "もう一度です").await;
-    reply(&taro, &followed, "まだ届きますか").await;
-    let before = app.mail.count();
-    mail_waiting(&app).await;
-    let mail = app
-        .mail
-        .wait_for(|m| m.seq >= before && m.is_to("hana@example.org"), WAIT)
-        .await;
-    assert!(mail.text.contains("まだ届きますか"));
-    assert!(!mail.text.contains("もう一度です"), "{}", mail.text);
 
-    // A mail only of mentions says so in its subject, and its one-click link stops all of them.
+    // With reply mail off, a new post in a followed topic is not mailed; a mention still is, and
+    // a mail only of mentions says so in its subject; its one-click link turns mentions off.
+    reply(&taro, &followed, "まだ届きますか").await;
     start_topic(&taro, chat, "質問", "＠はな様、教えてください。").await;
     let before = app.mail.count();
     mail_waiting(&app).await;
@@ -420,9 +418,11 @@ async fn one_mail_says_why_lists_what_it_counts_and_stops_only_its_follows(app: 
         "{}",
         mail.subject
     );
+    assert!(mail.text.contains("教えてください"), "{}", mail.text);
+    assert!(!mail.text.contains("まだ届きますか"), "{}", mail.text);
     let header = mail.header("List-Unsubscribe").expect("List-Unsubscribe");
     assert!(
-        header.contains(&format!("/unsubscribe/{hana_id}/all/")),
+        header.contains(&format!("/unsubscribe/{hana_id}/kmention/")),
         "{header}"
     );
 

@@ -97,17 +97,24 @@ async fn staff_pages_follow_the_roles(app: TestApp) {
         "nothing refused was stored or logged"
     );
 
-    // Staff find their page from the header; every member finds the support page in the footer.
+    // Staff find their page from the staff's home in the header; every member finds the
+    // support page in the footer.
     let home = moderator.get("/").await;
     assert!(
         home.attrs("header a", "href")
+            .contains(&"/admin".to_owned())
+    );
+    let staff_home = moderator.get("/admin").await;
+    assert!(
+        staff_home
+            .attrs("main a", "href")
             .contains(&"/mod/words".to_owned())
     );
     let home = hana.get("/").await;
     assert!(
         !home
             .attrs("header a", "href")
-            .contains(&"/mod/words".to_owned())
+            .contains(&"/admin".to_owned())
     );
     assert!(
         home.attrs("footer a", "href")

@@ -56,6 +56,17 @@ fn post(path: &str, fields: &[(&'static str, &'static str)], expect: [u16; 5]) -
     }
 }
 
+/// A whole notification preferences form.
+const PREFS: &[(&str, &str)] = &[
+    ("reply", "now"),
+    ("mention", "now"),
+    ("answer", "now"),
+    ("cafe", "now"),
+    ("announcement", "now"),
+    ("quiet_from", ""),
+    ("quiet_until", ""),
+];
+
 fn table() -> Vec<Route> {
     const MEMBERS: [u16; 5] = [303, 200, 200, 200, 200];
     const COORDINATOR_ONLY: [u16; 5] = [303, 404, 404, 404, 200];
@@ -114,6 +125,31 @@ fn table() -> Vec<Route> {
         ),
         get("/p/999999/block", [303, 404, 404, 404, 404]),
         get("/mod/queue", [303, 404, 404, 200, 200]),
+        get("/admin", [303, 404, 404, 200, 200]),
+        get("/admin/members", [303, 404, 404, 200, 200]),
+        get("/admin/settings", COORDINATOR_ONLY),
+        get("/mod/members/999999", [303, 404, 404, 404, 404]),
+        post(
+            "/mod/members/999999/account/role",
+            &[("role", "member")],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            "/mod/members/999999/account/relation",
+            &[("relation", "family")],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            "/mod/members/999999/account/deactivate",
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            "/mod/members/999999/account/reactivate",
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
+        post("/mod/members/999999/email", &[], [303, 404, 404, 404, 404]),
         get("/me/withheld", MEMBERS),
         get("/mod/posts/999999", [303, 404, 404, 404, 404]),
         post("/mod/posts/999999/approve", &[], [303, 404, 404, 404, 404]),
@@ -150,11 +186,21 @@ fn table() -> Vec<Route> {
             &[("follow", "no")],
             [303, 404, 404, 404, 404],
         ),
+        post("/account/notifications", PREFS, [303; 5]),
         post(
             "/account/notifications",
-            &[("email_replies", "on")],
-            [303; 5],
+            &[("reply", "sometimes")],
+            [303, 422, 422, 422, 422],
         ),
+        get("/notifications", MEMBERS),
+        get("/notifications?page=2", MEMBERS),
+        get("/notifications?page=x", [303, 400, 400, 400, 400]),
+        get("/notifications/999999", [303, 404, 404, 404, 404]),
+        get("/notifications/abc", [303, 400, 400, 400, 400]),
+        post("/notifications/read", &[], [303; 5]),
+        get("/unsubscribe/1/kreply/00", [404; 5]),
+        get("/unsubscribe/1/kreply-kreply/00", [404; 5]),
+        post("/unsubscribe/1/kreply/00/settings", PREFS, [404; 5]),
         get("/unsubscribe/1/t1/00", [404; 5]),
         get("/unsubscribe/1/x1/00", [404; 5]),
         get("/unsubscribe/1/all/00", [404; 5]),
@@ -856,6 +902,8 @@ struct Others {
     family_category: String,
     invitation: i64,
     announcement: i64,
+    /// Hana's notice of that announcement.
+    hana_notice: i64,
     /// みんなのカフェ, in session, with a message by hana; and the family café.
     cafe_room: i64,
     cafe_message: i64,
@@ -946,7 +994,14 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
         ))
         .await;
     let id = |sql: &'static str| async move { app.scalar(sql).await };
+    let hana_notice = app
+        .scalar(
+            "SELECT n.id FROM notifications n JOIN users u ON u.id = n.user_id \
+             WHERE u.email = 'hana@example.org' AND n.kind = 'announcement'",
+        )
+        .await;
     Others {
+        hana_notice,
         qa_slot,
         qa_answered,
         qa_waiting,
@@ -995,6 +1050,21 @@ fn others_table(o: &Others) -> Vec<Route> {
         get(&format!("/t/{topic}"), MEMBERS),
         get(&format!("/p/{reply}"), [303, 303, 303, 303, 303]),
         get(&format!("/u/{}", o.hana), MEMBERS),
+        // Hana's notifications are hers alone, and her mail settings are changed by her links.
+        get(
+            &format!("/notifications/{}", o.hana_notice),
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            &format!("/unsubscribe/{}/kreply/00/settings", o.hana),
+            PREFS,
+            [404; 5],
+        ),
+        post(
+            &format!("/unsubscribe/{}/kannouncement/00", o.hana),
+            &[("List-Unsubscribe", "One-Click")],
+            [404; 5],
+        ),
         // Staff edit a member's text, with a note on the post that a moderator did.
         get(&format!("/p/{reply}/edit"), [303, 403, 403, 200, 200]),
         get(
@@ -1206,6 +1276,57 @@ fn others_table(o: &Others) -> Vec<Route> {
             &[("body", "のぞき見")],
             [303, 404, 404, SKIP, SKIP],
         ),
+        // The staff's home, the members list and the site's settings.
+        get("/admin", STAFF_ONLY),
+        get("/admin/members", STAFF_ONLY),
+        get(
+            "/admin/members?q=%E3%81%AF%E3%81%AA&state=active",
+            STAFF_ONLY,
+        ),
+        get("/admin/members?joined=2026-13", [303, 404, 404, 422, 422]),
+        get("/admin/settings", [303, 404, 404, 404, 200]),
+        post(
+            "/admin/settings",
+            &[("site_name", ""), ("time_zone", "Asia/Tokyo")],
+            [303, 404, 404, 404, 422],
+        ),
+        // Coordinators alone change hana's account: a bad value or what is already so changes
+        // nothing; deactivating would change what the next checks rely on.
+        post(
+            &format!("/mod/members/{}/account/role", o.hana),
+            &[("role", "king")],
+            [303, 404, 404, 404, 422],
+        ),
+        post(
+            &format!("/mod/members/{}/account/role", o.hana),
+            &[("role", "member")],
+            [303, 404, 404, 404, 409],
+        ),
+        post(
+            &format!("/mod/members/{}/account/relation", o.hana),
+            &[("relation", "patient")],
+            [303, 404, 404, 404, 409],
+        ),
+        post(
+            &format!("/mod/members/{}/account/reactivate", o.hana),
+            &[],
+            [303, 404, 404, 404, 409],
+        ),
+        post(
+            &format!("/mod/members/{}/account/deactivate", o.hana),
+            &[],
+            [303, 404, 404, 404, SKIP],
+        ),
+        post(
+            &format!("/mod/members/{}/account/promote", o.hana),
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            &format!("/mod/members/{}/email", o.hana),
+            &[],
+            [303, 404, 404, 404, 200],
+        ),
         // The expert Q&A: every member reads a slot and the archive; the desk and answering are
         // the slot's own expert's; screening is staff's.
         get(&format!("/qa/slots/{}", o.qa_slot), MEMBERS),
@@ -1363,6 +1484,25 @@ async fn others_content_for_every_role(app: TestApp) {
         "SELECT COUNT(*) FROM cafe_sessions WHERE slow_mode_seconds = 0 AND paused_at IS NULL"
             .to_owned(),
         "SELECT COUNT(*) = 0 FROM audit_log WHERE action LIKE 'member.%'".to_owned(),
+        format!(
+            "SELECT COUNT(*) FROM users WHERE id = {} AND role = 'member' \
+             AND relation = 'patient' AND status = 'active'",
+            others.hana
+        ),
+        "SELECT COUNT(*) = 0 FROM audit_log WHERE action = 'setting.changed'".to_owned(),
+        // The coordinator asked once; nobody else saw the address.
+        format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'email.viewed' AND target_id = {}",
+            others.hana
+        ),
+        format!(
+            "SELECT COUNT(*) FROM notifications WHERE id = {} AND read_at IS NULL",
+            others.hana_notice
+        ),
+        format!(
+            "SELECT COUNT(*) = 0 FROM notify_prefs WHERE user_id = {}",
+            others.hana
+        ),
     ];
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM reports").await

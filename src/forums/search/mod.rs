@@ -265,7 +265,7 @@ fn result_item(
                     "search.meta",
                     &[
                         ("name", &post.author_name),
-                        ("time", &local_time(&app.config, post.created_at)),
+                        ("time", &local_time(&app.site, post.created_at)),
                     ],
                 ),
             })

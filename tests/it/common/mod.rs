@@ -185,6 +185,26 @@ impl TestApp {
              ON CONFLICT (name) DO UPDATE SET value = excluded.value"
         ))
         .await;
+        // Read again at once, as after a change made through the settings page.
+        self.app()
+            .site
+            .reload(self.db(), self.config())
+            .await
+            .expect("reading the site settings");
+    }
+
+    /// A second server on the same database (another instance behind a load balancer), with
+    /// the default configuration and the same mail peer; shut it down before this one.
+    pub async fn second_instance(&self) -> hidamari::Running {
+        let mut config = Config::for_data_dir(self.dir.path(), Some(self.database_url.clone()))
+            .expect("the configuration");
+        config.smtp_url = Some(self.mail.url());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        hidamari::start(config, listener)
+            .await
+            .expect("a second server")
     }
 
     /// Stops the server gracefully (the outbox is flushed), then drops a PostgreSQL database.
