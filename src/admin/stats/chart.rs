@@ -122,17 +122,8 @@ mod tests {
         let (start, _) = range.bounds(&zone);
         let rows = Rows {
             invited: vec![start; 7],
-            joined: vec![],
-            acts: vec![],
-            topics: vec![],
             posts: vec![start; posts],
-            cafe_sessions: vec![],
-            cafe_participants: vec![],
-            questions_asked: vec![],
-            questions_accepted: vec![],
-            questions_answered: vec![],
-            reports: vec![],
-            alerts: vec![],
+            ..Rows::default()
         };
         by_month(range, &zone, &rows)
     }

@@ -184,6 +184,7 @@ impl MonthRange {
 }
 
 /// The rows of a range, as read from the database.
+#[derive(Default)]
 pub struct Rows {
     pub invited: Vec<i64>,
     pub joined: Vec<i64>,
@@ -456,15 +457,7 @@ mod tests {
             invited: vec![start; 4],
             joined: vec![start; 5],
             acts,
-            topics: vec![],
-            posts: vec![],
-            cafe_sessions: vec![],
-            cafe_participants: vec![],
-            questions_asked: vec![],
-            questions_accepted: vec![],
-            questions_answered: vec![],
-            reports: vec![],
-            alerts: vec![],
+            ..Rows::default()
         };
         let month = &by_month(range, &tokyo(), &rows)[0];
         assert_eq!(month.invited, Cell::Small);
