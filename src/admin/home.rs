@@ -47,6 +47,7 @@ pub const SECTIONS: [(&str, &[StaffPage]); 3] = [
             staff_page("/admin/cafe", Role::Coordinator, "cafe"),
             staff_page("/admin/experts", Role::Coordinator, "experts"),
             staff_page("/qa/slots/new", Role::Coordinator, "qa_slots"),
+            staff_page("/admin/stats", Role::Coordinator, "stats"),
         ],
     ),
     (

@@ -1,5 +1,5 @@
 //! Staff tools: the staff's home, the members list and the site's settings; and for
-//! coordinators invitations, announcements, categories, search terms.
+//! coordinators invitations, announcements, categories, search terms, statistics.
 
 pub mod announcements;
 pub mod categories;
@@ -10,6 +10,7 @@ pub mod search_terms;
 pub mod service;
 pub mod settings;
 pub mod site;
+pub mod stats;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -57,6 +58,8 @@ pub fn routes() -> Router<AppState> {
             "/admin/search-terms/{id}/delete",
             post(search_terms::remove),
         )
+        .route("/admin/stats", get(stats::page))
+        .route("/admin/stats.csv", get(stats::csv))
         .route("/admin/invitations/{id}/resend", post(invitations::resend))
         .route(
             "/admin/invitations/{id}/revoke",

@@ -49,13 +49,15 @@ pub enum WriteKind {
     Question,
     /// An expert publishing or changing an answer.
     Answer,
+    /// A coordinator downloading figures (the funders' statistics as CSV).
+    Export,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 14] = [
+    pub const ALL: [WriteKind; 15] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -70,6 +72,7 @@ impl WriteKind {
         WriteKind::Notice,
         WriteKind::Question,
         WriteKind::Answer,
+        WriteKind::Export,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -90,7 +93,8 @@ impl WriteKind {
             | WriteKind::Setting
             | WriteKind::Report
             | WriteKind::Reminder
-            | WriteKind::Notice => false,
+            | WriteKind::Notice
+            | WriteKind::Export => false,
         }
     }
 
@@ -120,6 +124,7 @@ impl WriteKind {
             WriteKind::Notice => "notice",
             WriteKind::Question => "question",
             WriteKind::Answer => "answer",
+            WriteKind::Export => "export",
         }
     }
 
@@ -154,6 +159,8 @@ impl WriteKind {
             WriteKind::Question => (5, 20),
             // An expert answering a slot's questions one after another, and correcting them.
             WriteKind::Answer => (20, 120),
+            // A few ranges for one report, downloaded one after another.
+            WriteKind::Export => (20, 120),
         }
     }
 

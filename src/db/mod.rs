@@ -27,6 +27,7 @@ pub mod safety;
 pub mod search;
 pub mod settings;
 pub mod staff_notes;
+pub mod stats;
 pub mod tokens;
 pub mod users;
 

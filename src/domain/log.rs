@@ -83,6 +83,8 @@ pub enum Action {
     QaFlagCleared,
     QaAnswerApproved,
     QaAnswerHidden,
+    /// The funders' statistics downloaded as CSV (the reason holds the range of months).
+    StatsExported,
 }
 
 text_enum!(Action {
@@ -160,6 +162,7 @@ text_enum!(Action {
     QaFlagCleared => "qa.flag_cleared",
     QaAnswerApproved => "qa_answer.approved",
     QaAnswerHidden => "qa_answer.hidden",
+    StatsExported => "stats.exported",
 });
 
 /// The kind of thing acted on.
@@ -188,6 +191,8 @@ pub enum TargetKind {
     QaSlot,
     /// A question and its answer, together.
     QaQuestion,
+    /// The funders' statistics (no id: the reason holds the range).
+    Statistics,
 }
 
 text_enum!(TargetKind {
@@ -210,6 +215,7 @@ text_enum!(TargetKind {
     CafeSeries => "cafe_series",
     QaSlot => "qa_slot",
     QaQuestion => "qa_question",
+    Statistics => "statistics",
 });
 
 /// One row of the log.

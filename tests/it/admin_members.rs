@@ -9,7 +9,7 @@ use crate::journeys::{PASSWORD, is_logged_in, login, member, member_as, staff};
 use crate::moderation_members::logged;
 
 /// Every staff page with no id in its address, and whether moderators may use it.
-const STAFF_PAGES: [(&str, bool); 17] = [
+const STAFF_PAGES: [(&str, bool); 18] = [
     ("/mod/queue", true),
     ("/mod/reports", true),
     ("/mod/cafe", true),
@@ -23,6 +23,7 @@ const STAFF_PAGES: [(&str, bool); 17] = [
     ("/admin/cafe", false),
     ("/admin/experts", false),
     ("/qa/slots/new", false),
+    ("/admin/stats", false),
     ("/admin/settings", false),
     ("/admin/support", false),
     ("/admin/crisis-words", false),

@@ -36,5 +36,6 @@ mod reports;
 mod safety;
 mod search;
 mod security;
+mod stats;
 mod topic_pages;
 mod ux;

@@ -262,6 +262,16 @@ fn table() -> Vec<Route> {
             [303, 404, 404, 404, 404],
         ),
         get("/admin/support", COORDINATOR_ONLY),
+        // The funders' statistics: no ids (no list of people), only a range of months.
+        get("/admin/stats", COORDINATOR_ONLY),
+        get("/admin/stats?from=2026-04&to=2027-03", COORDINATOR_ONLY),
+        get("/admin/stats?from=2026-13&to=x", [303, 404, 404, 404, 422]),
+        get("/admin/stats.csv?from=2026-04&to=2027-03", COORDINATOR_ONLY),
+        get("/admin/stats.csv", COORDINATOR_ONLY),
+        get(
+            "/admin/stats.csv?from=2027-03&to=2026-04",
+            [303, 404, 404, 404, 422],
+        ),
         post("/admin/support", &[("body", "")], [303, 404, 404, 404, 422]),
         get("/admin/categories", COORDINATOR_ONLY),
         get("/admin/categories/1", COORDINATOR_ONLY),
