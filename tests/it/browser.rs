@@ -472,6 +472,39 @@ async fn a_coordinator_finds_a_member_and_changes_her_role(
         .await,
         1
     );
+
+    // From the staff home to the statistics, and the CSV as the browser downloads it.
+    staff
+        .goto(&app.url("/admin"))
+        .await
+        .expect("the staff home");
+    click(&staff, Locator::Css("a[href='/admin/stats']")).await;
+    wait_for_url(&staff, "the statistics", |u| u.path() == "/admin/stats").await;
+    page_is_sound(&app, &staff, "the statistics").await;
+    let charts: i64 = script(
+        &staff,
+        "return document.querySelectorAll('main svg').length;",
+    )
+    .await;
+    assert!(charts > 0, "charts drawn on the server");
+    let csv: Vec<i64> = staff
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             const link = document.querySelector('a[download]');\
+             fetch(link.href).then(r => r.arrayBuffer())\
+               .then(b => done(Array.from(new Uint8Array(b).slice(0, 3))));",
+            Vec::new(),
+        )
+        .await
+        .ok()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .expect("the CSV's first bytes");
+    assert_eq!(csv, [0xEF, 0xBB, 0xBF], "UTF-8 with a BOM, for Excel");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'stats.exported'")
+            .await,
+        1
+    );
     staff.close().await.expect("ending the browser session");
     app.shutdown().await;
 }
