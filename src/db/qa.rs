@@ -419,6 +419,16 @@ pub async fn answer_to(exec: Exec<'_>, question_id: i64) -> Result<Option<Answer
         .await)
 }
 
+/// Every answer of the slot, drafts too, for its expert's desk.
+pub async fn slot_answers(exec: Exec<'_>, slot_id: i64) -> Result<Vec<AnswerRef>, sqlx::Error> {
+    let sql = "SELECT id, question_id, slot_id, body_markdown, status, published_at \
+               FROM qa_answers WHERE slot_id = $1";
+    on!(exec, |c| sqlx::query_as(sql)
+        .bind(slot_id)
+        .fetch_all(c)
+        .await)
+}
+
 pub async fn answer(exec: Exec<'_>, id: i64) -> Result<Option<AnswerRef>, sqlx::Error> {
     let sql = "SELECT id, question_id, slot_id, body_markdown, status, published_at \
                FROM qa_answers WHERE id = $1";

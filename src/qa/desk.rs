@@ -67,12 +67,12 @@ async fn render(
             return Err(AppError::Forbidden);
         }
         let questions = db::qa::staff_questions(exec.again(), slot_id).await?;
-        let mut answers = std::collections::HashMap::new();
-        for q in questions.iter().filter(|q| q.status == "accepted") {
-            if let Some(answer) = db::qa::answer_to(exec.again(), q.id).await? {
-                answers.insert(q.id, answer);
-            }
-        }
+        let answers: std::collections::HashMap<i64, db::qa::AnswerRef> =
+            db::qa::slot_answers(exec.again(), slot_id)
+                .await?
+                .into_iter()
+                .map(|a| (a.question_id, a))
+                .collect();
         (slot, questions, answers)
     };
     let t = ctx.tr();

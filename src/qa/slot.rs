@@ -192,7 +192,7 @@ async fn render(
     errors: Vec<String>,
 ) -> AppResult<SlotView> {
     let now = db::now();
-    let (slot, own, answers) = {
+    let (slot, keeps, own, answers) = {
         let mut conn = app.db.conn().await?;
         let mut exec = conn.exec();
         let slot = db::qa::slot(exec.again(), slot_id)
@@ -201,10 +201,9 @@ async fn render(
         let keeps = rules::keeps(user, &slot);
         let own = db::qa::own_questions(exec.again(), slot_id, user.id).await?;
         let answers = db::qa::answers(exec, slot_id, user.id, keeps, now).await?;
-        (slot, own, answers)
+        (slot, keeps, own, answers)
     };
     let t = ctx.tr();
-    let keeps = rules::keeps(user, &slot);
     let audience = if keeps {
         Audience::Keeper
     } else {
