@@ -28,6 +28,8 @@ struct RawConfig {
     trust_forwarded_for: bool,
     write_limit_scale: u32,
     cafe_connections_per_member: usize,
+    job_batch_size: u32,
+    job_batch_pause_ms: u64,
 }
 
 impl Default for RawConfig {
@@ -46,6 +48,8 @@ impl Default for RawConfig {
             trust_forwarded_for: false,
             write_limit_scale: 1,
             cafe_connections_per_member: crate::web::sockets::PER_MEMBER,
+            job_batch_size: 200,
+            job_batch_pause_ms: 20,
         }
     }
 }
@@ -73,6 +77,10 @@ pub struct Config {
     pub write_limit_scale: u32,
     /// Live café connections one member may have open on an instance (tabs and devices).
     pub cafe_connections_per_member: usize,
+    /// Rows a background job's batch handles in its one short transaction (see `jobs`).
+    pub job_batch_size: u32,
+    /// The pause between two batches of a background job, leaving the writer to others.
+    pub job_batch_pause_ms: u64,
 }
 
 /// Secrets (the SMTP URL may carry a password, the database URL too) never reach logs.
@@ -95,6 +103,8 @@ impl fmt::Debug for Config {
                 "cafe_connections_per_member",
                 &self.cafe_connections_per_member,
             )
+            .field("job_batch_size", &self.job_batch_size)
+            .field("job_batch_pause_ms", &self.job_batch_pause_ms)
             .finish()
     }
 }
@@ -211,6 +221,18 @@ impl Config {
                 "must be between 1 and 10000",
             ));
         }
+        if raw.job_batch_size == 0 || raw.job_batch_size > 10_000 {
+            return Err(invalid(
+                "HIDAMARI_JOB_BATCH_SIZE",
+                "must be between 1 and 10000",
+            ));
+        }
+        if raw.job_batch_pause_ms > 60_000 {
+            return Err(invalid(
+                "HIDAMARI_JOB_BATCH_PAUSE_MS",
+                "must be at most 60000",
+            ));
+        }
         Ok(Config {
             listen: raw.listen,
             data_dir: raw.data_dir,
@@ -225,6 +247,8 @@ impl Config {
             trust_forwarded_for: raw.trust_forwarded_for,
             write_limit_scale: raw.write_limit_scale,
             cafe_connections_per_member: raw.cafe_connections_per_member,
+            job_batch_size: raw.job_batch_size,
+            job_batch_pause_ms: raw.job_batch_pause_ms,
         })
     }
 

@@ -14,6 +14,7 @@ pub mod events;
 pub mod forums;
 pub mod home;
 pub mod i18n;
+pub mod jobs;
 pub mod mail;
 pub mod markdown;
 pub mod moderation;
@@ -173,6 +174,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         // One process owns a SQLite database: claims left by a killed process are stale.
         let mut tx = db.begin().await?;
         db::outbox::release_claims(tx.exec()).await?;
+        db::jobs::release_leases(tx.exec()).await?;
         tx.commit().await?;
     }
     let (link_key, form_key) = {
@@ -241,6 +243,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         shutdown_rx.clone(),
     ));
     tokio::spawn(qa::live::run(app.clone(), shutdown_rx.clone()));
+    tokio::spawn(jobs::run(app.clone(), shutdown_rx.clone()));
     tokio::spawn(housekeeping(
         app.clone(),
         store.clone(),

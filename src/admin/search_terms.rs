@@ -1,6 +1,7 @@
 //! Equivalent search terms: coordinators list, add and remove groups of terms that mean the same
-//! (「がん」「癌」「ガン」). A change re-normalizes the search text of every post in the same
-//! transaction, so search never sees a mix of old and new folding.
+//! (「がん」「癌」「ガン」). A change queues the re-normalizing of every post's search text as a
+//! background job (`jobs::reindex`); this page shows its progress and refreshes by itself while
+//! it runs.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,11 +14,13 @@ use crate::AppState;
 use crate::admin::service;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
+use crate::auth::write_limit::WriteKind;
 use crate::db;
 use crate::error::AppResult;
 use crate::i18n::Tr;
+use crate::jobs::{self, Status};
 use crate::text::group_terms;
-use crate::web::layout::Layout;
+use crate::web::layout::{Layout, local_time};
 
 /// Characters in one term.
 pub const MAX_TERM: usize = 20;
@@ -37,6 +40,53 @@ pub struct SearchTermsView {
     terms: String,
     errors: Vec<String>,
     terms_hint: String,
+    job: Option<JobView>,
+}
+
+/// The latest re-normalizing job as the page shows it.
+pub struct JobView {
+    pub running: bool,
+    pub failed: bool,
+    /// Whether the job has counted the rows it will go through: until then the bar shows
+    /// no value (an indeterminate bar) and the text says it is starting.
+    pub counted: bool,
+    pub done: i64,
+    pub total: i64,
+    /// "12,000 / 100,000 (12%)", or "starting" before the count.
+    pub text: String,
+    pub finished: String,
+}
+
+/// While a job runs the page reloads itself this often (no script needed).
+pub const REFRESH_SECONDS: u32 = 3;
+
+fn job_view(app: &AppState, t: Tr, status: Status) -> JobView {
+    let counted = status.total > 0;
+    let text = if counted {
+        t.f(
+            "search_terms.job.progress",
+            &[
+                ("done", &status.done.to_string()),
+                ("total", &status.total.to_string()),
+                ("percent", &status.percent().to_string()),
+            ],
+        )
+    } else {
+        t.s("search_terms.job.starting").into_owned()
+    };
+    let finished = status
+        .finished_at
+        .map(|at| local_time(&app.site, at))
+        .unwrap_or_default();
+    JobView {
+        running: status.running,
+        failed: status.failed,
+        counted,
+        done: status.done,
+        total: status.total,
+        text,
+        finished,
+    }
 }
 
 async fn view(
@@ -54,6 +104,9 @@ async fn view(
             terms: g.terms.split_whitespace().map(str::to_owned).collect(),
         })
         .collect();
+    let job = jobs::reindex::latest(conn.exec())
+        .await?
+        .map(|status| job_view(app, ctx.tr(), status));
     Ok(SearchTermsView {
         layout: Layout::titled(app, ctx, "search_terms.title"),
         groups,
@@ -62,6 +115,7 @@ async fn view(
         terms_hint: ctx
             .tr()
             .f("search_terms.terms_hint", &[("max", &MAX_TERM.to_string())]),
+        job,
     })
 }
 
@@ -116,17 +170,18 @@ pub async fn add(
     CsrfForm(form): CsrfForm<AddForm>,
 ) -> AppResult<Response> {
     let t = ctx.tr();
+    app.writes.check(&user, WriteKind::Setting)?;
     let added =
         service::add_term_group(&app, user.id, |taken| check_group(t, &form.terms, taken)).await?;
-    let changed = match added {
-        Ok(changed) => changed,
+    match added {
+        Ok(()) => {}
         Err(error) => {
             let page = view(&app, &ctx, form.terms, vec![error]).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
     SessionData(&ctx.session)
-        .set_flash(t.f("search_terms.added", &[("count", &changed.to_string())]))
+        .set_flash(t.s("search_terms.added").into_owned())
         .await?;
     Ok(Redirect::to("/admin/search-terms").into_response())
 }
@@ -139,9 +194,10 @@ pub async fn remove(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let changed = service::remove_term_group(&app, user.id, id).await?;
+    app.writes.check(&user, WriteKind::Setting)?;
+    service::remove_term_group(&app, user.id, id).await?;
     SessionData(&ctx.session)
-        .set_flash(t.f("search_terms.removed", &[("count", &changed.to_string())]))
+        .set_flash(t.s("search_terms.removed").into_owned())
         .await?;
     Ok(Redirect::to("/admin/search-terms").into_response())
 }

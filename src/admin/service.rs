@@ -15,6 +15,7 @@ use crate::domain::role::{Relation, Role};
 use crate::error::{AppError, AppResult};
 use crate::events::Event;
 use crate::i18n::Locale;
+use crate::jobs;
 use crate::mail::Mail;
 use crate::markdown;
 use crate::notify::{self, Notice};
@@ -584,18 +585,18 @@ pub async fn set_category_archived(
 
 // Equivalent search terms.
 
-/// Adds a group of equivalent terms and re-normalizes every post's search text in the same unit
-/// of work, so search never sees a mix of old and new folding. `check` is the form's check
-/// against the folded terms of the groups there are; returns the number of posts whose search
-/// text changed, or why the terms cannot be a group.
+/// Adds a group of equivalent terms and queues the re-normalizing of every post's search text
+/// (a background job, `jobs::reindex`) in the same unit of work; search reads queries under the
+/// terms both as they were and as they are until the job is done. `check` is the form's check
+/// against the folded terms of the groups there are; returns why the terms cannot be a group.
 pub async fn add_term_group(
     app: &App,
     actor: i64,
     check: impl FnOnce(&[String]) -> Result<Vec<String>, String>,
-) -> AppResult<Result<u64, String>> {
+) -> AppResult<Result<(), String>> {
     let mut work = app.work().await?;
-    let taken: Vec<String> = db::search::term_groups(work.exec())
-        .await?
+    let groups = db::search::term_groups(work.exec()).await?;
+    let taken: Vec<String> = groups
         .iter()
         .flat_map(|g| crate::text::group_terms(&g.terms))
         .collect();
@@ -605,23 +606,34 @@ pub async fn add_term_group(
     };
     let now = work.now();
     let id = db::search::add_term_group(work.exec(), &terms, now).await?;
-    let changed = db::search::reindex_all(work.exec()).await?;
+    jobs::reindex::queue(
+        &mut work,
+        actor,
+        groups.into_iter().map(|g| g.terms).collect(),
+    )
+    .await?;
     work.log(
         LogRecord::new(actor, Action::SearchTermsAdded, TargetKind::SearchTerms, id).because(terms),
     )
     .await?;
     work.commit().await?;
-    tracing::info!(group = id, changed, "equivalent search terms added");
-    Ok(Ok(changed))
+    tracing::info!(group = id, "equivalent search terms added");
+    Ok(Ok(()))
 }
 
-/// Removes a group and re-normalizes every post's search text; returns how many changed.
-pub async fn remove_term_group(app: &App, actor: i64, id: i64) -> AppResult<u64> {
+/// Removes a group and queues the re-normalizing, like [`add_term_group`].
+pub async fn remove_term_group(app: &App, actor: i64, id: i64) -> AppResult<()> {
     let mut work = app.work().await?;
+    let groups = db::search::term_groups(work.exec()).await?;
     if !db::search::remove_term_group(work.exec(), id).await? {
         return Err(AppError::NotFound);
     }
-    let changed = db::search::reindex_all(work.exec()).await?;
+    jobs::reindex::queue(
+        &mut work,
+        actor,
+        groups.into_iter().map(|g| g.terms).collect(),
+    )
+    .await?;
     work.log(LogRecord::new(
         actor,
         Action::SearchTermsRemoved,
@@ -630,8 +642,8 @@ pub async fn remove_term_group(app: &App, actor: i64, id: i64) -> AppResult<u64>
     ))
     .await?;
     work.commit().await?;
-    tracing::info!(group = id, changed, "equivalent search terms removed");
-    Ok(changed)
+    tracing::info!(group = id, "equivalent search terms removed");
+    Ok(())
 }
 
 #[cfg(test)]

@@ -566,7 +566,9 @@ pub async fn askers_of(exec: Exec<'_>, question_id: i64) -> Result<Vec<Recipient
 pub struct ArchiveFilter<'a> {
     pub expert_id: Option<i64>,
     pub theme: Option<&'a str>,
-    pub terms: &'a [String],
+    /// Each term with its forms (several while the search text is re-normalized, see
+    /// `jobs::reindex`): an answer holding any form of a term holds it.
+    pub terms: &'a [Vec<String>],
 }
 
 /// Binds $1 keeper (0), $2 reader, $3 now, like [`ANSWER_SHOWN`]; then $4 limit, $5 offset.
@@ -580,12 +582,16 @@ fn archive_where(filter: &ArchiveFilter<'_>) -> (String, Vec<String>, Option<i64
         params.push(theme.to_owned());
         conditions.push(format!("s.theme = ${}", params.len() + 5));
     }
-    for term in filter.terms {
-        params.push(term.clone());
-        conditions.push(format!(
-            "instr_pos(a.search_text, ${}) > 0",
-            params.len() + 5
-        ));
+    for forms in filter.terms {
+        let mut any = Vec::new();
+        for form in forms {
+            params.push(form.clone());
+            any.push(format!(
+                "instr_pos(a.search_text, ${}) > 0",
+                params.len() + 5
+            ));
+        }
+        conditions.push(format!("({})", any.join(" OR ")));
     }
     let expert = filter.expert_id;
     if expert.is_some() {
@@ -677,22 +683,41 @@ pub async fn set_search_text(exec: Exec<'_>, id: i64, text: &str) -> Result<(), 
         .map(|_| ()))
 }
 
-/// Normalizes every answer's search text again (the equivalent terms changed), writing only
-/// those that change; returns how many did.
-pub async fn reindex(mut exec: Exec<'_>, synonyms: &Synonyms) -> Result<u64, sqlx::Error> {
+/// How many answers have search text (the size of a re-normalizing job's second stage).
+pub async fn indexed_answers(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM qa_answers WHERE status <> 'draft'";
+    on!(exec, |c| sqlx::query_scalar(sql).fetch_one(c).await)
+}
+
+/// Normalizes again (the equivalent terms changed) up to `limit` answers after the answer
+/// `after`, in id order, writing only those whose text changes.
+pub async fn reindex(
+    mut exec: Exec<'_>,
+    synonyms: &Synonyms,
+    after: i64,
+    limit: i64,
+) -> Result<super::search::Reindexed, sqlx::Error> {
     let sql = "SELECT a.id, q.body, a.body_markdown, a.search_text FROM qa_answers a \
-               JOIN qa_questions q ON q.id = a.question_id WHERE a.status <> 'draft'";
-    let rows: Vec<(i64, String, String, String)> =
-        on!(exec.again(), |c| sqlx::query_as(sql).fetch_all(c).await)?;
-    let mut changed = 0;
+               JOIN qa_questions q ON q.id = a.question_id WHERE a.status <> 'draft' AND a.id > $1 \
+               ORDER BY a.id LIMIT $2";
+    let rows: Vec<(i64, String, String, String)> = on!(exec.again(), |c| sqlx::query_as(sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?;
+    let mut batch = super::search::Reindexed {
+        last: rows.last().map(|r| r.0),
+        seen: rows.len() as u64,
+        changed: 0,
+    };
     for (id, question, answer, old) in rows {
         let text = search_text(&question, &answer, synonyms);
         if text != old {
             set_search_text(exec.again(), id, &text).await?;
-            changed += 1;
+            batch.changed += 1;
         }
     }
-    Ok(changed)
+    Ok(batch)
 }
 
 /// The answered question, when the reader sees it (by [`ANSWER_SHOWN`]).

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::TryStreamExt;
 use sqlx::FromRow;
 
 use super::forums::{VISIBLE, Viewer, category_text};
@@ -163,46 +162,91 @@ pub async fn index_post(mut exec: Exec<'_>, post_id: i64) -> Result<(), sqlx::Er
     }
 }
 
-/// Re-normalizes every indexed post (and the Q&A archive's answers) with the current equivalent terms, writing only the rows
-/// whose text changes. Run it in the transaction that changed the terms. Returns rows changed.
+/// Re-normalizes every indexed post (and the Q&A archive's answers) with the current equivalent
+/// terms in one go, writing only the rows whose text changes; returns rows changed. The server
+/// does this in batches through a background job (`crate::jobs`); this is for tools that own the
+/// database (the benchmark's set-up).
 pub async fn reindex_all(mut exec: Exec<'_>) -> Result<u64, sqlx::Error> {
     let synonyms = synonyms(exec.again()).await?;
-    let sql = "SELECT s.post_id, s.title, s.body, p.body_markdown, t.title AS topic_title, f.first_id \
-               FROM post_search s JOIN posts p ON p.id = s.post_id JOIN topics t ON t.id = p.topic_id \
-               JOIN (SELECT topic_id, MIN(id) AS first_id FROM posts GROUP BY topic_id) f ON f.topic_id = p.topic_id";
+    let mut after = 0;
+    let mut changed = 0;
+    loop {
+        let batch = reindex_posts(exec.again(), &synonyms, after, 1_000).await?;
+        changed += batch.changed;
+        match batch.last {
+            Some(last) => after = last,
+            None => break,
+        }
+    }
+    let mut after = 0;
+    loop {
+        let batch = super::qa::reindex(exec.again(), &synonyms, after, 1_000).await?;
+        changed += batch.changed;
+        match batch.last {
+            Some(last) => after = last,
+            None => break,
+        }
+    }
+    Ok(changed)
+}
+
+/// One batch of re-normalizing: the last id looked at (`None` when there was none left), how
+/// many rows were looked at and how many changed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reindexed {
+    pub last: Option<i64>,
+    pub seen: u64,
+    pub changed: u64,
+}
+
+/// How many indexed posts there are (the size of a re-normalizing job's first stage).
+pub async fn indexed_posts(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM post_search";
+    on!(exec, |c| sqlx::query_scalar(sql).fetch_one(c).await)
+}
+
+/// Re-normalizes, with `synonyms`, up to `limit` indexed posts after the post `after`, in id
+/// order, writing only the rows whose text changes.
+pub async fn reindex_posts(
+    mut exec: Exec<'_>,
+    synonyms: &Synonyms,
+    after: i64,
+    limit: i64,
+) -> Result<Reindexed, sqlx::Error> {
+    let sql = "SELECT s.post_id, s.title, s.body, p.body_markdown, t.title AS topic_title,                (SELECT MIN(q.id) FROM posts q WHERE q.topic_id = p.topic_id) AS first_id                FROM post_search s JOIN posts p ON p.id = s.post_id JOIN topics t ON t.id = p.topic_id                WHERE s.post_id > $1 ORDER BY s.post_id LIMIT $2";
     type Row = (i64, String, String, String, String, i64);
-    let mut changed: Vec<(i64, String, String)> = Vec::new();
-    let mut consider = |(id, old_title, old_body, markdown, topic_title, first_id): Row| {
+    let rows: Vec<Row> = on!(exec.again(), |c| sqlx::query_as(sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?;
+    let mut batch = Reindexed {
+        last: rows.last().map(|r| r.0),
+        seen: rows.len() as u64,
+        changed: 0,
+    };
+    let update = "UPDATE post_search SET title = $1, body = $2 WHERE post_id = $3";
+    for (id, old_title, old_body, markdown, topic_title, first_id) in rows {
         let title = if first_id == id {
-            text::normalize(&topic_title, &synonyms)
+            text::normalize(&topic_title, synonyms)
         } else {
             String::new()
         };
-        let body = searchable_body(&markdown, &synonyms);
-        if title != old_title || body != old_body {
-            changed.push((id, title, body));
+        let body = searchable_body(&markdown, synonyms);
+        if title == old_title && body == old_body {
+            continue;
         }
-    };
-    on!(exec.again(), |c| {
-        let mut rows = sqlx::query_as::<_, Row>(sql).fetch(c);
-        while let Some(row) = rows.try_next().await? {
-            consider(row);
-        }
-        Ok::<(), sqlx::Error>(())
-    })?;
-    let update = "UPDATE post_search SET title = $1, body = $2 WHERE post_id = $3";
-    for (id, title, body) in &changed {
         on!(exec.again(), |c| sqlx::query(update)
-            .bind(title)
-            .bind(body)
+            .bind(&title)
+            .bind(&body)
             .bind(id)
             .execute(c)
             .await
             .map(|_| ()))?;
-        write_grams(exec.again(), *id, Some((title, body))).await?;
+        write_grams(exec.again(), id, Some((&title, &body))).await?;
+        batch.changed += 1;
     }
-    let answers = super::qa::reindex(exec, &synonyms).await?;
-    Ok(changed.len() as u64 + answers)
+    Ok(batch)
 }
 
 /// Indexes posts that have no search text yet (posts written before search existed, or by a
@@ -302,6 +346,16 @@ fn contains_pattern(term: &str) -> String {
     pattern
 }
 
+/// How a post scores for the term in the parameter `raw`: its occurrences in the body (counted
+/// in bytes: octet_length needs no pass over the characters), and a weight for the title.
+fn occurrences(raw: &str) -> String {
+    format!(
+        "(octet_length(s.body) - octet_length(replace(s.body, {raw}, ''))) / octet_length({raw}) \
+         + CASE WHEN octet_length(s.title) > octet_length(replace(s.title, {raw}, '')) \
+         THEN {TITLE_WEIGHT} ELSE 0 END"
+    )
+}
+
 /// An FTS5 string: the term as one phrase, whatever characters it holds.
 fn fts_phrase(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
@@ -326,11 +380,14 @@ fn spread<T: Clone>(items: &[T], max: usize) -> Vec<T> {
 /// lookup for short terms; for longer ones, PostgreSQL's trigram `LIKE`, or on SQLite a few of
 /// the term's distinct trigrams, never FTS5's phrase match, whose cost grows with repeated
 /// text); only those are checked for the exact terms and scored; then they are grouped by topic.
+///
+/// A term with several forms (while a re-normalizing job runs: the query read under the terms
+/// as they are and as they were, see `jobs::reindex`) matches a post holding any of them.
 fn search_sql(
     dialect: Dialect,
     reader: i64,
     locale: Locale,
-    terms: &[String],
+    terms: &[Vec<String>],
     blocked: &[i64],
 ) -> (String, Vec<String>) {
     let mut params: Vec<String> = Vec::new();
@@ -344,14 +401,61 @@ fn search_sql(
     let mut score = Vec::new();
     let mut trigrams = Vec::new();
     let mut grams = Vec::new();
-    for term in terms {
+    for forms in terms {
+        let [term] = forms.as_slice() else {
+            let mut found = Vec::new();
+            let mut exactly = Vec::new();
+            let mut scores = Vec::new();
+            for form in forms {
+                let raw = param(form.clone());
+                scores.push(occurrences(&raw));
+                let short = form.chars().count() < TRIGRAM;
+                match (dialect, short) {
+                    (Dialect::Sqlite, true) => {
+                        let phrase = param(fts_phrase(&gram_token(form)));
+                        let index = format!(
+                            "s.post_id IN (SELECT rowid FROM post_search_grams WHERE post_search_grams MATCH {phrase})"
+                        );
+                        exactly.push(index.clone());
+                        found.push(index);
+                    }
+                    (Dialect::Sqlite, false) => {
+                        let distinct = text::trigrams(form);
+                        let matches = param(
+                            spread(&distinct, TRIGRAMS_PER_TERM)
+                                .iter()
+                                .map(|t| fts_phrase(t))
+                                .collect::<Vec<_>>()
+                                .join(" AND "),
+                        );
+                        found.push(format!(
+                            "s.post_id IN (SELECT rowid FROM post_search_fts WHERE post_search_fts MATCH {matches})"
+                        ));
+                        exactly.push(format!(
+                            "(instr(s.body, {raw}) > 0 OR instr(s.title, {raw}) > 0)"
+                        ));
+                    }
+                    (Dialect::Postgres, true) => {
+                        found.push(format!(
+                            "search_grams(s.title || ' ' || s.body) @> ARRAY[{raw}]"
+                        ));
+                    }
+                    (Dialect::Postgres, false) => {
+                        let pattern = param(contains_pattern(form));
+                        found.push(format!("(s.body LIKE {pattern} OR s.title LIKE {pattern})"));
+                    }
+                }
+            }
+            score.push(scores.join(" + "));
+            candidate.push(format!("({})", found.join(" OR ")));
+            if !exactly.is_empty() {
+                exact.push(format!("({})", exactly.join(" OR ")));
+            }
+            continue;
+        };
         let raw = param(term.clone());
         // Occurrences counted in bytes: octet_length needs no pass over the characters.
-        score.push(format!(
-            "(octet_length(s.body) - octet_length(replace(s.body, {raw}, ''))) / octet_length({raw}) \
-             + CASE WHEN octet_length(s.title) > octet_length(replace(s.title, {raw}, '')) \
-             THEN {TITLE_WEIGHT} ELSE 0 END"
-        ));
+        score.push(occurrences(&raw));
         let short = term.chars().count() < TRIGRAM;
         match (dialect, short) {
             (Dialect::Sqlite, true) => grams.push(fts_phrase(&gram_token(term))),
@@ -483,7 +587,20 @@ pub async fn search(
     terms: &[String],
     page: PageOf,
 ) -> Result<Outcome, sqlx::Error> {
-    if terms.is_empty() {
+    let terms: Vec<Vec<String>> = terms.iter().map(|t| vec![t.clone()]).collect();
+    search_forms(exec, viewer, blocked, &terms, page).await
+}
+
+/// [`search`] with each term given as one or more forms (a post holding any form of a term
+/// holds the term): the query read under several sets of equivalent terms.
+pub async fn search_forms(
+    exec: Exec<'_>,
+    viewer: Viewer,
+    blocked: &[i64],
+    terms: &[Vec<String>],
+    page: PageOf,
+) -> Result<Outcome, sqlx::Error> {
+    if terms.is_empty() || terms.iter().any(Vec::is_empty) {
         return Ok(Outcome::Found(Found::default()));
     }
     let dialect = match exec {
@@ -595,7 +712,7 @@ mod tests {
 
     #[test]
     fn short_terms_use_grams_and_long_ones_trigrams() {
-        let terms = vec!["仕事".to_owned(), "抗がん剤".to_owned()];
+        let terms = vec![vec!["仕事".to_owned()], vec!["抗がん剤".to_owned()]];
         let (sql, params) = search_sql(Dialect::Sqlite, 1, Locale::Ja, &terms, &[]);
         assert!(
             sql.contains("post_search_grams MATCH $10")
@@ -619,6 +736,28 @@ mod tests {
         );
         assert_eq!(params, ["仕事", "抗がん剤", "%抗がん剤%"]);
         assert!(sql.contains("b.author_id IN (7, 9)"), "{sql}");
+    }
+
+    #[test]
+    fn a_term_with_several_forms_matches_any_of_them() {
+        let terms = vec![vec!["腫瘍".to_owned(), "しゅよう".to_owned()]];
+        let (sql, params) = search_sql(Dialect::Sqlite, 1, Locale::Ja, &terms, &[]);
+        assert!(
+            sql.contains("(s.post_id IN (SELECT rowid FROM post_search_grams WHERE post_search_grams MATCH $9) OR s.post_id IN (SELECT rowid FROM post_search_fts WHERE post_search_fts MATCH $11))"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("OR (instr(s.body, $10) > 0 OR instr(s.title, $10) > 0))"),
+            "{sql}"
+        );
+        assert_eq!(params[0], "腫瘍");
+        assert_eq!(params[2], "しゅよう");
+        let (sql, params) = search_sql(Dialect::Postgres, 1, Locale::Ja, &terms, &[]);
+        assert!(
+            sql.contains("(search_grams(s.title || ' ' || s.body) @> ARRAY[$8] OR (s.body LIKE $10 OR s.title LIKE $10))"),
+            "{sql}"
+        );
+        assert_eq!(params, ["腫瘍", "しゅよう", "%しゅよう%"]);
     }
 
     /// A statement that runs for minutes unless stopped.
@@ -666,7 +805,7 @@ mod tests {
 
     #[test]
     fn a_repeated_letter_is_one_trigram() {
-        let terms = vec!["a".repeat(99)];
+        let terms = vec![vec!["a".repeat(99)]];
         let (_, params) = search_sql(Dialect::Sqlite, 1, Locale::Ja, &terms, &[]);
         assert_eq!(params[1], "\"aaa\"");
     }

@@ -93,10 +93,14 @@ pub async fn page(
         Checked::Terms(terms) => (terms, None),
     };
     let (themes, experts) = db::qa::archive_choices(exec.again()).await?;
+    // While the search text is being re-normalized, answers not yet reached still hold text
+    // normalized with the terms as they were: the query is read under those too.
+    let earlier = crate::jobs::reindex::earlier_synonyms(exec.again()).await?;
+    let forms = crate::forums::search::query_forms(raw.unwrap_or(""), &synonyms, &earlier, &terms);
     let filter = ArchiveFilter {
         expert_id: query.expert,
         theme,
-        terms: &terms,
+        terms: &forms,
     };
     let page = query.page.unwrap_or(1).clamp(1, 10_000);
     let (rows, total) = if problem.is_some() {

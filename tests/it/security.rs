@@ -261,6 +261,24 @@ fn table() -> Vec<Route> {
             &[],
             [303, 404, 404, 404, 404],
         ),
+        // Equivalent search terms and the progress of the re-normalizing a change queues;
+        // group 1 is a seeded one.
+        get("/admin/search-terms", COORDINATOR_ONLY),
+        post(
+            "/admin/search-terms",
+            &[("terms", "")],
+            [303, 404, 404, 404, 422],
+        ),
+        post(
+            "/admin/search-terms/999999/delete",
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            "/admin/search-terms/1/delete",
+            &[],
+            [303, 404, 404, 404, 303],
+        ),
         get("/admin/support", COORDINATOR_ONLY),
         // The funders' statistics: no ids (no list of people), only a range of months.
         get("/admin/stats", COORDINATOR_ONLY),

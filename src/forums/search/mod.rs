@@ -22,6 +22,7 @@ use crate::db::{self, search::Outcome, search::PageOf, search::TopicHit};
 use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::forums::viewer;
+use crate::jobs;
 use crate::markdown;
 use crate::text;
 use crate::web::input::Query;
@@ -121,6 +122,36 @@ pub fn check_query(raw: Option<&str>, synonyms: &text::Synonyms) -> Checked {
     }
 }
 
+/// The query's terms, each with its forms: as `terms` (read under the equivalent terms in
+/// force), and, when `earlier` sets of terms are given, as read under each of them.
+pub fn query_forms(
+    raw: &str,
+    synonyms: &text::Synonyms,
+    earlier: &[text::Synonyms],
+    terms: &[String],
+) -> Vec<Vec<String>> {
+    if earlier.is_empty() {
+        return terms.iter().map(|t| vec![t.clone()]).collect();
+    }
+    // Equivalent terms hold no spaces: reading each piece of the folded query alone gives
+    // the same as reading the whole.
+    let pieces = text::query_terms(raw, &text::Synonyms::default(), MAX_TERMS);
+    let mut forms: Vec<Vec<String>> = Vec::new();
+    for piece in pieces {
+        let mut these: Vec<String> = Vec::new();
+        for set in std::iter::once(synonyms).chain(earlier) {
+            let form = text::normalize(&piece, set);
+            if !form.is_empty() && !these.contains(&form) {
+                these.push(form);
+            }
+        }
+        if !these.is_empty() && !forms.contains(&these) {
+            forms.push(these);
+        }
+    }
+    forms
+}
+
 /// The address of one page of results for `query`.
 fn page_link(query: &str, page: i64) -> String {
     let q: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
@@ -192,11 +223,16 @@ pub async fn page(
         offset: (page - 1).saturating_mul(RESULTS_PER_PAGE),
         posts_per_topic: POSTS_PER_TOPIC,
     };
-    let mut outcome = db::search::search(conn.exec(), who, &blocked, &terms, of(page)).await?;
+    // While the search text is being re-normalized, posts not yet reached still hold text
+    // normalized with the terms as they were: the query is read under those too.
+    let earlier = jobs::reindex::earlier_synonyms(conn.exec()).await?;
+    let forms = query_forms(raw.unwrap_or(""), &synonyms, &earlier, &terms);
+    let mut outcome =
+        db::search::search_forms(conn.exec(), who, &blocked, &forms, of(page)).await?;
     if page > 1 && matches!(&outcome, Outcome::Found(found) if found.topics.is_empty()) {
         // Past the last page (the results changed, or a hand-made address): the first page.
         page = 1;
-        outcome = db::search::search(conn.exec(), who, &blocked, &terms, of(page)).await?;
+        outcome = db::search::search_forms(conn.exec(), who, &blocked, &forms, of(page)).await?;
     }
     drop(conn);
     let found = match outcome {
@@ -277,6 +313,25 @@ fn result_item(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn during_a_run_a_query_has_the_forms_of_each_set_of_terms() {
+        let now = text::Synonyms::from_groups(["腫瘍 しゅよう"]);
+        let before = text::Synonyms::default();
+        let terms = text::query_terms("シュヨウ マーカー", &now, MAX_TERMS);
+        assert_eq!(terms, ["腫瘍", "まーかー"]);
+        assert_eq!(
+            query_forms("シュヨウ マーカー", &now, &[], &terms),
+            [vec!["腫瘍".to_owned()], vec!["まーかー".to_owned()]]
+        );
+        assert_eq!(
+            query_forms("シュヨウ マーカー", &now, &[before], &terms),
+            [
+                vec!["腫瘍".to_owned(), "しゅよう".to_owned()],
+                vec!["まーかー".to_owned()]
+            ]
+        );
+    }
 
     #[test]
     fn queries_are_checked() {
