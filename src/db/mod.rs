@@ -12,6 +12,7 @@ pub mod cafe_schedule;
 pub mod drafts;
 pub mod forums;
 pub mod invitations;
+pub mod member_data;
 pub mod members;
 pub mod moderation;
 pub mod notifications;

@@ -21,6 +21,7 @@ mod drafts;
 mod forums;
 mod forums_social;
 mod invitations;
+mod leave;
 mod limits;
 mod login;
 mod mail_outage;
