@@ -27,12 +27,18 @@ fn now() -> i64 {
 async fn leave(browser: &Browser, content: &str, password: &str) -> Page {
     let first = browser.get("/account/delete").await;
     assert_eq!(first.status, 200, "{}", first.text());
-    assert!(first.text().contains("退会する"), "{}", first.text());
+    assert!(
+        first
+            .attrs("form", "action")
+            .contains(&"/account/delete/confirm".to_owned()),
+        "{}",
+        first.text()
+    );
     let confirm = browser
         .get(&format!("/account/delete/confirm?content={content}"))
         .await;
     assert_eq!(confirm.status, 200, "{}", confirm.text());
-    assert!(confirm.text().contains("本当に退会しますか"));
+    assert!(confirm.csrf().is_some(), "{}", confirm.text());
     browser
         .post_form(
             "/account/delete",
@@ -364,6 +370,12 @@ both_databases!(deleting_what_one_wrote_takes_it_from_topics_and_search);
 async fn a_wrong_password_or_no_choice_changes_nothing(app: TestApp) {
     let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
     let hana = member(&app, &coordinator, "hana@example.org", "はなみずき").await;
+    let confirm = hana.get("/account/delete/confirm?content=keep").await;
+    assert!(
+        confirm.text().contains("本当に退会しますか"),
+        "{}",
+        confirm.text()
+    );
     let answer = leave(&hana, "keep", "まちがったパスワードです").await;
     assert_eq!(answer.status, 422);
     assert!(
