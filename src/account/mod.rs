@@ -2,6 +2,7 @@
 //! settings (display name, password, e-mail with re-verification, language and text size).
 
 pub mod join;
+pub mod leave;
 pub mod login;
 pub mod privacy;
 pub mod profile;
@@ -31,6 +32,7 @@ pub fn public_routes() -> Router<AppState> {
         )
         .route("/preferences", post(settings::preferences))
         .route("/privacy", get(privacy::page))
+        .route("/goodbye", get(leave::goodbye))
 }
 
 /// Pages for members.
@@ -42,6 +44,8 @@ pub fn member_routes() -> Router<AppState> {
         .route("/account/name", post(settings::change_name))
         .route("/account/password", post(settings::change_password))
         .route("/account/email", post(settings::change_email))
+        .route("/account/delete", get(leave::form).post(leave::submit))
+        .route("/account/delete/confirm", get(leave::confirm))
 }
 
 /// Gives the members who joined before look-alike names were refused the skeleton of their name

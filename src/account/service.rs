@@ -287,3 +287,59 @@ pub async fn save_profile(
     work.commit().await?;
     Ok(())
 }
+
+/// What became of a request to delete one's own account.
+pub enum Leaving {
+    Deleted,
+    /// The member is the last active coordinator: someone must still run the site.
+    LastCoordinator,
+}
+
+/// Deletes the member's own account in one unit of work, as the registry of member data says
+/// (see [`db::member_data`]): personal data erased, what they wrote deleted or kept under
+/// "退会したメンバー" as they chose, the users row left as a tombstone, every session ended (the
+/// auth version moves on), and a log row that holds their id and nothing else.
+pub async fn delete_account(
+    app: &App,
+    user: &SessionUser,
+    choice: db::member_data::ContentChoice,
+) -> AppResult<Leaving> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    if user.role == crate::domain::role::Role::Coordinator {
+        let coordinators = db::members::lock_active_coordinators(work.exec()).await?;
+        if coordinators <= 1 {
+            return Ok(Leaving::LastCoordinator);
+        }
+    }
+    let Some(email) = db::users::email_of(work.exec(), user.id).await? else {
+        return Err(AppError::StaleForm);
+    };
+    let name = db::users::session_user(work.exec(), user.id)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_else(|| user.display_name.clone());
+    let deleted =
+        db::member_data::delete_member(work.exec(), user.id, &email, &name, choice, now).await?;
+    work.log(LogRecord::new(
+        user.id,
+        Action::AccountDeleted,
+        TargetKind::Member,
+        user.id,
+    ))
+    .await?;
+    for (post_id, topic_id) in deleted.posts {
+        work.announce(Event::PostChanged { post_id, topic_id });
+        work.announce(Event::TopicChanged { topic_id });
+    }
+    for room_id in deleted.rooms {
+        work.announce(Event::CafeMessages { room_id });
+    }
+    work.announce(Event::MemberChanged { user_id: user.id });
+    work.announce(Event::BlocksChanged);
+    work.announce(Event::FollowsChanged { user_id: user.id });
+    work.announce(Event::DraftsChanged { user_id: user.id });
+    work.commit().await?;
+    tracing::info!(user = user.id, "account deleted");
+    Ok(Leaving::Deleted)
+}

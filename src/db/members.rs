@@ -43,9 +43,11 @@ impl StaffMember {
     }
 }
 
+/// A member as staff see them; `None` for a deleted account (a tombstone has no page to act on).
 pub async fn for_staff(exec: Exec<'_>, id: i64) -> Result<Option<StaffMember>, sqlx::Error> {
     let sql = "SELECT id, display_name, role, relation, status, created_at, silenced_until, \
-               silence_reason, suspended_until, suspend_reason FROM users WHERE id = $1";
+               silence_reason, suspended_until, suspend_reason FROM users \
+               WHERE id = $1 AND deleted_at IS NULL";
     on!(exec, |c| sqlx::query_as(sql)
         .bind(id)
         .fetch_optional(c)
@@ -226,7 +228,8 @@ pub async fn set_relation(
     set_text(exec, sql, id, relation.as_str(), now).await
 }
 
-/// Deactivates (moving the auth version on, which ends every session at once) or reactivates.
+/// Deactivates (moving the auth version on, which ends every session at once) or reactivates;
+/// a deleted account (a tombstone) is never brought back.
 pub async fn set_active(
     exec: Exec<'_>,
     id: i64,
@@ -235,7 +238,7 @@ pub async fn set_active(
 ) -> Result<(), sqlx::Error> {
     let sql = "UPDATE users SET status = $1, updated_at = $2, \
                auth_version = auth_version + CASE WHEN $1 = 'active' THEN 0 ELSE 1 END \
-               WHERE id = $3";
+               WHERE id = $3 AND deleted_at IS NULL";
     let status = if active { "active" } else { "deactivated" };
     set_text(exec, sql, id, status, now).await
 }

@@ -13,6 +13,7 @@ pub mod drafts;
 pub mod forums;
 pub mod invitations;
 pub mod jobs;
+pub mod member_data;
 pub mod members;
 pub mod moderation;
 pub mod notifications;

@@ -46,6 +46,8 @@ pub enum Action {
     MemberRelationChanged,
     MemberDeactivated,
     MemberReactivated,
+    /// A member deleted their own account (logged with their id only).
+    AccountDeleted,
     ReportResolved,
     AlertAcknowledged,
     WatchedWordAdded,
@@ -125,6 +127,7 @@ text_enum!(Action {
     MemberRelationChanged => "member.relation_changed",
     MemberDeactivated => "member.deactivated",
     MemberReactivated => "member.reactivated",
+    AccountDeleted => "account.deleted",
     ReportResolved => "report.resolved",
     AlertAcknowledged => "alert.acknowledged",
     WatchedWordAdded => "watched_word.added",

@@ -22,6 +22,7 @@ mod forums;
 mod forums_social;
 mod invitations;
 mod jobs;
+mod leave;
 mod limits;
 mod login;
 mod mail_outage;

@@ -378,6 +378,19 @@ fn table() -> Vec<Route> {
             &[],
             [410; 5],
         ),
+        // Leaving acts only on the session's own account; a wrong password changes nothing.
+        get("/account/delete", MEMBERS),
+        get("/account/delete/confirm?content=keep", MEMBERS),
+        get(
+            "/account/delete/confirm?content=maybe",
+            [303, 422, 422, 422, 422],
+        ),
+        get("/goodbye", [200; 5]),
+        post(
+            "/account/delete",
+            &[("content", "keep"), ("password", "wrong password")],
+            [303, 422, 422, 422, 422],
+        ),
         post("/logout", &[], [303; 5]),
     ]
 }
@@ -1199,6 +1212,19 @@ fn others_table(o: &Others) -> Vec<Route> {
             &format!("/c/{}", o.staff_category),
             [303, 404, 200, 200, 200],
         ),
+        // Deleting an account names no account: another member's id in the form is ignored,
+        // and (with a wrong password) nothing is deleted.
+        Route {
+            method: "POST",
+            path: "/account/delete".to_owned(),
+            fields: vec![
+                ("content", "delete".to_owned()),
+                ("password", "not hana's password".to_owned()),
+                ("user_id", o.hana.to_string()),
+                ("id", o.hana.to_string()),
+            ],
+            expect: [303, 422, 422, 422, 422],
+        },
         // Starting a topic from the index in a category one may not see makes nothing.
         Route {
             method: "POST",
@@ -1515,6 +1541,8 @@ async fn others_content_for_every_role(app: TestApp) {
             others.hana
         ),
         "SELECT COUNT(*) = 0 FROM audit_log WHERE action = 'setting.changed'".to_owned(),
+        "SELECT COUNT(*) = 0 FROM users WHERE deleted_at IS NOT NULL".to_owned(),
+        "SELECT COUNT(*) = 0 FROM audit_log WHERE action = 'account.deleted'".to_owned(),
         // The coordinator asked once; nobody else saw the address.
         format!(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'email.viewed' AND target_id = {}",
