@@ -284,6 +284,9 @@ async fn housekeeping(app: AppState, store: AnySessionStore, mut shutdown: watch
         if let Err(e) = store.delete_expired_sessions().await {
             tracing::warn!(error = %e, "deleting expired sessions");
         }
+        if let Err(e) = account::service::forget_expired_exports(&app).await {
+            tracing::warn!(error = %e, "deleting expired exports");
+        }
         app.limits.forget_idle();
         app.writes.forget_idle();
     }

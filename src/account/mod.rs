@@ -1,6 +1,7 @@
 //! Accounts: login and logout, joining by invitation, password reset, and the member's own
 //! settings (display name, password, e-mail with re-verification, language and text size).
 
+pub mod export;
 pub mod join;
 pub mod leave;
 pub mod login;
@@ -44,6 +45,11 @@ pub fn member_routes() -> Router<AppState> {
         .route("/account/name", post(settings::change_name))
         .route("/account/password", post(settings::change_password))
         .route("/account/email", post(settings::change_email))
+        .route("/account/export", get(export::page).post(export::request))
+        .route(
+            "/account/export/{secret}",
+            get(export::link).post(export::download),
+        )
         .route("/account/delete", get(leave::form).post(leave::submit))
         .route("/account/delete/confirm", get(leave::confirm))
 }

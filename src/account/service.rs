@@ -13,6 +13,7 @@ use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::error::{AppError, AppResult};
 use crate::events::Event;
 use crate::i18n::Locale;
+use crate::jobs;
 use crate::mail::Mail;
 use crate::work::Work;
 
@@ -321,6 +322,7 @@ pub async fn delete_account(
         .unwrap_or_else(|| user.display_name.clone());
     let deleted =
         db::member_data::delete_member(work.exec(), user.id, &email, &name, choice, now).await?;
+    jobs::export::cancel(&mut work, user.id).await?;
     work.log(LogRecord::new(
         user.id,
         Action::AccountDeleted,
@@ -342,4 +344,112 @@ pub async fn delete_account(
     work.commit().await?;
     tracing::info!(user = user.id, "account deleted");
     Ok(Leaving::Deleted)
+}
+
+/// Asks for an export of the member's own data, prepared in the background; `false` when one
+/// is being prepared already (the request joins it).
+pub async fn request_export(app: &App, user: &SessionUser) -> AppResult<bool> {
+    let mut work = app.work().await?;
+    let queued = jobs::export::queue(&mut work, user.id).await?;
+    work.commit().await?;
+    if queued {
+        tracing::info!(user = user.id, "data export requested");
+    }
+    Ok(queued)
+}
+
+/// The member's newest export and how its preparation went.
+pub async fn latest_export(
+    app: &App,
+    user: &SessionUser,
+) -> AppResult<Option<(db::member_export::ExportRow, jobs::Status)>> {
+    let mut conn = app.db.conn().await?;
+    Ok(jobs::export::latest(conn.exec(), user.id).await?)
+}
+
+/// What a mailed export link leads to.
+pub enum ExportLink {
+    /// It works, until then.
+    Ready {
+        expires_at: i64,
+    },
+    Used,
+    Expired,
+    /// Not a link of this member's (or not one at all).
+    Unknown,
+}
+
+fn export_link(export: Option<&db::member_export::ExportRow>, now: i64) -> ExportLink {
+    match export {
+        None => ExportLink::Unknown,
+        Some(e) if e.downloaded_at.is_some() => ExportLink::Used,
+        Some(e) => match e.expires_at {
+            Some(at) if at > now => ExportLink::Ready { expires_at: at },
+            Some(_) => ExportLink::Expired,
+            None => ExportLink::Unknown,
+        },
+    }
+}
+
+/// Where the member's link stands, without using it.
+pub async fn check_export_link(
+    app: &App,
+    user: &SessionUser,
+    secret: &str,
+) -> AppResult<ExportLink> {
+    if !token::looks_valid(secret) {
+        return Ok(ExportLink::Unknown);
+    }
+    let mut conn = app.db.conn().await?;
+    let export = db::member_export::by_link(conn.exec(), user.id, &token::hash(secret)).await?;
+    Ok(export_link(export.as_ref(), db::now()))
+}
+
+/// Uses the member's link: the file's text when it works (its parts are deleted and the
+/// download is logged, in one transaction), or why not.
+pub async fn take_export(
+    app: &App,
+    user: &SessionUser,
+    secret: &str,
+) -> AppResult<Result<String, ExportLink>> {
+    if !token::looks_valid(secret) {
+        return Ok(Err(ExportLink::Unknown));
+    }
+    let mut work = app.work().await?;
+    let now = work.now();
+    let export = db::member_export::by_link(work.exec(), user.id, &token::hash(secret)).await?;
+    let state = export_link(export.as_ref(), now);
+    let (Some(export), ExportLink::Ready { .. }) = (export, &state) else {
+        return Ok(Err(state));
+    };
+    let parts = db::member_export::parts(work.exec(), export.id).await?;
+    let file = jobs::export::file(
+        &app.site,
+        export.user_id,
+        export.ready_at.unwrap_or(now),
+        &parts,
+    );
+    db::member_export::mark_downloaded(work.exec(), export.id, now).await?;
+    work.log(LogRecord::new(
+        user.id,
+        Action::DataExported,
+        TargetKind::Member,
+        user.id,
+    ))
+    .await?;
+    work.commit().await?;
+    tracing::info!(user = user.id, "data export downloaded");
+    Ok(Ok(file))
+}
+
+/// Deletes the prepared files of exports whose link expired unused.
+pub async fn forget_expired_exports(app: &App) -> AppResult<()> {
+    let mut work = app.work().await?;
+    let now = work.now();
+    let forgotten = db::member_export::forget_expired(work.exec(), now).await?;
+    work.commit().await?;
+    if forgotten > 0 {
+        tracing::info!(parts = forgotten, "expired exports deleted");
+    }
+    Ok(())
 }

@@ -18,9 +18,10 @@ use crate::auth::write_limit::WriteKind;
 use crate::db;
 use crate::error::AppResult;
 use crate::i18n::Tr;
-use crate::jobs::{self, Status};
+use crate::jobs;
 use crate::text::group_terms;
-use crate::web::layout::{Layout, local_time};
+use crate::web::layout::Layout;
+use crate::web::progress::JobView;
 
 /// Characters in one term.
 pub const MAX_TERM: usize = 20;
@@ -43,52 +44,6 @@ pub struct SearchTermsView {
     job: Option<JobView>,
 }
 
-/// The latest re-normalizing job as the page shows it.
-pub struct JobView {
-    pub running: bool,
-    pub failed: bool,
-    /// Whether the job has counted the rows it will go through: until then the bar shows
-    /// no value (an indeterminate bar) and the text says it is starting.
-    pub counted: bool,
-    pub done: i64,
-    pub total: i64,
-    /// "12,000 / 100,000 (12%)", or "starting" before the count.
-    pub text: String,
-    pub finished: String,
-}
-
-/// While a job runs the page reloads itself this often (no script needed).
-pub const REFRESH_SECONDS: u32 = 3;
-
-fn job_view(app: &AppState, t: Tr, status: Status) -> JobView {
-    let counted = status.total > 0;
-    let text = if counted {
-        t.f(
-            "search_terms.job.progress",
-            &[
-                ("done", &status.done.to_string()),
-                ("total", &status.total.to_string()),
-                ("percent", &status.percent().to_string()),
-            ],
-        )
-    } else {
-        t.s("search_terms.job.starting").into_owned()
-    };
-    let finished = status
-        .finished_at
-        .map(|at| local_time(&app.site, at))
-        .unwrap_or_default();
-    JobView {
-        running: status.running,
-        failed: status.failed,
-        counted,
-        done: status.done,
-        total: status.total,
-        text,
-        finished,
-    }
-}
-
 async fn view(
     app: &AppState,
     ctx: &RequestContext,
@@ -106,7 +61,7 @@ async fn view(
         .collect();
     let job = jobs::reindex::latest(conn.exec())
         .await?
-        .map(|status| job_view(app, ctx.tr(), status));
+        .map(|status| JobView::of(app, ctx.tr(), &status));
     Ok(SearchTermsView {
         layout: Layout::titled(app, ctx, "search_terms.title"),
         groups,

@@ -167,6 +167,18 @@ pub struct Progress {
     pub total: i64,
 }
 
+impl JobRow {
+    /// Where the job has got to.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            stage: self.stage,
+            cursor_id: self.cursor_id,
+            done: self.done,
+            total: self.total,
+        }
+    }
+}
+
 /// Records a batch's progress and renews the lease.
 pub async fn advance(
     exec: Exec<'_>,
@@ -219,6 +231,18 @@ pub async fn latest(exec: Exec<'_>, kind: &str, key: &str) -> Result<Option<JobR
         .bind(key)
         .fetch_optional(c)
         .await)
+}
+
+/// Deletes every job of this kind and key (the member they were for left); a worker holding
+/// one finds it gone at its next batch.
+pub async fn delete(exec: Exec<'_>, kind: &str, key: &str) -> Result<(), sqlx::Error> {
+    let sql = "DELETE FROM jobs WHERE kind = $1 AND job_key = $2";
+    on!(exec, |c| sqlx::query(sql)
+        .bind(kind)
+        .bind(key)
+        .execute(c)
+        .await
+        .map(|_| ()))
 }
 
 /// The payload of the open job of this kind and key, if there is one.

@@ -1,6 +1,6 @@
 //! The registry of member data: for every table and column that holds a member's data or refers
 //! to a member, what account deletion does with it. Deletion ([`delete_member`]) is driven by it,
-//! and so will the export of a member's own data be (see [`member_rows`], its entry point).
+//! and the export of a member's own data (`db::member_export`) is checked against it.
 //!
 //! A test reads the live schema of both databases ([`referring_columns`]) and fails when a
 //! column that refers to `users` (a foreign key to it, or a column named `user_id` or
@@ -206,6 +206,12 @@ pub const REGISTRY: &[Entry] = &[
         "expert_id",
         Keep("an answer to another member's question belongs with it"),
     ),
+    // The member's exports of their own data.
+    entry(
+        "data_exports",
+        "user_id",
+        Special("erased with their prepared parts"),
+    ),
     // Background jobs.
     entry("jobs", "started_by", Keep(STAFF_RECORD)),
     // Mail.
@@ -230,16 +236,6 @@ pub fn entry_for(table: &str, column: &str) -> Option<&'static Entry> {
     REGISTRY
         .iter()
         .find(|e| e.table == table && e.column == column)
-}
-
-/// The entry point for the export of a member's own data: every table whose rows are the
-/// member's, found by `column = member id` (the account row, and what is erased or is their
-/// content). Export reads these tables and nothing else, so a table the registry gains is
-/// exported as soon as it is declared.
-pub fn member_rows() -> impl Iterator<Item = &'static Entry> {
-    REGISTRY
-        .iter()
-        .filter(|e| matches!(e.fate, Erase | Content) || (e.table, e.column) == ("users", "id"))
 }
 
 /// The columns of the live schema that refer to a member: foreign keys to `users`, columns named
@@ -407,6 +403,7 @@ pub async fn delete_member(
             crate::db::search::index_post(exec.again(), *post_id).await?;
         }
     }
+    crate::db::member_export::delete_all(exec.again(), id).await?;
     // Mail: nothing more to or about them by name.
     on!(exec.again(), |c| sqlx::query(
         "DELETE FROM outbox WHERE recipient = $1"
@@ -507,7 +504,5 @@ mod tests {
                 assert!(!why.is_empty(), "{}.{} says nothing", e.table, e.column);
             }
         }
-        assert!(member_rows().any(|e| e.table == "posts"));
-        assert!(member_rows().all(|e| e.table != "audit_log"));
     }
 }

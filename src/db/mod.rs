@@ -14,6 +14,7 @@ pub mod forums;
 pub mod invitations;
 pub mod jobs;
 pub mod member_data;
+pub mod member_export;
 pub mod members;
 pub mod moderation;
 pub mod notifications;

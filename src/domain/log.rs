@@ -48,6 +48,8 @@ pub enum Action {
     MemberReactivated,
     /// A member deleted their own account (logged with their id only).
     AccountDeleted,
+    /// A member downloaded the export of their own data (logged with their id only).
+    DataExported,
     ReportResolved,
     AlertAcknowledged,
     WatchedWordAdded,
@@ -128,6 +130,7 @@ text_enum!(Action {
     MemberDeactivated => "member.deactivated",
     MemberReactivated => "member.reactivated",
     AccountDeleted => "account.deleted",
+    DataExported => "account.exported",
     ReportResolved => "report.resolved",
     AlertAcknowledged => "alert.acknowledged",
     WatchedWordAdded => "watched_word.added",

@@ -18,6 +18,7 @@
 //!    events are announced on the same [`Work`], like any service's.
 //! 4. the page that started it shows [`Status`] and refreshes while it runs.
 
+pub mod export;
 pub mod reindex;
 
 use std::time::Duration;
@@ -41,18 +42,22 @@ pub enum Kind {
     /// Re-normalizes the search text of every post and Q&A answer after the equivalent terms
     /// changed ([`reindex`]).
     Reindex,
+    /// Prepares a member's export of their own data and mails them its link ([`export`]).
+    Export,
 }
 
 impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Reindex => "search.reindex",
+            Kind::Export => "account.export",
         }
     }
 
     pub fn parse(name: &str) -> Option<Kind> {
         match name {
             "search.reindex" => Some(Kind::Reindex),
+            "account.export" => Some(Kind::Export),
             _ => None,
         }
     }
@@ -61,6 +66,7 @@ impl Kind {
     async fn batch(self, work: &mut Work<'_>, job: &JobRow, size: i64) -> Result<Step, AppError> {
         match self {
             Kind::Reindex => reindex::batch(work, job, size).await,
+            Kind::Export => export::batch(work, job, size).await,
         }
     }
 }

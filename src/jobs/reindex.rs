@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Kind, Step};
-use crate::db::jobs::{JobRow, Progress};
+use crate::db::jobs::JobRow;
 use crate::db::{self, Exec};
 use crate::error::AppError;
 use crate::text::Synonyms;
@@ -75,12 +75,7 @@ pub async fn latest(exec: Exec<'_>) -> Result<Option<super::Status>, sqlx::Error
 }
 
 pub(super) async fn batch(work: &mut Work<'_>, job: &JobRow, size: i64) -> Result<Step, AppError> {
-    let mut progress = Progress {
-        stage: job.stage,
-        cursor_id: job.cursor_id,
-        done: job.done,
-        total: job.total,
-    };
+    let mut progress = job.progress();
     if progress.stage == POSTS && progress.cursor_id == 0 && progress.done == 0 {
         // The job (re)starts: its size is every post and answer there is now.
         progress.total = db::search::indexed_posts(work.exec()).await?

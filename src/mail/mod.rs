@@ -55,6 +55,12 @@ pub enum Mail<'a> {
     PasswordChanged {
         display_name: &'a str,
     },
+    /// The member's export of their own data is ready; the link works once, until `expires`.
+    DataExport {
+        display_name: &'a str,
+        link: &'a str,
+        expires: &'a str,
+    },
     /// New posts for a member, batched, one section per topic saying why it is mailed.
     Replies {
         display_name: &'a str,
@@ -228,6 +234,23 @@ impl Mail<'_> {
                     &[("site", site_name), ("email", new_email)],
                 )],
                 None,
+            ),
+            Mail::DataExport {
+                display_name,
+                link,
+                expires,
+            } => (
+                "mail.data_export",
+                t.f("mail.greeting", &[("name", display_name)]),
+                vec![
+                    t.f("mail.data_export.body", &site),
+                    t.f("mail.data_export.once", &[("expires", expires)]),
+                    t.s("mail.data_export.ignore").into_owned(),
+                ],
+                Some((
+                    t.s("mail.data_export.action").into_owned(),
+                    link.to_string(),
+                )),
             ),
             Mail::PasswordChanged { display_name } => (
                 "mail.password_changed",

@@ -8,6 +8,7 @@ pub mod form;
 pub mod input;
 pub mod layout;
 pub mod limits;
+pub mod progress;
 pub mod sockets;
 
 use axum::extract::{Request, State};

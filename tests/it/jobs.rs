@@ -168,11 +168,7 @@ async fn renormalizing_runs_in_batches_while_members_post(app: TestApp) {
         };
         assert!(refreshes(&page), "a running job refreshes the page");
         let Some((done, total)) = bar else {
-            assert!(
-                page.text().contains("更新の準備をしています"),
-                "{}",
-                page.text()
-            );
+            assert!(page.text().contains("準備をしています"), "{}", page.text());
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };

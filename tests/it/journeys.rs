@@ -178,3 +178,158 @@ pub async fn staff(app: &TestApp) -> (Browser, Browser) {
     .await;
     (coordinator, moderator)
 }
+
+/// What [`footprints`] left.
+pub struct Footprints {
+    /// Sora's topic, where Hana replied.
+    pub topic: String,
+    /// Hana's reply there.
+    pub hana_post: i64,
+    /// The café room she talked in.
+    pub room: i64,
+}
+
+/// Hana (`hana_id`) leaves a trace of every kind in the site: a reply in Sora's topic and a
+/// topic of her own, a reaction, a report with a note, a block, a café message, a question to
+/// an expert, a private profile and mail settings. For the stories of what deletion erases and
+/// export gives back.
+pub async fn footprints(
+    app: &TestApp,
+    coordinator: &Browser,
+    hana: &Browser,
+    sora: &Browser,
+    hana_id: i64,
+) -> Footprints {
+    let category = category_id(app, "雑談").await;
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default()
+    };
+    let topic = start_topic(sora, category, "春の散歩の話", "桜が咲きました").await;
+    let sora_post = app.scalar("SELECT MIN(id) FROM posts").await;
+    let hana_reply = reply(hana, &topic, "川沿いの桜並木を歩きました").await;
+    let hana_post = crate::journeys::post_id(&hana_reply);
+    let own_topic = start_topic(
+        hana,
+        category,
+        "はなの庭だより",
+        "チューリップが咲いています",
+    )
+    .await;
+    reply(sora, &own_topic, "見てみたいです").await;
+    hana.get(&topic).await;
+    let react = hana
+        .post_form(&format!("/p/{sora_post}/react"), &[("kind", "thanks")])
+        .await;
+    assert_eq!(react.status, 303, "{}", react.text());
+    hana.get(&format!("/p/{sora_post}/report")).await;
+    let report = hana
+        .post_form(
+            &format!("/p/{sora_post}/report"),
+            &[
+                ("reason", "other"),
+                ("note", "はなみずきより確認をお願いします"),
+            ],
+        )
+        .await;
+    assert_eq!(report.status, 303, "{}", report.text());
+    hana.get(&topic).await;
+    let block = hana.post_form(&format!("/p/{sora_post}/block"), &[]).await;
+    assert_eq!(block.status, 303, "{}", block.text());
+    // A café message, in a session on now.
+    let room = app
+        .scalar("SELECT id FROM cafe_rooms WHERE name = 'みんなのカフェ'")
+        .await;
+    app.execute(&format!(
+        "INSERT INTO cafe_sessions (room_id, starts_at, ends_at, theme, created_at) \
+         VALUES ({room}, {start}, {end}, '春のおしゃべり', {start})",
+        start = now() - 60,
+        end = now() + 3600,
+    ))
+    .await;
+    hana.get(&format!("/cafe/{room}")).await;
+    let said = hana
+        .post_form(
+            &format!("/cafe/{room}/messages"),
+            &[("body", "カフェで話せてうれしいです")],
+        )
+        .await;
+    assert_eq!(said.status, 303, "{}", said.text());
+    // A question to an expert.
+    member_as(
+        app,
+        coordinator,
+        "sensei@example.org",
+        "expert",
+        "supporter",
+        "山田先生",
+    )
+    .await;
+    let expert_id = app
+        .scalar("SELECT id FROM users WHERE email = 'sensei@example.org'")
+        .await;
+    let slot = app
+        .scalar(&format!(
+            "INSERT INTO qa_slots (expert_id, theme, starts_at, ends_at, deadline_at, capacity, \
+             follow_ups, created_at) VALUES ({expert_id}, '傷病手当金', {start}, {end}, \
+             {deadline}, 5, 1, 0) RETURNING id",
+            start = now() + 7200,
+            end = now() + 10800,
+            deadline = now() + 3600,
+        ))
+        .await;
+    hana.get(&format!("/qa/slots/{slot}")).await;
+    let asked = hana
+        .post_form(
+            &format!("/qa/slots/{slot}/questions"),
+            &[
+                ("body", "休職中の手当について教えてください"),
+                ("shared", "1"),
+            ],
+        )
+        .await;
+    assert!(asked.status == 303, "{}", asked.text());
+    // Her private profile and her mail settings.
+    hana.get("/account/profile").await;
+    let profile = hana
+        .post_form(
+            "/account/profile",
+            &[
+                ("cancer", "はなみずき式の乳がん"),
+                ("introduction", "庭いじりが好きです"),
+                ("show_cancer", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(profile.status, 303, "{}", profile.text());
+    hana.get("/account").await;
+    let prefs = hana
+        .post_form(
+            "/account/notifications",
+            &[
+                ("reply", "digest"),
+                ("mention", "off"),
+                ("answer", "now"),
+                ("cafe", "now"),
+                ("announcement", "now"),
+                ("quiet_from", "22"),
+                ("quiet_until", "7"),
+            ],
+        )
+        .await;
+    assert_eq!(prefs.status, 303, "{}", prefs.text());
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM notify_prefs WHERE user_id = {hana_id}"
+        ))
+        .await,
+        5
+    );
+    Footprints {
+        topic,
+        hana_post,
+        room,
+    }
+}

@@ -5,8 +5,8 @@ use hidamari::db::member_data;
 
 use crate::common::{Browser, Page, TestApp};
 use crate::journeys::{
-    PASSWORD, category_id, first_coordinator, invite, is_logged_in, join, login, member, member_as,
-    reply, staff, start_topic,
+    Footprints, PASSWORD, category_id, first_coordinator, footprints, invite, is_logged_in, join,
+    login, member, member_as, reply, staff, start_topic,
 };
 
 const TOMBSTONE: &str = "退会したメンバー";
@@ -14,13 +14,6 @@ const TOMBSTONE: &str = "退会したメンバー";
 async fn user_id(app: &TestApp, email: &str) -> i64 {
     app.scalar(&format!("SELECT id FROM users WHERE email = '{email}'"))
         .await
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }
 
 /// Goes through both pages as a member would, ending with the password: the final answer.
@@ -105,37 +98,13 @@ async fn deleting_an_account_leaves_no_personal_data(app: TestApp) {
     let sora = member(&app, &coordinator, "sora@example.org", "そらまめ").await;
     let hana_id = user_id(&app, "hana@example.org").await;
     let sora_id = user_id(&app, "sora@example.org").await;
-    let category = category_id(&app, "雑談").await;
 
-    // Hana writes, reacts, follows, blocks, reports and is reported.
-    let topic = start_topic(&sora, category, "春の散歩の話", "桜が咲きました").await;
-    let sora_post = app.scalar("SELECT MIN(id) FROM posts").await;
-    let hana_reply = reply(&hana, &topic, "川沿いの桜並木を歩きました").await;
-    let hana_post = crate::journeys::post_id(&hana_reply);
-    let own_topic = start_topic(
-        &hana,
-        category,
-        "はなの庭だより",
-        "チューリップが咲いています",
-    )
-    .await;
-    reply(&sora, &own_topic, "見てみたいです").await;
-    hana.get(&topic).await;
-    let react = hana
-        .post_form(&format!("/p/{sora_post}/react"), &[("kind", "thanks")])
-        .await;
-    assert_eq!(react.status, 303, "{}", react.text());
-    hana.get(&format!("/p/{sora_post}/report")).await;
-    let report = hana
-        .post_form(
-            &format!("/p/{sora_post}/report"),
-            &[
-                ("reason", "other"),
-                ("note", "はなみずきより確認をお願いします"),
-            ],
-        )
-        .await;
-    assert_eq!(report.status, 303, "{}", report.text());
+    // Hana writes, reacts, follows, blocks, reports, tells about herself; and is reported.
+    let Footprints {
+        topic,
+        hana_post,
+        room,
+    } = footprints(&app, &coordinator, &hana, &sora, hana_id).await;
     sora.get(&format!("/p/{hana_post}/report")).await;
     let reported = sora
         .post_form(
@@ -144,96 +113,20 @@ async fn deleting_an_account_leaves_no_personal_data(app: TestApp) {
         )
         .await;
     assert_eq!(reported.status, 303, "{}", reported.text());
-    hana.get(&topic).await;
-    let block = hana.post_form(&format!("/p/{sora_post}/block"), &[]).await;
-    assert_eq!(block.status, 303, "{}", block.text());
-    // A café message, in a session on now.
-    let room = app
-        .scalar("SELECT id FROM cafe_rooms WHERE name = 'みんなのカフェ'")
-        .await;
-    app.execute(&format!(
-        "INSERT INTO cafe_sessions (room_id, starts_at, ends_at, theme, created_at) \
-         VALUES ({room}, {start}, {end}, '春のおしゃべり', {start})",
-        start = now() - 60,
-        end = now() + 3600,
-    ))
-    .await;
-    hana.get(&format!("/cafe/{room}")).await;
-    let said = hana
-        .post_form(
-            &format!("/cafe/{room}/messages"),
-            &[("body", "カフェで話せてうれしいです")],
-        )
-        .await;
-    assert_eq!(said.status, 303, "{}", said.text());
-    // A question to an expert.
-    member_as(
-        &app,
-        &coordinator,
-        "sensei@example.org",
-        "expert",
-        "supporter",
-        "山田先生",
-    )
-    .await;
-    let expert_id = user_id(&app, "sensei@example.org").await;
-    let slot = app
-        .scalar(&format!(
-            "INSERT INTO qa_slots (expert_id, theme, starts_at, ends_at, deadline_at, capacity, \
-             follow_ups, created_at) VALUES ({expert_id}, '傷病手当金', {start}, {end}, \
-             {deadline}, 5, 1, 0) RETURNING id",
-            start = now() + 7200,
-            end = now() + 10800,
-            deadline = now() + 3600,
-        ))
-        .await;
-    hana.get(&format!("/qa/slots/{slot}")).await;
-    let asked = hana
-        .post_form(
-            &format!("/qa/slots/{slot}/questions"),
-            &[
-                ("body", "休職中の手当について教えてください"),
-                ("shared", "1"),
-            ],
-        )
-        .await;
-    assert!(asked.status == 303, "{}", asked.text());
-    // Her private profile and her mail settings.
-    hana.get("/account/profile").await;
-    let profile = hana
-        .post_form(
-            "/account/profile",
-            &[
-                ("cancer", "はなみずき式の乳がん"),
-                ("introduction", "庭いじりが好きです"),
-                ("show_cancer", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(profile.status, 303, "{}", profile.text());
-    hana.get("/account").await;
-    let prefs = hana
-        .post_form(
-            "/account/notifications",
-            &[
-                ("reply", "digest"),
-                ("mention", "off"),
-                ("answer", "now"),
-                ("cafe", "now"),
-                ("announcement", "now"),
-                ("quiet_from", "22"),
-                ("quiet_until", "7"),
-            ],
-        )
-        .await;
-    assert_eq!(prefs.status, 303, "{}", prefs.text());
-    assert_eq!(
-        app.scalar(&format!(
-            "SELECT COUNT(*) FROM notify_prefs WHERE user_id = {hana_id}"
-        ))
-        .await,
-        5
-    );
+    // An export of her data, prepared and waiting for her to download it.
+    hana.get("/account/export").await;
+    let export = hana.post_form("/account/export", &[]).await;
+    assert_eq!(export.status, 303, "{}", export.text());
+    let started = std::time::Instant::now();
+    while app
+        .scalar("SELECT COUNT(*) FROM data_exports WHERE ready_at IS NOT NULL")
+        .await
+        == 0
+    {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(app.scalar("SELECT COUNT(*) FROM data_export_parts").await > 0);
     // Mail to her waiting in the outbox (a reset link), besides the invitation sent.
     let visitor = app.client();
     visitor.get("/reset").await;
@@ -305,6 +198,7 @@ async fn deleting_an_account_leaves_no_personal_data(app: TestApp) {
         "cafe_reminders",
         "notify_prefs",
         "member_profiles",
+        "data_exports",
     ] {
         assert_eq!(
             app.scalar(&format!(
@@ -318,6 +212,17 @@ async fn deleting_an_account_leaves_no_personal_data(app: TestApp) {
     assert_eq!(
         app.scalar(&format!(
             "SELECT COUNT(*) FROM user_blocks WHERE blocker_id = {hana_id}"
+        ))
+        .await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM data_export_parts").await,
+        0
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'account.export' AND job_key = '{hana_id}'"
         ))
         .await,
         0

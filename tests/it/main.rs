@@ -18,6 +18,7 @@ mod categories;
 mod crash;
 mod crowds;
 mod drafts;
+mod export;
 mod forums;
 mod forums_social;
 mod invitations;

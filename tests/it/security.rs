@@ -378,6 +378,18 @@ fn table() -> Vec<Route> {
             &[],
             [410; 5],
         ),
+        // Exporting one's own data: the page, a request, and links that are nobody's.
+        get("/account/export", MEMBERS),
+        post("/account/export", &[], [303; 5]),
+        get(
+            &format!("/account/export/{BOGUS_TOKEN}"),
+            [303, 404, 404, 404, 404],
+        ),
+        post(
+            &format!("/account/export/{BOGUS_TOKEN}"),
+            &[],
+            [303, 404, 404, 404, 404],
+        ),
         // Leaving acts only on the session's own account; a wrong password changes nothing.
         get("/account/delete", MEMBERS),
         get("/account/delete/confirm?content=keep", MEMBERS),
@@ -951,6 +963,8 @@ struct Others {
     qa_answered: i64,
     qa_waiting: i64,
     qa_answer: i64,
+    /// Hana's mailed link to the export of her data, as a path.
+    hana_export: String,
 }
 
 async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
@@ -1031,6 +1045,20 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
              WHERE email = 'sensei@example.org' RETURNING id"
         ))
         .await;
+    hana.get("/account/export").await;
+    let asked = hana.post_form("/account/export", &[]).await;
+    assert_eq!(asked.status, 303, "{}", asked.text());
+    let export_prefix = app.url("/account/export/");
+    let hana_export = app
+        .mail
+        .wait_for(
+            |m| m.is_to("hana@example.org") && !m.links(&export_prefix).is_empty(),
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .link(&export_prefix)
+        .trim_start_matches(&app.base_url())
+        .to_owned();
     let id = |sql: &'static str| async move { app.scalar(sql).await };
     let hana_notice = app
         .scalar(
@@ -1039,6 +1067,7 @@ async fn others_content(app: &TestApp, coordinator: &Browser) -> Others {
         )
         .await;
     Others {
+        hana_export,
         hana_notice,
         qa_slot,
         qa_answered,
@@ -1212,6 +1241,9 @@ fn others_table(o: &Others) -> Vec<Route> {
             &format!("/c/{}", o.staff_category),
             [303, 404, 200, 200, 200],
         ),
+        // Hana's export link works only in her session: for everyone else it is unknown.
+        get(&o.hana_export, [303, 404, 404, 404, 404]),
+        post(&o.hana_export, &[], [303, 404, 404, 404, 404]),
         // Deleting an account names no account: another member's id in the form is ignored,
         // and (with a wrong password) nothing is deleted.
         Route {
@@ -1472,6 +1504,14 @@ async fn others_content_for_every_role(app: TestApp) {
         app.scalar(&reply_body).await,
         1,
         "hana's reply is as she wrote it"
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM data_exports WHERE downloaded_at IS NULL AND ready_at IS NOT NULL"
+        )
+        .await,
+        1,
+        "hana's export is still hers to download"
     );
     let family_posts = format!(
         "SELECT COUNT(*) FROM posts WHERE topic_id = {}",
