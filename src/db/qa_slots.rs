@@ -132,6 +132,16 @@ pub async fn cancel_slot(exec: Exec<'_>, id: i64, now: i64) -> Result<bool, sqlx
         .map(|r| r.rows_affected() == 1))
 }
 
+/// The members with a question waiting or accepted in the slot, each once.
+pub async fn open_askers(exec: Exec<'_>, slot_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = "SELECT DISTINCT asker_id FROM qa_questions WHERE slot_id = $1 \
+               AND status IN ('pending', 'accepted') ORDER BY asker_id";
+    on!(exec, |c| sqlx::query_scalar(sql)
+        .bind(slot_id)
+        .fetch_all(c)
+        .await)
+}
+
 /// The slot numbered `id`, its row locked for the rest of the transaction (PostgreSQL; SQLite's
 /// `BEGIN IMMEDIATE` already holds the database): questions accepted meanwhile cannot slip under
 /// a capacity being lowered.

@@ -55,6 +55,13 @@ pub enum Mail<'a> {
     PasswordChanged {
         display_name: &'a str,
     },
+    /// A Q&A slot the member asked a question in was cancelled.
+    QaSlotCancelled {
+        display_name: &'a str,
+        theme: &'a str,
+        when: &'a str,
+        link: &'a str,
+    },
     /// The member's export of their own data is ready; the link works once, until `expires`.
     DataExport {
         display_name: &'a str,
@@ -234,6 +241,27 @@ impl Mail<'_> {
                     &[("site", site_name), ("email", new_email)],
                 )],
                 None,
+            ),
+            Mail::QaSlotCancelled {
+                display_name,
+                theme,
+                when,
+                link,
+            } => (
+                "mail.qa_slot_cancelled",
+                t.f("mail.greeting", &[("name", display_name)]),
+                vec![
+                    t.f(
+                        "mail.qa_slot_cancelled.body",
+                        &[("theme", theme), ("when", when)],
+                    ),
+                    t.s("mail.qa_slot_cancelled.others").into_owned(),
+                    t.s("mail.qa_slot_cancelled.why").into_owned(),
+                ],
+                Some((
+                    t.s("mail.qa_slot_cancelled.action").into_owned(),
+                    link.to_string(),
+                )),
             ),
             Mail::DataExport {
                 display_name,

@@ -15,9 +15,12 @@ use crate::db::users::SessionUser;
 use crate::domain::log::{Action, LogRecord, TargetKind};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
-use crate::i18n::Tr;
+use crate::i18n::{Locale, Tr};
+use crate::mail::Mail;
+use crate::notify;
 use crate::web::datetime::{instant, read_date, read_time};
 use crate::web::form::FieldErrors;
+use crate::web::layout::local_time;
 use crate::work::Work;
 
 /// Characters in a slot's theme.
@@ -435,14 +438,37 @@ pub async fn cancel(app: &App, actor: &SessionUser, id: i64) -> AppResult<bool> 
     let what = format!("{:?}, {} questions accepted", slot.theme, slot.accepted);
     work.log(slot_log(actor.id, Action::QaSlotCancelled, id, slot.expert_id).because(what))
         .await?;
+    tell_askers(&mut work, &slot).await?;
     work.commit().await?;
     Ok(true)
+}
+
+/// Everyone whose question waits or was accepted hears that the slot will not take place, in
+/// their language: a mail about their own request, like the answer to a report, sent whatever
+/// their mail settings (which govern the site's news, not replies to what they asked).
+async fn tell_askers(work: &mut Work<'_>, slot: &SlotRow) -> AppResult<()> {
+    let app = work.app();
+    let when = local_time(&app.site, slot.starts_at);
+    let link = app.config.link("/qa");
+    for asker in db::qa_slots::open_askers(work.exec(), slot.id).await? {
+        let Some((member, email)) = notify::mailer::recipient(work, asker).await? else {
+            continue;
+        };
+        let mail = Mail::QaSlotCancelled {
+            display_name: &member.display_name,
+            theme: &slot.theme,
+            when: &when,
+            link: &link,
+        };
+        work.mail(Locale::from_code(&member.locale), &email, &mail)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::Locale;
     use jiff::civil::{date, time};
 
     fn form() -> SlotForm {

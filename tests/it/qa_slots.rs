@@ -633,6 +633,24 @@ async fn slots_story(app: TestApp) {
         "SELECT COUNT(*) FROM audit_log WHERE action = 'qa_slot.cancelled' AND target_id = {first}"
     );
     assert_eq!(app.scalar(&cancelled).await, 1);
+    // Hana, whose three questions were waiting or accepted, hears of it once, with a way on.
+    let told = app
+        .mail
+        .wait_for(
+            |m| m.is_to("hana@example.org") && m.subject.contains("相談枠が中止になりました"),
+            std::time::Duration::from_secs(10),
+        )
+        .await;
+    assert!(told.text.contains("傷病手当金と復職"), "{}", told.text);
+    assert!(!told.link(&app.url("/qa")).is_empty());
+    assert_eq!(
+        app.mail
+            .messages_to("hana@example.org")
+            .iter()
+            .filter(|m| m.subject.contains("相談枠が中止"))
+            .count(),
+        1
+    );
     let list = hana.get("/qa").await;
     let marked = row(&list, first);
     assert!(
