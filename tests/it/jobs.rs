@@ -66,6 +66,19 @@ async fn site_with_many_posts(app: &TestApp) -> Site {
     }
 }
 
+/// Adds a group of equivalent terms from the terms page, as a coordinator would.
+async fn add_terms(coordinator: &Browser, terms: &str) {
+    coordinator.get("/admin/search-terms").await;
+    let added = coordinator
+        .post_form_following("/admin/search-terms", &[("terms", terms)])
+        .await;
+    assert!(
+        added.text().contains("言い換えを追加しました"),
+        "{}",
+        added.text()
+    );
+}
+
 fn query_path(query: &str) -> String {
     let q: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
     format!("/search?q={q}")
@@ -131,15 +144,7 @@ async fn renormalizing_runs_in_batches_while_members_post(app: TestApp) {
         "not an equivalent yet"
     );
 
-    coordinator.get("/admin/search-terms").await;
-    let added = coordinator
-        .post_form_following("/admin/search-terms", &[("terms", "腫瘍 しゅよう")])
-        .await;
-    assert!(
-        added.text().contains("言い換えを追加しました"),
-        "{}",
-        added.text()
-    );
+    add_terms(&coordinator, "腫瘍 しゅよう").await;
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'search_terms.added'")
             .await,
@@ -314,16 +319,8 @@ async fn two_changes_in_quick_succession_make_one_job(app: TestApp) {
     } = site_with_many_posts(&app).await;
     start_topic(&hana, treatment, "けんさの日", "あしたはけんさです").await;
 
-    coordinator.get("/admin/search-terms").await;
     for terms in ["腫瘍 しゅよう", "検査 けんさ"] {
-        let added = coordinator
-            .post_form_following("/admin/search-terms", &[("terms", terms)])
-            .await;
-        assert!(
-            added.text().contains("言い換えを追加しました"),
-            "{}",
-            added.text()
-        );
+        add_terms(&coordinator, terms).await;
     }
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
