@@ -49,15 +49,18 @@ pub enum WriteKind {
     Question,
     /// An expert publishing or changing an answer.
     Answer,
-    /// A coordinator downloading figures (the funders' statistics as CSV).
+    /// A coordinator downloading figures (the funders' statistics as CSV), or a member asking
+    /// for and downloading their own data (private: allowed while silenced).
     Export,
+    /// An expert offering or changing a Q&A slot, or their public profile: what members read.
+    Slot,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 15] = [
+    pub const ALL: [WriteKind; 16] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -73,6 +76,7 @@ impl WriteKind {
         WriteKind::Question,
         WriteKind::Answer,
         WriteKind::Export,
+        WriteKind::Slot,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -86,7 +90,8 @@ impl WriteKind {
             | WriteKind::Reaction
             | WriteKind::CafeMessage
             | WriteKind::Question
-            | WriteKind::Answer => true,
+            | WriteKind::Answer
+            | WriteKind::Slot => true,
             WriteKind::Preview
             | WriteKind::Draft
             | WriteKind::Moderate
@@ -125,6 +130,7 @@ impl WriteKind {
             WriteKind::Question => "question",
             WriteKind::Answer => "answer",
             WriteKind::Export => "export",
+            WriteKind::Slot => "slot",
         }
     }
 
@@ -161,6 +167,8 @@ impl WriteKind {
             WriteKind::Answer => (20, 120),
             // A few ranges for one report, downloaded one after another.
             WriteKind::Export => (20, 120),
+            // Setting up a term's slots one after another, and correcting them.
+            WriteKind::Slot => (20, 120),
         }
     }
 

@@ -292,7 +292,7 @@ async fn update(
     editing: Editing,
     form: ProfileForm,
 ) -> AppResult<Response> {
-    app.writes.check(user, WriteKind::Setting)?;
+    app.writes.check(user, WriteKind::Slot)?;
     let t = ctx.tr();
     match read_profile(t, &form) {
         Ok(profile) => {

@@ -145,7 +145,7 @@ pub async fn create(
     CsrfForm(form): CsrfForm<SlotForm>,
 ) -> AppResult<Response> {
     may_hold_slots(&user)?;
-    app.writes.check(&user, WriteKind::Setting)?;
+    app.writes.check(&user, WriteKind::Slot)?;
     let t = ctx.tr();
     let outcome = match slots::read_slot(t, &form) {
         Ok(typed) => slots::create(&app, t, &user, &typed).await?,
@@ -194,7 +194,7 @@ pub async fn update(
     CsrfForm(form): CsrfForm<SlotForm>,
 ) -> AppResult<Response> {
     may_hold_slots(&user)?;
-    app.writes.check(&user, WriteKind::Setting)?;
+    app.writes.check(&user, WriteKind::Slot)?;
     let t = ctx.tr();
     let outcome = match slots::read_slot(t, &form) {
         Ok(typed) => slots::edit(&app, t, &user, id, &typed).await?,

@@ -68,6 +68,13 @@ fn with(fields: &[(&'static str, String)], name: &str, value: &str) -> Vec<(&'st
     fields
 }
 
+/// The text of slot `id`'s entry in the list.
+fn row(page: &Page, id: i64) -> String {
+    page.select(&format!("#slot-{id}"))
+        .pop()
+        .unwrap_or_else(|| panic!("slot {id} listed"))
+}
+
 async fn user_id(app: &TestApp, email: &str) -> i64 {
     app.scalar(&format!("SELECT id FROM users WHERE email = '{email}'"))
         .await
@@ -462,11 +469,6 @@ async fn slots_story(app: TestApp) {
         list.attrs("ul.qa-slots li", "id"),
         [format!("slot-{second}"), format!("slot-{first}")]
     );
-    let row = |page: &Page, id: i64| {
-        page.select(&format!("#slot-{id}"))
-            .pop()
-            .unwrap_or_else(|| panic!("slot {id} listed"))
-    };
     let tanaka_row = row(&list, first);
     for seen in [
         "傷病手当金と復職",
@@ -704,3 +706,84 @@ async fn slots_story(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(slots_story);
+
+async fn a_silenced_expert_offers_nothing_new_but_may_cancel(app: TestApp) {
+    let People {
+        coordinator,
+        tanaka,
+        hana,
+        ..
+    } = people(&app).await;
+    let tanaka_id = user_id(&app, "sr@example.org").await;
+    let profile = [
+        ("qualification", "社会保険労務士"),
+        ("introduction", "復職のご相談をどうぞ。"),
+    ];
+    tanaka.get("/qa/profile").await;
+    assert_eq!(tanaka.post_form("/qa/profile", &profile).await.status, 303);
+    let date = today_in_tokyo().checked_add(14.days()).expect("a date");
+    let fields = slot_fields(date, "年金と仕事", "5");
+    let made = post(&tanaka, "/qa/slots/new", "/qa/slots/new", &fields).await;
+    assert_eq!(made.status, 303, "{}", made.text());
+    let slot = app.scalar("SELECT MAX(id) FROM qa_slots").await;
+
+    coordinator.get(&format!("/mod/members/{tanaka_id}")).await;
+    let silenced = coordinator
+        .post_form(
+            &format!("/mod/members/{tanaka_id}/silence"),
+            &[
+                ("length", "1d"),
+                ("until", ""),
+                ("reason", "確認しています"),
+            ],
+        )
+        .await;
+    assert_eq!(silenced.status, 303, "{}", silenced.text());
+
+    // No new slot, no change members would read, no new profile text: a clear page each time.
+    let refused = post(
+        &tanaka,
+        "/qa/slots/new",
+        "/qa/slots/new",
+        &with(&fields, "theme", "もう一枠"),
+    )
+    .await;
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert!(
+        refused.contains("書き込みを止めています"),
+        "{}",
+        refused.text()
+    );
+    assert!(refused.contains("確認しています"), "{}", refused.text());
+    let edit = format!("/qa/slots/{slot}/edit");
+    let changed = post(&tanaka, &edit, &edit, &with(&fields, "theme", "書きかえ")).await;
+    assert_eq!(changed.status, 403, "{}", changed.text());
+    tanaka.get("/qa/profile").await;
+    let rewritten = tanaka
+        .post_form(
+            "/qa/profile",
+            &[("qualification", "社労士"), ("introduction", "書きかえ")],
+        )
+        .await;
+    assert_eq!(rewritten.status, 403, "{}", rewritten.text());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM qa_slots").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM qa_slots WHERE theme = '年金と仕事'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM expert_profiles WHERE introduction = '書きかえ'")
+            .await,
+        0
+    );
+
+    // Cancelling what they offered stays possible, and members see it cancelled.
+    let cancel = format!("/qa/slots/{slot}/cancel");
+    assert_eq!(tanaka.get(&cancel).await.status, 200);
+    assert_eq!(tanaka.post_form(&cancel, &[]).await.status, 303);
+    let list = hana.get("/qa").await;
+    assert!(row(&list, slot).contains("中止"), "{}", row(&list, slot));
+    app.shutdown().await;
+}
+both_databases!(a_silenced_expert_offers_nothing_new_but_may_cancel);
