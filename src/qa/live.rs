@@ -162,9 +162,21 @@ struct Slot {
 }
 
 /// The live slots of this instance.
-#[derive(Default)]
 pub struct QaLive {
     slots: Mutex<HashMap<i64, Arc<Slot>>>,
+    /// Whose account changed (`None`: anyone's, after the bus was missed): every watcher hears
+    /// it and the watchers of that member check their account again, so a member suspended or
+    /// logged out everywhere is cut off at once, without a query per frame sent.
+    accounts: broadcast::Sender<Option<i64>>,
+}
+
+impl Default for QaLive {
+    fn default() -> QaLive {
+        QaLive {
+            slots: Mutex::default(),
+            accounts: broadcast::channel(CHANNEL).0,
+        }
+    }
 }
 
 /// A watcher's place on a slot; leaving it when dropped.
@@ -245,8 +257,13 @@ pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>) {
                     slot.wake.notify_one();
                 }
             }
+            Received::Event(Event::MemberChanged { user_id }) => {
+                // Nobody watching: nobody to tell.
+                let _ = app.qa.accounts.send(Some(user_id));
+            }
             Received::Event(_) => {}
             Received::Lagged(_) => {
+                let _ = app.qa.accounts.send(None);
                 let slots: Vec<Arc<Slot>> = lock(&app.qa.slots).values().cloned().collect();
                 for slot in slots {
                     slot.dirty.store(true, Ordering::Release);
@@ -438,6 +455,7 @@ async fn watch_slot(
 ) -> End {
     // Watching before reading: what commits after the read below reaches the channel.
     let (_watching, mut changes) = app.qa.watch(app, slot_id, user.id);
+    let mut accounts = app.qa.accounts.subscribe();
     let mut sent = match catch_up(app, slot_id, watcher, since, socket).await {
         Ok(sent) => sent,
         Err(end) => return end,
@@ -460,11 +478,9 @@ async fn watch_slot(
                 Ok(change) if change.seq <= sent => Ok(()),
                 Ok(change) => {
                     sent = change.seq;
-                    still_here(app, user).await.and(
-                        sockets::send(socket, Message::Text(change.frame_for(watcher).clone()))
-                            .await
-                            .map_err(End::from),
-                    )
+                    sockets::send(socket, Message::Text(change.frame_for(watcher).clone()))
+                        .await
+                        .map_err(End::from)
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     match catch_up(app, slot_id, watcher, Some(sent), socket).await {
@@ -475,6 +491,11 @@ async fn watch_slot(
                         Err(end) => Err(end),
                     }
                 }
+                Err(broadcast::error::RecvError::Closed) => Err(End::Gone),
+            },
+            changed = accounts.recv() => match changed {
+                Ok(Some(id)) if id != user.id => Ok(()),
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => still_here(app, user).await,
                 Err(broadcast::error::RecvError::Closed) => Err(End::Gone),
             },
             _ = ping.tick() => {
@@ -492,8 +513,7 @@ async fn watch_slot(
 }
 
 /// Whether the watcher's account is still the one that opened the page (not suspended,
-/// deactivated or logged out everywhere since): checked before each change is sent, from the
-/// member cache the bus keeps current.
+/// deactivated or logged out everywhere since): checked when the bus says it changed.
 async fn still_here(app: &AppState, user: &SessionUser) -> Result<(), End> {
     let found = app.users.get(&mut app.db.reader(), user.id).await?;
     found

@@ -619,3 +619,34 @@ async fn the_content_pipeline_acts_on_questions_and_answers(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(the_content_pipeline_acts_on_questions_and_answers);
+
+async fn a_watcher_suspended_is_cut_off_at_once(app: TestApp) {
+    let s = scene(&app, 5).await;
+    let (mut sora_live, _) = watch(&s.sora, s.slot).await;
+    let (mut hana_live, _) = watch(&s.hana, s.slot).await;
+    let sora_id = app
+        .scalar("SELECT id FROM users WHERE email = 'sora@example.org'")
+        .await;
+    s.moderator.get(&format!("/mod/members/{sora_id}")).await;
+    let page = s
+        .moderator
+        .post_form(
+            &format!("/mod/members/{sora_id}/suspend"),
+            &[("length", "1d"), ("until", ""), ("reason", "確認のため")],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.text());
+    // Without waiting for anything to be published on the slot.
+    let closed = sora_live.closed().await.expect("a close frame");
+    assert_eq!(u16::from(closed.code), 4401);
+
+    // Hana, whose account did not change, keeps watching and gets the next answer.
+    assert_eq!(ask(&s.hana, s.slot, HANA_ASKS, true, false).await, 303);
+    let q = question_id(&app, HANA_ASKS).await;
+    assert_eq!(screen(&s.moderator, q, "accept", &[]).await, 303);
+    assert_eq!(publish(&s.expert, s.slot, q, ANSWER).await, 303);
+    let frame = hana_live.next().await;
+    assert_eq!(frame["type"], "answer", "{frame}");
+    app.shutdown().await;
+}
+both_databases!(a_watcher_suspended_is_cut_off_at_once);
