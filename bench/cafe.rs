@@ -101,16 +101,19 @@ pub async fn rows(
         .hash(PASSWORD)
         .await?;
     let (emails, room) = {
-        let db = running.app.db.clone();
+        let app = running.app.clone();
         let hash = hash.clone();
         server
             .spawn(async move {
-                let prepared = prepare_room(&db, "cafe", &hash).await?;
+                let db = &app.db;
+                let prepared = prepare_room(db, "cafe", &hash).await?;
                 // These new members write the topic: the first-posts review would hold their
-                // posts, so this site turns it off, as a coordinator can.
+                // posts, so this site turns it off, as a coordinator can (and, as the settings
+                // page does, has the server read its settings again: it keeps them in memory).
                 let mut tx = db.begin().await?;
                 db::settings::set(tx.exec(), db::settings::REVIEW_THRESHOLD, "0").await?;
                 tx.commit().await?;
+                app.site.reload(db, &app.config).await?;
                 Res::Ok(prepared)
             })
             .await?
