@@ -5,7 +5,9 @@
 //!   session, made by a load client written with tokio-tungstenite; [`SENDERS`] of them send
 //!   [`RATE`] messages a second between them (each sender one every two seconds, staggered) for
 //!   [`RUN`]. Each message's latency runs from just before its frame is written to the moment the
-//!   last of the [`ROOM`] connections (its sender's included) has read it.
+//!   last of the [`ROOM`] connections (its sender's included) has read it. The server and the
+//!   load client run in this one process on the same cores, so the rows also show the CPU time
+//!   a message costs each of them ([`Cpu`]): what a fan-out cannot take less than here.
 //! - Meanwhile the topic page of `topic.rs` (20 posts, logged in) is viewed at the steady pace
 //!   of the page-view rows (main.rs); the same views, before any café connection, are the
 //!   baseline it is compared with.
@@ -101,16 +103,19 @@ pub async fn rows(
         .hash(PASSWORD)
         .await?;
     let (emails, room) = {
-        let db = running.app.db.clone();
+        let app = running.app.clone();
         let hash = hash.clone();
         server
             .spawn(async move {
-                let prepared = prepare_room(&db, "cafe", &hash).await?;
+                let db = &app.db;
+                let prepared = prepare_room(db, "cafe", &hash).await?;
                 // These new members write the topic: the first-posts review would hold their
-                // posts, so this site turns it off, as a coordinator can.
+                // posts, so this site turns it off, as a coordinator can (and, as the settings
+                // page does, has the server read its settings again: it keeps them in memory).
                 let mut tx = db.begin().await?;
                 db::settings::set(tx.exec(), db::settings::REVIEW_THRESHOLD, "0").await?;
                 tx.commit().await?;
+                app.site.reload(db, &app.config).await?;
                 Res::Ok(prepared)
             })
             .await?
@@ -135,8 +140,10 @@ pub async fn rows(
 
     eprintln!("bench: café: the topic page alone…");
     let stop = Arc::new(AtomicBool::new(false));
+    let cpu_alone = Cpu::now()?;
     let viewers = start_viewers(&reader, stop.clone());
     tokio::time::sleep(super::BASELINE).await;
+    let cpu_alone = Cpu::now()?.since(&cpu_alone);
     stop.store(true, Ordering::SeqCst);
     let alone = collect_views(viewers).await?;
     let (a50, a99, afail) = summary(&alone, None);
@@ -172,6 +179,7 @@ pub async fn rows(
         RUN.as_secs_f64()
     );
     let stop = Arc::new(AtomicBool::new(false));
+    let cpu_before = Cpu::now()?;
     let viewers = start_viewers(&reader, stop.clone());
     let run_start = Instant::now() + Duration::from_millis(200);
     let senders: Vec<_> = sinks
@@ -185,6 +193,7 @@ pub async fn rows(
     }
     let run_end = Instant::now();
     tokio::time::sleep(DRAIN).await;
+    let cpu = Cpu::now()?.since(&cpu_before);
     stop.store(true, Ordering::SeqCst);
     let during = collect_views(viewers).await?;
     stop_readers.notify_waiters();
@@ -227,6 +236,24 @@ pub async fn rows(
         "",
         None,
     ));
+    let messages = latencies.len().max(1) as u32;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    rows.push(row(
+        format!(
+            "  CPU per message, views included (user + kernel): server; SQLite threads; load client; all over {cores} cores"
+        ),
+        format!(
+            "{} ({} kernel); {}; {} ({} kernel); {}",
+            ms(cpu.server.total() / messages),
+            ms(cpu.server.kernel / messages),
+            ms(cpu.database.total() / messages),
+            ms(cpu.load.total() / messages),
+            ms(cpu.load.kernel / messages),
+            ms(cpu.total() / messages / cores),
+        ),
+        "",
+        None,
+    ));
     let (d50, d99, dfail) = summary(&during, Some((run_start, run_end)));
     rows.push(row(
         format!("topic page p50 / p99, alone ({} views)", alone.len()),
@@ -251,6 +278,21 @@ pub async fn rows(
         SENDERS as f64 / f64::from(RATE)
     ));
     notes.push(format!(
+        "café CPU: this process's threads' user and kernel time from /proc (10 ms ticks) over \
+         the run and its drain ({:.1} s), divided by the messages every connection read: the \
+         server's runtime (its workers and blocking threads), SQLite's connection threads, and \
+         the load client's runtime (the {ROOM} readers, the senders and the topic page's \
+         viewers). The topic page's views alone cost {} of CPU a second (server {}, load client \
+         {}). Server and load client share the {cores} cores, so the last figure (everything \
+         over {cores} cores) is about the least time a message's fan-out can take here. On \
+         loopback the kernel time of a send includes the receiving socket's TCP processing: \
+         part of the server's kernel time is the load client's side of the connection.",
+        cpu.wall.as_secs_f64(),
+        ms(cpu_alone.per_second(cpu_alone.total())),
+        ms(cpu_alone.per_second(cpu_alone.server.total())),
+        ms(cpu_alone.per_second(cpu_alone.load.total())),
+    ));
+    notes.push(format!(
         "topic page while the room runs: the page-view pace of main.rs ({} viewers, one view \
          each every {} ms), against the same views before any café connection.",
         super::VIEWERS,
@@ -268,6 +310,104 @@ pub async fn rows(
         ),
     });
     Ok(rows)
+}
+
+/// User and kernel time of a group of threads.
+#[derive(Default)]
+struct Times {
+    user: Duration,
+    kernel: Duration,
+}
+
+impl Times {
+    fn total(&self) -> Duration {
+        self.user + self.kernel
+    }
+
+    fn since(&self, before: &Times) -> Times {
+        Times {
+            user: self.user.saturating_sub(before.user),
+            kernel: self.kernel.saturating_sub(before.kernel),
+        }
+    }
+}
+
+/// This process's CPU time by thread group, read from /proc/self/task: the server's runtime
+/// (threads named "server"), SQLite's connection threads ("sqlx-sqlite-worker-N") and the
+/// load client's runtime ("load"). Threads that ended since an earlier reading (idle blocking
+/// threads) take their time with them, so a difference can only come out low.
+struct Cpu {
+    at: Instant,
+    /// For a difference: the time between the readings.
+    wall: Duration,
+    server: Times,
+    database: Times,
+    load: Times,
+}
+
+impl Cpu {
+    fn now() -> Res<Cpu> {
+        // SAFETY: sysconf only reads a configuration value.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        let tick = Duration::from_secs(1) / u32::try_from(ticks).unwrap_or(100).max(1);
+        let mut cpu = Cpu {
+            at: Instant::now(),
+            wall: Duration::ZERO,
+            server: Times::default(),
+            database: Times::default(),
+            load: Times::default(),
+        };
+        for task in std::fs::read_dir("/proc/self/task")? {
+            // A thread may end between the listing and the reading.
+            let Ok(stat) = std::fs::read_to_string(task?.path().join("stat")) else {
+                continue;
+            };
+            // "tid (name) state ppid …": the name may hold spaces, the fields after it do not;
+            // utime and stime are the 14th and 15th fields.
+            let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+                continue;
+            };
+            let name = &stat[open + 1..close];
+            let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+            let (Some(user), Some(kernel)) = (
+                fields.get(11).and_then(|f| f.parse::<u32>().ok()),
+                fields.get(12).and_then(|f| f.parse::<u32>().ok()),
+            ) else {
+                continue;
+            };
+            let group = if name.starts_with("server") {
+                &mut cpu.server
+            } else if name.starts_with("sqlx-sqlite") {
+                &mut cpu.database
+            } else if name.starts_with("load") {
+                &mut cpu.load
+            } else {
+                continue;
+            };
+            group.user += tick * user;
+            group.kernel += tick * kernel;
+        }
+        Ok(cpu)
+    }
+
+    fn since(&self, before: &Cpu) -> Cpu {
+        Cpu {
+            at: self.at,
+            wall: self.at.saturating_duration_since(before.at),
+            server: self.server.since(&before.server),
+            database: self.database.since(&before.database),
+            load: self.load.since(&before.load),
+        }
+    }
+
+    /// `time` of this difference, per second of it.
+    fn per_second(&self, time: Duration) -> Duration {
+        time.div_f64(self.wall.as_secs_f64().max(f64::EPSILON))
+    }
+
+    fn total(&self) -> Duration {
+        self.server.total() + self.database.total() + self.load.total()
+    }
 }
 
 fn incomplete_note(incomplete: usize, refused: u32) -> String {

@@ -309,6 +309,13 @@ impl Live {
         })
     }
 
+    /// The connection's loop, its branches polled in a fixed order (`biased`): the server
+    /// stopping, then the signals, so that an account or room to check again comes before any
+    /// frame waiting in the queue (a member whose access ended is sent nothing more once the
+    /// bus has told the connection), then the queue, then the client, then the ping. The queue
+    /// coming before the client starves no one: it is bounded and only the room fills it, so
+    /// it empties between the room's changes. (The futures are made again on every turn: kept
+    /// across turns they would make every idle connection's task larger.)
     async fn run(&mut self, socket: &mut WebSocket) -> End {
         for message in std::mem::take(&mut self.opening) {
             if let Err(end) = send(socket, message).await {
@@ -322,8 +329,13 @@ impl Live {
         let mut heard = tokio::time::Instant::now();
         loop {
             let step = tokio::select! {
+                biased;
                 () = sockets::until_stopping(&mut stopping) => Err(End::Stopping),
                 _ = signals.wake.notified() => Box::pin(self.signalled(socket)).await,
+                outgoing = self.queue.recv() => match outgoing {
+                    Some(outgoing) => self.deliver(socket, outgoing).await,
+                    None => Err(End::Gone),
+                },
                 received = socket.recv() => {
                     heard = tokio::time::Instant::now();
                     match received {
@@ -331,10 +343,6 @@ impl Live {
                         Some(Err(_)) | None => Err(End::Gone),
                     }
                 }
-                outgoing = self.queue.recv() => match outgoing {
-                    Some(outgoing) => self.deliver(socket, outgoing).await,
-                    None => Err(End::Gone),
-                },
                 _ = ping.tick() => {
                     if heard.elapsed() > sockets::SILENT_LIMIT {
                         Err(End::Gone)
