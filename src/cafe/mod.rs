@@ -24,6 +24,8 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::AppState;
+use crate::moderation::reports::{report, report_page};
+use report::CafeMessage;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -40,7 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cafe/messages/{id}", get(report::permalink))
         .route(
             "/cafe/messages/{id}/report",
-            get(report::report_page).post(report::report),
+            get(report_page::<CafeMessage>).post(report::<CafeMessage>),
         )
         .merge(schedule_routes())
 }

@@ -2,22 +2,18 @@
 //! one-open-report rule and the same moderators' alert as a report on a post.
 
 use axum::extract::{Path, State};
-use axum::response::{Redirect, Response};
+use axum::response::Redirect;
 
 use super::rules::RoomState;
 use crate::AppState;
-use crate::auth::csrf::CsrfForm;
-use crate::auth::session::{CurrentUser, RequestContext};
-use crate::auth::write_limit::WriteKind;
+use crate::auth::session::CurrentUser;
 use crate::db;
 use crate::db::cafe::MessageRef;
 use crate::db::users::SessionUser;
 use crate::domain::log::TargetKind;
 use crate::error::{AppError, AppResult};
 use crate::forums::viewer;
-use crate::moderation::reports::{
-    ReportForm, ReportFormView, ReportTarget, Reported, report_form, submit_report,
-};
+use crate::moderation::reports::{ReportTarget, Reportable, Reported};
 
 /// How much of a message the report form quotes.
 const EXCERPT_CHARS: usize = 160;
@@ -61,59 +57,33 @@ pub async fn permalink(
     Ok(Redirect::to(&link(&message)))
 }
 
-/// Someone else's published message, which the reader sees.
-async fn reportable(
-    app: &AppState,
-    user: &SessionUser,
-    id: i64,
-) -> AppResult<(ReportTarget, Reported)> {
-    let (message, room_name) = seen_message(app, user, id).await?;
-    if message.author_id == user.id || message.status != "published" {
-        return Err(AppError::NotFound);
+/// Café messages, as reported at `/cafe/messages/{id}/report`: someone else's published
+/// message, which the reader sees.
+pub struct CafeMessage;
+
+impl Reportable for CafeMessage {
+    async fn reportable(
+        app: &AppState,
+        user: &SessionUser,
+        id: i64,
+    ) -> AppResult<(ReportTarget, Reported)> {
+        let (message, room_name) = seen_message(app, user, id).await?;
+        if message.author_id == user.id || message.status != "published" {
+            return Err(AppError::NotFound);
+        }
+        let excerpt: String = message.body.chars().take(EXCERPT_CHARS).collect();
+        let target = ReportTarget {
+            kind: TargetKind::CafeMessage,
+            id: message.id,
+            author_id: message.author_id,
+            link: format!("/cafe/messages/{}", message.id),
+        };
+        let reported = Reported {
+            action: format!("/cafe/messages/{}/report", message.id),
+            link: link(&message),
+            heading: room_name,
+            excerpt,
+        };
+        Ok((target, reported))
     }
-    let excerpt: String = message.body.chars().take(EXCERPT_CHARS).collect();
-    let target = ReportTarget {
-        kind: TargetKind::CafeMessage,
-        id: message.id,
-        author_id: message.author_id,
-        link: format!("/cafe/messages/{}", message.id),
-    };
-    let reported = Reported {
-        action: format!("/cafe/messages/{}/report", message.id),
-        link: link(&message),
-        heading: room_name,
-        excerpt,
-    };
-    Ok((target, reported))
-}
-
-/// `GET /cafe/messages/{id}/report`.
-pub async fn report_page(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<ReportFormView> {
-    let (_, reported) = reportable(&app, &user, id).await?;
-    Ok(report_form(
-        &app,
-        &ctx,
-        reported,
-        "",
-        String::new(),
-        Vec::new(),
-    ))
-}
-
-/// `POST /cafe/messages/{id}/report`.
-pub async fn report(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<ReportForm>,
-) -> AppResult<Response> {
-    let (target, reported) = reportable(&app, &user, id).await?;
-    app.writes.check(&user, WriteKind::Report)?;
-    submit_report(&app, &ctx, &user, &target, reported, form).await
 }

@@ -51,6 +51,6 @@ pub fn routes() -> Router<AppState> {
         .route("/mod/posts/{id}/reports/resolve", post(reports::resolve))
         .route(
             "/p/{id}/report",
-            get(reports::report_page).post(reports::report),
+            get(reports::report_page::<reports::Post>).post(reports::report::<reports::Post>),
         )
 }

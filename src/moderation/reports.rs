@@ -45,16 +45,24 @@ const OPEN_REPORTS: i64 = 500;
 /// How much of a post the report form quotes.
 const EXCERPT_CHARS: usize = 160;
 
-/// A post the reader may report: someone else's, published, one they can see; otherwise 404.
-async fn reportable_post(app: &AppState, user: &SessionUser, id: i64) -> AppResult<PostRef> {
-    let post = visible_post(app, user, id).await?;
-    if post.author_id == user.id
-        || post.deleted_at.is_some()
-        || post.status != PostStatus::Published
-    {
-        return Err(AppError::NotFound);
+/// Posts, as reported at `/p/{id}/report`: someone else's, published, one the reader can see.
+pub struct Post;
+
+impl Reportable for Post {
+    async fn reportable(
+        app: &AppState,
+        user: &SessionUser,
+        id: i64,
+    ) -> AppResult<(ReportTarget, Reported)> {
+        let post = visible_post(app, user, id).await?;
+        if post.author_id == user.id
+            || post.deleted_at.is_some()
+            || post.status != PostStatus::Published
+        {
+            return Err(AppError::NotFound);
+        }
+        Ok((ReportTarget::post(&post), Reported::post(&post)))
     }
-    Ok(post)
 }
 
 /// What a member reports: a kind of content, its id, its author, and where staff find it.
@@ -258,23 +266,6 @@ pub fn report_form(
     }
 }
 
-pub async fn report_page(
-    State(app): State<AppState>,
-    ctx: RequestContext,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<ReportFormView> {
-    let post = reportable_post(&app, &user, id).await?;
-    Ok(report_form(
-        &app,
-        &ctx,
-        Reported::post(&post),
-        "",
-        String::new(),
-        Vec::new(),
-    ))
-}
-
 #[derive(Deserialize)]
 pub struct ReportForm {
     #[serde(default)]
@@ -302,17 +293,45 @@ pub fn checked_report(form: &ReportForm) -> Result<(ReportReason, String), Vec<&
     }
 }
 
-pub async fn report(
+/// A kind of item members report (a post, a café message, an answered question): how to find
+/// the item a reader may report, or 404. Its pages are then [`report_page`] and [`report`].
+pub trait Reportable {
+    fn reportable(
+        app: &AppState,
+        user: &SessionUser,
+        id: i64,
+    ) -> impl Future<Output = AppResult<(ReportTarget, Reported)>> + Send;
+}
+
+/// `GET …/{id}/report` of a [`Reportable`] kind.
+pub async fn report_page<R: Reportable>(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<ReportFormView> {
+    let (_, reported) = R::reportable(&app, &user, id).await?;
+    Ok(report_form(
+        &app,
+        &ctx,
+        reported,
+        "",
+        String::new(),
+        Vec::new(),
+    ))
+}
+
+/// `POST …/{id}/report` of a [`Reportable`] kind.
+pub async fn report<R: Reportable>(
     State(app): State<AppState>,
     ctx: RequestContext,
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<ReportForm>,
 ) -> AppResult<Response> {
-    let post = reportable_post(&app, &user, id).await?;
+    let (target, reported) = R::reportable(&app, &user, id).await?;
     app.writes.check(&user, WriteKind::Report)?;
-    let target = ReportTarget::post(&post);
-    submit_report(&app, &ctx, &user, &target, Reported::post(&post), form).await
+    submit_report(&app, &ctx, &user, &target, reported, form).await
 }
 
 /// Checks a report form and files it, or shows the form again with what is wrong; back to the

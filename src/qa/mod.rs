@@ -25,6 +25,8 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::AppState;
+use crate::moderation::reports::{report, report_page};
+use report::AnsweredQuestion;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,7 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/qa/questions/{id}/answer", post(desk::answer))
         .route(
             "/qa/questions/{id}/report",
-            get(report::report_page).post(report::report),
+            get(report_page::<AnsweredQuestion>).post(report::<AnsweredQuestion>),
         )
         .route("/qa/archive", get(archive::page))
         .merge(slot_routes())
