@@ -15,6 +15,7 @@ use crate::auth::csrf::CsrfForm;
 use crate::auth::password::check_new_password;
 use crate::auth::session::{RequestContext, SessionData, TextSize};
 use crate::auth::token;
+use crate::auth::write_limit::WriteKind;
 use crate::db::tokens::{Purpose, UserToken};
 use crate::db::{self, users::SessionUser};
 use crate::domain::account::{DisplayName, Email};
@@ -152,6 +153,7 @@ pub async fn change_name(
     CurrentUser(user): CurrentUser,
     CsrfForm(form): CsrfForm<NameForm>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Account)?;
     let t = ctx.tr();
     let typed = Some(form.display_name.chars().take(100).collect());
     let refused = |key: &str| SectionErrors {
@@ -194,6 +196,7 @@ pub async fn change_password(
     CurrentUser(user): CurrentUser,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Account)?;
     let t = ctx.tr();
     let (hash, email) = {
         let mut conn = app.db.conn().await?;
@@ -251,6 +254,7 @@ pub async fn change_email(
     CurrentUser(user): CurrentUser,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Account)?;
     let t = ctx.tr();
     let typed: String = form.new_email.chars().take(300).collect();
     let hash = {
@@ -367,7 +371,10 @@ pub async fn preferences(
         .and_then(TextSize::parse)
         .unwrap_or(ctx.text_size);
     match &ctx.user {
-        Some(user) => service::set_preferences(&app, user.id, locale, size).await?,
+        Some(user) => {
+            app.writes.check(user, WriteKind::Account)?;
+            service::set_preferences(&app, user.id, locale, size).await?
+        }
         None => {
             SessionData(&ctx.session)
                 .set_visitor_preferences(locale, size)

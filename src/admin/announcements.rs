@@ -15,6 +15,7 @@ use crate::AppState;
 use crate::admin::service;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
+use crate::auth::write_limit::WriteKind;
 use crate::db::{self, notifications::Announcement};
 use crate::error::AppResult;
 use crate::events::{Event, EventBus};
@@ -139,6 +140,7 @@ pub async fn post(
     Require(user, _): Require<Coordinators>,
     CsrfForm(form): CsrfForm<AnnouncementForm>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Setting)?;
     let t = ctx.tr();
     let email = form.email.is_some();
     let (title, body) = match (rules::title(&form.title), rules::body(&form.body)) {
@@ -180,6 +182,7 @@ pub async fn archive(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Setting)?;
     service::archive_announcement(&app, user.id, id).await?;
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("announcements.archived").into_owned())

@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::admin::service::{self, Checked, Direction, Edited};
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
+use crate::auth::write_limit::WriteKind;
 use crate::db;
 use crate::db::forums::ManagedCategory;
 use crate::domain::role::Relation;
@@ -328,6 +329,7 @@ pub async fn create(
     Require(user, _): Require<Coordinators>,
     CsrfForm(form): CsrfForm<CategoryForm>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Setting)?;
     let t = ctx.tr();
     let checked = match check(t, &form, None) {
         Ok(checked) => checked,
@@ -377,6 +379,7 @@ pub async fn update(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<CategoryForm>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Setting)?;
     let t = ctx.tr();
     let edited = service::update_category(&app, user.id, id, |before| {
         check(t, &form, Some(before.min_role_rank))
@@ -407,6 +410,7 @@ pub async fn move_up(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Setting)?;
     reorder(&app, &ctx, user.id, id, Direction::Up).await
 }
 
@@ -417,6 +421,7 @@ pub async fn move_down(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Setting)?;
     reorder(&app, &ctx, user.id, id, Direction::Down).await
 }
 
@@ -447,6 +452,7 @@ pub async fn archive(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Setting)?;
     set_archived(&app, &ctx, user.id, id, true).await
 }
 
@@ -457,6 +463,7 @@ pub async fn restore(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Setting)?;
     set_archived(&app, &ctx, user.id, id, false).await
 }
 

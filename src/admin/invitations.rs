@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::admin::service::{self, InviteAs, Outcome};
 use crate::auth::csrf::{CsrfForm, NoFields, check_token};
 use crate::auth::session::{Coordinators, RequestContext, Require, SessionData};
+use crate::auth::write_limit::WriteKind;
 use crate::db::{self, invitations::Invitation};
 use crate::domain::account::Email;
 use crate::domain::role::{Relation, Role};
@@ -230,6 +231,8 @@ async fn answer(
     choice: InviteAs,
     raw: Vec<(String, InviteAs)>,
 ) -> AppResult<Response> {
+    // One batch, whatever its size (at most `MAX_BATCH` addresses), is one write.
+    app.writes.check(user, WriteKind::Setting)?;
     let t = ctx.tr();
     let batch = match check_batch(t, &raw) {
         Ok(batch) => batch,
@@ -394,6 +397,7 @@ pub async fn resend(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Setting)?;
     let email = service::resend_invitation(&app, &user, id).await?;
     SessionData(&ctx.session)
         .set_flash(ctx.tr().f("invitations.resent", &[("email", &email)]))
@@ -431,6 +435,7 @@ pub async fn revoke(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
+    app.writes.check(&user, WriteKind::Setting)?;
     let email = service::revoke_invitation(&app, user.id, id).await?;
     SessionData(&ctx.session)
         .set_flash(ctx.tr().f("invitations.revoked", &[("email", &email)]))

@@ -54,13 +54,17 @@ pub enum WriteKind {
     Export,
     /// An expert offering or changing a Q&A slot, or their public profile: what members read.
     Slot,
+    /// A member changing their own account: display name, password (each an argon2 hash), e-mail
+    /// address (each a confirmation mail), language and text size (private: allowed while
+    /// silenced).
+    Account,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 16] = [
+    pub const ALL: [WriteKind; 17] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -77,6 +81,7 @@ impl WriteKind {
         WriteKind::Answer,
         WriteKind::Export,
         WriteKind::Slot,
+        WriteKind::Account,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -99,7 +104,8 @@ impl WriteKind {
             | WriteKind::Report
             | WriteKind::Reminder
             | WriteKind::Notice
-            | WriteKind::Export => false,
+            | WriteKind::Export
+            | WriteKind::Account => false,
         }
     }
 
@@ -131,6 +137,7 @@ impl WriteKind {
             WriteKind::Answer => "answer",
             WriteKind::Export => "export",
             WriteKind::Slot => "slot",
+            WriteKind::Account => "account",
         }
     }
 
@@ -169,6 +176,8 @@ impl WriteKind {
             WriteKind::Export => (20, 120),
             // Setting up a term's slots one after another, and correcting them.
             WriteKind::Slot => (20, 120),
+            // Trying text sizes and languages out, and a few corrections of name or address.
+            WriteKind::Account => (20, 60),
         }
     }
 

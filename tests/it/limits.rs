@@ -516,3 +516,54 @@ async fn control_characters_are_refused_in_every_form(app: TestApp) {
     app.shutdown().await;
 }
 both_databases!(control_characters_are_refused_in_every_form);
+
+async fn account_and_staff_forms_are_limited_too(app: TestApp) {
+    let coordinator = first_coordinator(&app, "coord@example.org", "こーでぃ").await;
+    let hana = member(&app, &coordinator, "hana@example.org", "はな").await;
+
+    // Twenty changes of text size in a row, then a change of name waits: one limit for the
+    // account's forms, each of which may hash a password or send a mail.
+    hana.get("/account").await;
+    for size in ["large", "normal"].iter().cycle().take(20) {
+        let done = hana.post_form("/preferences", &[("text_size", size)]).await;
+        assert_eq!(done.status, 303, "{}", done.text());
+    }
+    let refused = hana
+        .post_form("/account/name", &[("display_name", "はなこ")])
+        .await;
+    assert_paused(&refused, "アカウントの変更");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM users WHERE display_name = 'はなこ'"
+        )
+        .await,
+        0
+    );
+
+    // A coordinator has three times a member's allowance (60 at once; inviting hana took one),
+    // and then waits too.
+    let life = category_id(&app, "暮らし").await;
+    coordinator.get("/admin/categories").await;
+    let mut moved = 0;
+    let refused = loop {
+        let page = coordinator
+            .post_form(&format!("/admin/categories/{life}/up"), &[])
+            .await;
+        if page.status != 303 {
+            break page;
+        }
+        moved += 1;
+        assert!(moved <= 60, "no limit on moving categories");
+    };
+    assert_paused(&refused, "設定の変更");
+    assert_eq!(
+        moved, 59,
+        "the coordinator's own allowance, less the invitation"
+    );
+    app.shutdown().await;
+}
+both_databases!(
+    account_and_staff_forms_are_limited_too,
+    configure = real_limits
+);
