@@ -42,8 +42,8 @@ pub enum WriteKind {
     Reminder,
     /// A message in a café room.
     CafeMessage,
-    /// A member's own notification settings, and marking their notifications read (private:
-    /// allowed while silenced).
+    /// A member's own notification settings, following and unfollowing, and marking their
+    /// notifications read (private: allowed while silenced).
     Notice,
     /// A question to an expert, or a follow-up.
     Question,
@@ -58,13 +58,15 @@ pub enum WriteKind {
     /// address (each a confirmation mail), language and text size (private: allowed while
     /// silenced).
     Account,
+    /// A member deleting their own post (allowed while silenced: taking back what one wrote).
+    Withdraw,
 }
 
 /// Staff (moderators and coordinators) may write this many times as much as a member.
 const STAFF_FACTOR: u32 = 3;
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 17] = [
+    pub const ALL: [WriteKind; 18] = [
         WriteKind::Topic,
         WriteKind::Reply,
         WriteKind::Edit,
@@ -82,6 +84,7 @@ impl WriteKind {
         WriteKind::Export,
         WriteKind::Slot,
         WriteKind::Account,
+        WriteKind::Withdraw,
     ];
 
     /// Whether a silenced member is refused this write: what others would read. A preview and a
@@ -105,7 +108,8 @@ impl WriteKind {
             | WriteKind::Reminder
             | WriteKind::Notice
             | WriteKind::Export
-            | WriteKind::Account => false,
+            | WriteKind::Account
+            | WriteKind::Withdraw => false,
         }
     }
 
@@ -138,6 +142,7 @@ impl WriteKind {
             WriteKind::Export => "export",
             WriteKind::Slot => "slot",
             WriteKind::Account => "account",
+            WriteKind::Withdraw => "withdraw",
         }
     }
 
@@ -178,6 +183,8 @@ impl WriteKind {
             WriteKind::Slot => (20, 120),
             // Trying text sizes and languages out, and a few corrections of name or address.
             WriteKind::Account => (20, 60),
+            // Clearing up a few old posts one after another.
+            WriteKind::Withdraw => (10, 60),
         }
     }
 

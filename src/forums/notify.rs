@@ -303,6 +303,7 @@ pub async fn follow_topic(
     CsrfForm(form): CsrfForm<FollowForm>,
 ) -> AppResult<Response> {
     topic_visible(&app, &user, id).await?;
+    app.writes.check(&user, WriteKind::Notice)?;
     set_following(
         &app,
         &ctx,
@@ -322,6 +323,7 @@ pub async fn follow_category(
     CsrfForm(form): CsrfForm<FollowForm>,
 ) -> AppResult<Response> {
     category_visible(&app, &user, id).await?;
+    app.writes.check(&user, WriteKind::Notice)?;
     set_following(
         &app,
         &ctx,

@@ -240,6 +240,7 @@ pub async fn delete(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     let post = own_post(&app, &user, id).await?;
+    app.writes.check(&user, WriteKind::Withdraw)?;
     service::delete_post(&app, user.id, &post).await?;
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s("forums.deleted_flash").into_owned())

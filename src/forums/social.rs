@@ -486,6 +486,7 @@ async fn topic_action(
     id: i64,
     action: TopicAction,
 ) -> AppResult<Response> {
+    app.writes.check(user, WriteKind::Moderate)?;
     service::act_on_topic(app, user, id, action).await?;
     SessionData(&ctx.session)
         .set_flash(ctx.tr().s(flash(action)).into_owned())

@@ -541,6 +541,47 @@ async fn account_and_staff_forms_are_limited_too(app: TestApp) {
         0
     );
 
+    // Following and unfollowing a topic over and over, and deleting one's posts, wait too.
+    let topic = start_topic(
+        &hana,
+        category_id(&app, "暮らし").await,
+        "片づけ",
+        "最初の本文",
+    )
+    .await;
+    let topic_id = topic.trim_start_matches("/t/");
+    hana.get(&topic).await;
+    for follow in ["no", "yes"].iter().cycle().take(30) {
+        let done = hana
+            .post_form(&format!("/t/{topic_id}/follow"), &[("follow", follow)])
+            .await;
+        assert_eq!(done.status, 303, "{}", done.text());
+    }
+    let refused = hana
+        .post_form(&format!("/t/{topic_id}/follow"), &[("follow", "no")])
+        .await;
+    assert_paused(&refused, "お知らせの操作");
+    // Eleven replies of hers (written straight into the database: replying has its own limit).
+    app.execute(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 11) \
+         INSERT INTO posts (topic_id, author_id, body_markdown, body_html, created_at) \
+         SELECT {topic_id}, u.id, '消す返信' || i, '<p>消す返信' || i || '</p>', 1800000000 + i \
+         FROM n, users u WHERE u.email = 'hana@example.org'"
+    ))
+    .await;
+    let mut deleted = 0;
+    for post in 0..11 {
+        let id = count(&app, &format!("SELECT MAX(id) - {post} FROM posts")).await;
+        hana.get(&format!("/p/{id}/delete")).await;
+        let page = hana.post_form(&format!("/p/{id}/delete"), &[]).await;
+        if page.status == 303 {
+            deleted += 1;
+        } else {
+            assert_paused(&page, "投稿の削除");
+        }
+    }
+    assert_eq!(deleted, 10);
+
     // A coordinator has three times a member's allowance (60 at once; inviting hana took one),
     // and then waits too.
     let life = category_id(&app, "暮らし").await;
