@@ -18,7 +18,8 @@
 //! 127.0.0.1.
 //!
 //! Search: see `search.rs` (`HIDAMARI_BENCH=search` runs those rows alone). The café: see
-//! `cafe.rs` (`HIDAMARI_BENCH=cafe` runs those rows alone, on a server of their own).
+//! `cafe.rs` (`HIDAMARI_BENCH=cafe` runs those rows alone, on a server of their own). The page
+//! throughput rows alone, the home page's and the topic page's (`topic.rs`): `HIDAMARI_BENCH=pages`.
 
 mod cafe;
 mod search;
