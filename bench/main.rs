@@ -18,7 +18,8 @@
 //! 127.0.0.1.
 //!
 //! Search: see `search.rs` (`HIDAMARI_BENCH=search` runs those rows alone). The café: see
-//! `cafe.rs` (`HIDAMARI_BENCH=cafe` runs those rows alone, on a server of their own).
+//! `cafe.rs` (`HIDAMARI_BENCH=cafe` runs those rows alone, on a server of their own). The page
+//! throughput rows alone, the home page's and the topic page's (`topic.rs`): `HIDAMARI_BENCH=pages`.
 
 mod cafe;
 mod search;
@@ -156,18 +157,19 @@ fn run() -> Res<()> {
 
     let mut notes = Vec::new();
     let cafe_only = only.as_deref() == Some("cafe");
+    let pages_only = only.as_deref() == Some("pages");
     let result = client_rt.block_on(async {
         if cafe_only {
             cafe::rows(server_rt.handle(), &running, &mut notes).await
         } else {
-            measure(server_rt.handle().clone(), &running, &mut notes).await
+            measure(server_rt.handle().clone(), &running, pages_only, &mut notes).await
         }
     });
     server_rt.block_on(running.shutdown());
     drop(client_rt);
     drop(server_rt);
     let mut rows = result?;
-    if cafe_only {
+    if cafe_only || pages_only {
         print_table(&rows);
         println!();
         for note in &notes {
@@ -297,9 +299,12 @@ async fn get_page(
         .map_err(|_| "request timed out")?
 }
 
+/// Every row but search's; with `pages_only`, the page throughput rows alone: the home page's
+/// and the topic page's (`HIDAMARI_BENCH=pages`).
 async fn measure(
     server: Handle,
     running: &hidamari::Running,
+    pages_only: bool,
     notes: &mut Vec<String>,
 ) -> Res<Vec<Row>> {
     let addr = running.addr;
@@ -404,6 +409,12 @@ async fn measure(
             Some(ratio >= 0.40 && real_err == 0),
         ),
     ];
+
+    if pages_only {
+        bare_server.abort();
+        rows.extend(topic::rows(&server, addr, &members, notes).await?);
+        return Ok(rows);
+    }
 
     // b. Page views alone, then during a burst of logins.
     eprintln!("bench: page views without a burst…");

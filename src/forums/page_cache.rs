@@ -112,9 +112,33 @@ pub struct SharedPost {
     pub reactions: Vec<SharedReaction>,
     /// "ありがとう: はな、たろう", one line per kind given.
     pub who: Vec<String>,
+    /// The post rendered as readers who are not its author see it, split where the reader's form
+    /// token goes: one for each variant of what differs between them (see `forums::topics`).
+    fragments: Mutex<Vec<(u32, Fragment)>>,
 }
 
+/// A rendered post in pieces, the reader's form token to go between each two.
+pub type Fragment = Arc<[String]>;
+
+/// Variants of a post's fragment kept at most (whether it is new to the reader, which
+/// reactions are theirs); readers in other variants render it themselves.
+const VARIANTS: usize = 4;
+
 impl SharedPost {
+    /// The fragment rendered for variant `key`, if one is kept.
+    pub fn fragment(&self, key: u32) -> Option<Fragment> {
+        let kept = self.fragments.lock().unwrap_or_else(|e| e.into_inner());
+        kept.iter().find(|(k, _)| *k == key).map(|(_, f)| f.clone())
+    }
+
+    /// Keeps the fragment rendered for variant `key`, while there is room.
+    pub fn keep_fragment(&self, key: u32, fragment: Fragment) {
+        let mut kept = self.fragments.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() < VARIANTS && kept.iter().all(|(k, _)| *k != key) {
+            kept.push((key, fragment));
+        }
+    }
+
     fn weight(&self) -> usize {
         let row = &self.row;
         row.body_html.len()
@@ -123,6 +147,9 @@ impl SharedPost {
             + self.time.len()
             + self.who.iter().map(String::len).sum::<usize>()
             + self.reactions.iter().map(|r| r.by.len() * 8).sum::<usize>()
+            // Room for a rendered fragment: the text again, and the markup around it.
+            + row.body_html.len()
+            + 2048
             + 256
     }
 }
@@ -434,6 +461,7 @@ fn shared_post(t: Tr, site: &SiteSettings, row: PostRow, reactions: &[ReactionRo
         reactions: shared,
         who,
         row,
+        fragments: Mutex::default(),
     }
 }
 

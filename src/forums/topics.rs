@@ -1,6 +1,8 @@
 //! The forum index, a category's topics, starting a topic (from a category, or from the index
 //! choosing one), reading and replying to one.
 
+use std::borrow::Cow;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -15,11 +17,13 @@ use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::write_limit::WriteKind;
 use crate::content::{self, Draft};
 use crate::db::notifications::Followed;
+use crate::db::users::SessionUser;
 use crate::db::{self, forums::Category};
 use crate::domain::content::{HoldReason, PostStatus};
 use crate::error::{AppError, AppResult};
 use crate::forums::drafts::{self, Place};
 use crate::forums::notify;
+use crate::forums::page_cache::{Fragment, SharedPost};
 use crate::forums::posts;
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
 use crate::forums::social::{self, PostSocial};
@@ -493,7 +497,8 @@ pub struct PostItem {
 pub struct TopicView {
     layout: Layout,
     topic: db::forums::Topic,
-    posts: Vec<PostItem>,
+    /// The page's posts, rendered one by one (see [`PostHtml`]).
+    posts_html: String,
     pager: Pager,
     composer: Composer,
     is_staff: bool,
@@ -531,53 +536,177 @@ async fn topic_view(
     });
     let social = social::decorate(app, user, id, &found.posts, noted, &own);
     let is_staff = user.role.is_staff();
-    let posts = found
-        .posts
-        .iter()
-        .zip(social)
-        .enumerate()
-        .map(|(index, (p, social))| {
-            let row = &p.row;
-            let mine = row.author_id == user.id;
-            let withheld = row.status == PostStatus::Hidden && !mine && !is_staff;
-            PostItem {
-                opens_topic: found.page == 1 && index == 0,
-                status_note: if withheld {
-                    None
-                } else {
-                    p.status_note.clone()
-                },
-                withheld,
-                status: row.status,
-                moderator_edited: row.moderator_edited_at.is_some(),
-                id: row.id,
-                author_id: row.author_id,
-                author: row.author_name.clone(),
-                author_badge: p.badge.clone(),
-                can_block: row.author_id != user.id && !row.author_role.is_staff(),
-                time: p.time.clone(),
-                edited: row.edited_at.is_some(),
-                deleted: row.deleted_at.is_some(),
-                body_html: if withheld {
-                    String::new()
-                } else {
-                    row.body_html.clone()
-                },
-                mine,
-                social,
+    let labels = PostLabels::new(t);
+    let mut posts_html = String::with_capacity(TOPIC_PAGE_BYTES);
+    for (index, (p, social)) in found.posts.iter().zip(social).enumerate() {
+        let row = &p.row;
+        // What every reader but its author sees alike, when they do not block its author, is
+        // rendered once for each variant of what is theirs (new to them, their reactions),
+        // with a stand-in for their form token.
+        let shared =
+            row.author_id != user.id && row.status == PostStatus::Published && !social.blocked;
+        let key = fragment_key(&social);
+        if shared && let Some(fragment) = p.fragment(key) {
+            write_fragment(&mut posts_html, &fragment, &ctx.csrf);
+            continue;
+        }
+        let item = post_item(p, social, user, found.page == 1 && index == 0);
+        if shared {
+            let html = PostHtml {
+                post: &item,
+                is_staff,
+                csrf: CSRF_STAND_IN,
+                labels: &labels,
             }
-        })
-        .collect();
+            .render()?;
+            let fragment: Fragment = html.split(CSRF_STAND_IN).map(str::to_owned).collect();
+            // Each of its reaction forms holds the token once, and nothing else does: a text
+            // that held the stand-in itself is rendered for each reader instead.
+            let forms = if item.deleted {
+                0
+            } else {
+                item.social.reactions.len()
+            };
+            if fragment.len() == forms + 1 {
+                write_fragment(&mut posts_html, &fragment, &ctx.csrf);
+                p.keep_fragment(key, fragment);
+                continue;
+            }
+        }
+        PostHtml {
+            post: &item,
+            is_staff,
+            csrf: &ctx.csrf,
+            labels: &labels,
+        }
+        .render_into(&mut posts_html)?;
+    }
     let topic = found.head.topic.clone().ok_or(AppError::NotFound)?;
     Ok(TopicView {
         layout: Layout::new(app, ctx, topic.title.clone()),
         pager: Pager::new(t, &format!("/t/{id}"), found.page, found.pages),
         topic,
-        posts,
+        posts_html,
         composer,
         is_staff,
         following: own.following,
     })
+}
+
+/// What a post shows for `user`: what every reader of the kind sees, and what is theirs.
+fn post_item(
+    p: &SharedPost,
+    social: PostSocial,
+    user: &SessionUser,
+    opens_topic: bool,
+) -> PostItem {
+    let row = &p.row;
+    let is_staff = user.role.is_staff();
+    let mine = row.author_id == user.id;
+    let withheld = row.status == PostStatus::Hidden && !mine && !is_staff;
+    PostItem {
+        opens_topic,
+        status_note: if withheld {
+            None
+        } else {
+            p.status_note.clone()
+        },
+        withheld,
+        status: row.status,
+        moderator_edited: row.moderator_edited_at.is_some(),
+        id: row.id,
+        author_id: row.author_id,
+        author: row.author_name.clone(),
+        author_badge: p.badge.clone(),
+        can_block: row.author_id != user.id && !row.author_role.is_staff(),
+        time: p.time.clone(),
+        edited: row.edited_at.is_some(),
+        deleted: row.deleted_at.is_some(),
+        body_html: if withheld {
+            String::new()
+        } else {
+            row.body_html.clone()
+        },
+        mine,
+        social,
+    }
+}
+
+/// The words every post of a page repeats, looked up once a page.
+pub struct PostLabels {
+    forums_delete: Cow<'static, str>,
+    forums_deleted_placeholder: Cow<'static, str>,
+    forums_edit: Cow<'static, str>,
+    forums_edited: Cow<'static, str>,
+    forums_history: Cow<'static, str>,
+    moderation_edit_as_moderator: Cow<'static, str>,
+    moderation_edited_by_moderator: Cow<'static, str>,
+    moderation_hidden_placeholder: Cow<'static, str>,
+    moderation_moderate_link: Cow<'static, str>,
+    reports_link: Cow<'static, str>,
+    social_block_link: Cow<'static, str>,
+    social_blocked_post: Cow<'static, str>,
+    social_new_tag: Cow<'static, str>,
+    social_reaction_own_hint: Cow<'static, str>,
+    social_reactions_label: Cow<'static, str>,
+    social_who_summary: Cow<'static, str>,
+}
+
+impl PostLabels {
+    fn new(t: Tr) -> PostLabels {
+        PostLabels {
+            forums_delete: t.s("forums.delete"),
+            forums_deleted_placeholder: t.s("forums.deleted_placeholder"),
+            forums_edit: t.s("forums.edit"),
+            forums_edited: t.s("forums.edited"),
+            forums_history: t.s("forums.history"),
+            moderation_edit_as_moderator: t.s("moderation.edit_as_moderator"),
+            moderation_edited_by_moderator: t.s("moderation.edited_by_moderator"),
+            moderation_hidden_placeholder: t.s("moderation.hidden_placeholder"),
+            moderation_moderate_link: t.s("moderation.moderate_link"),
+            reports_link: t.s("reports.link"),
+            social_block_link: t.s("social.block_link"),
+            social_blocked_post: t.s("social.blocked_post"),
+            social_new_tag: t.s("social.new_tag"),
+            social_reaction_own_hint: t.s("social.reaction_own_hint"),
+            social_reactions_label: t.s("social.reactions_label"),
+            social_who_summary: t.s("social.who_summary"),
+        }
+    }
+}
+
+/// One post of a topic page.
+#[derive(Template)]
+#[template(path = "forums/post.html")]
+struct PostHtml<'a> {
+    post: &'a PostItem,
+    is_staff: bool,
+    csrf: &'a str,
+    labels: &'a PostLabels,
+}
+
+/// What a shared fragment holds where the reader's form token goes. Rendered through the
+/// template's escaping unchanged, and no text a member can send holds a control character.
+const CSRF_STAND_IN: &str = "\u{1}csrf\u{1}";
+
+/// Which variant of a post's fragment a reader sees: whether it is new to them (bit 0), and
+/// which reactions are theirs (a bit each).
+fn fragment_key(social: &PostSocial) -> u32 {
+    social
+        .reactions
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.mine)
+        .fold(u32::from(social.unread), |key, (i, _)| key | (2 << i))
+}
+
+fn write_fragment(html: &mut String, fragment: &[String], csrf: &str) {
+    for (i, piece) in fragment.iter().enumerate() {
+        if i > 0 {
+            html.push_str(csrf);
+        }
+        html.push_str(piece);
+    }
 }
 
 /// A page of twenty posts is some 40 KB: rendered into one allocation of about that size rather

@@ -34,13 +34,7 @@ pub async fn page_context(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let accept_language = request
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let visitor_token = app.visitor_tokens.from_request(request.headers());
-    let resolved = resolve_context(&app, session, accept_language.as_deref(), visitor_token).await;
+    let resolved = resolve_context(&app, session, request.headers()).await;
     let (ctx, set_cookie) = match resolved {
         Ok(resolved) => resolved,
         Err(err) => return err.into_response(),
@@ -92,12 +86,12 @@ fn error_page_for(response: &Response) -> Option<ErrorPage> {
     })
 }
 
-/// The request's context, and the cookie to set when a visitor needs a new form token.
+/// The request's context, and the cookie to set when a visitor needs a new form token. The
+/// language asked for and the visitor's signed token are read only for visitors.
 async fn resolve_context(
     app: &AppState,
     session: Session,
-    accept_language: Option<&str>,
-    visitor_token: Option<String>,
+    headers: &header::HeaderMap,
 ) -> Result<(RequestContext, Option<header::HeaderValue>), AppError> {
     let data = SessionData(&session);
     data.renew_if_due().await?;
@@ -117,7 +111,10 @@ async fn resolve_context(
         ),
         None => {
             let (locale, size) = data.visitor_preferences().await?;
-            let accepted = accept_language.and_then(Locale::from_accept_language);
+            let accepted = headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::from_accept_language);
             (
                 locale.or(accepted).unwrap_or(app.site.get().default_locale),
                 size.unwrap_or_default(),
@@ -129,7 +126,7 @@ async fn resolve_context(
     let csrf = match (&user, data.csrf().await?) {
         (_, Some(token)) => token,
         (Some(_), None) => data.member_csrf().await?,
-        (None, None) => visitor_token.unwrap_or_else(|| {
+        (None, None) => app.visitor_tokens.from_request(headers).unwrap_or_else(|| {
             let (token, cookie) = app.visitor_tokens.issue(app.config.is_https());
             set_cookie = Some(cookie);
             token

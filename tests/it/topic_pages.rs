@@ -255,3 +255,83 @@ async fn hides_blocks_holds_and_drafts_are_seen_by_those_they_concern(app: TestA
     app.shutdown().await;
 }
 both_databases!(hides_blocks_holds_and_drafts_are_seen_by_those_they_concern);
+
+/// A post that readers of one kind see alike is rendered once (see `forums::topics`), yet each
+/// reader's copy carries their own form token, their own pressed reactions and what is new to
+/// them; its author still gets the edit links and no reaction forms.
+async fn readers_who_see_a_post_alike_each_get_their_own_parts(app: TestApp) {
+    let Readers {
+        coordinator,
+        hana,
+        taro,
+        topic,
+        answer,
+        ..
+    } = readers(&app, "おはよう", "はなの文章", "たろうの返信です").await;
+    let jiro = member(&app, &coordinator, "jiro@example.org", "じろう").await;
+    let first = first_post_of(&app, &topic).await;
+    // Read twice each, so the second view of the later reader is served the kept rendering.
+    for _ in 0..2 {
+        for reader in [&taro, &jiro] {
+            let page = reader.get(&topic).await;
+            assert_eq!(page.status, 200, "{}", page.text());
+            let own = page
+                .attr("form[action=\"/logout\"] input[name=csrf]", "value")
+                .expect("a logout form with the reader's token");
+            let in_post = page.attrs(&format!("#post-{first} input[name=csrf]"), "value");
+            assert_eq!(in_post.len(), 3, "one reaction form for each kind");
+            assert!(in_post.iter().all(|t| *t == own), "{in_post:?} vs {own}");
+        }
+    }
+    let tokens = |page: &crate::common::Page| {
+        page.attr("form[action=\"/logout\"] input[name=csrf]", "value")
+    };
+    let (taro_page, jiro_page) = (taro.get(&topic).await, jiro.get(&topic).await);
+    assert_ne!(tokens(&taro_page), tokens(&jiro_page));
+
+    // たろう's reaction, sent with the token his page gave him, is pressed for him alone.
+    let reacted = taro
+        .post_form(&format!("/p/{first}/react"), &[("kind", "cheer")])
+        .await;
+    assert_eq!(reacted.status, 303, "{}", reacted.text());
+    let pressed = |page: &crate::common::Page| {
+        page.attr(
+            &format!("#post-{first} button[value=cheer]"),
+            "aria-pressed",
+        )
+    };
+    for _ in 0..2 {
+        assert_eq!(pressed(&taro.get(&topic).await).as_deref(), Some("true"));
+        assert_eq!(pressed(&jiro.get(&topic).await).as_deref(), Some("false"));
+    }
+
+    // A reply is new to じろう, who read the page before it, and not to its writer.
+    let late = post_id(&reply(&taro, &topic, "あとからの返信").await);
+    let page = jiro.get(&topic).await;
+    assert_eq!(page.select(&format!("#post-{late} .tag.new")).len(), 1);
+    let page = taro.get(&topic).await;
+    assert!(page.select(&format!("#post-{late} .tag.new")).is_empty());
+
+    // The author sees her own post with its edit link and no reaction forms; たろう's reply has
+    // his.
+    let page = hana.get(&topic).await;
+    assert_eq!(
+        page.select(&format!("a[href=\"/p/{first}/edit\"]")).len(),
+        1
+    );
+    assert!(
+        page.attrs(&format!("#post-{first} input[name=csrf]"), "value")
+            .is_empty()
+    );
+    let page = taro.get(&topic).await;
+    assert_eq!(
+        page.select(&format!("a[href=\"/p/{answer}/edit\"]")).len(),
+        1
+    );
+    assert!(
+        page.select(&format!("a[href=\"/p/{first}/edit\"]"))
+            .is_empty()
+    );
+    app.shutdown().await;
+}
+both_databases!(readers_who_see_a_post_alike_each_get_their_own_parts);
