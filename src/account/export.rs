@@ -6,6 +6,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,7 +18,7 @@ use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::session::{RequestContext, SessionData};
 use crate::auth::write_limit::WriteKind;
 use crate::error::AppResult;
-use crate::jobs::export::LINK_SECONDS;
+use crate::jobs::{self, export::LINK_SECONDS};
 use crate::web::layout::{Layout, in_site_zone, local_time};
 use crate::web::progress::JobView;
 
@@ -146,8 +147,9 @@ pub async fn download(
 ) -> AppResult<Response> {
     app.writes.check(&user, WriteKind::Export)?;
     match service::take_export(&app, &user, &secret).await? {
-        Ok(file) => {
+        Ok(taken) => {
             let day = in_site_zone(&app.site, crate::db::now(), "%Y%m%d");
+            let file = jobs::export::file(app.clone(), taken.id, taken.member, taken.prepared_at);
             Ok((
                 [
                     (
@@ -159,7 +161,7 @@ pub async fn download(
                         format!("attachment; filename=\"hidamari-{day}.json\""),
                     ),
                 ],
-                file,
+                Body::from_stream(file),
             )
                 .into_response())
         }

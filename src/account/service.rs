@@ -405,13 +405,20 @@ pub async fn check_export_link(
     Ok(export_link(export.as_ref(), db::now()))
 }
 
-/// Uses the member's link: the file's text when it works (its parts are deleted and the
-/// download is logged, in one transaction), or why not.
+/// An export whose link was just used: what its file is read from.
+pub struct TakenExport {
+    pub id: i64,
+    pub member: i64,
+    pub prepared_at: i64,
+}
+
+/// Uses the member's link: it works no more, and the download is logged, in one transaction;
+/// the file is then read from the export (`jobs::export::file`). Or why the link does not work.
 pub async fn take_export(
     app: &App,
     user: &SessionUser,
     secret: &str,
-) -> AppResult<Result<String, ExportLink>> {
+) -> AppResult<Result<TakenExport, ExportLink>> {
     if !token::looks_valid(secret) {
         return Ok(Err(ExportLink::Unknown));
     }
@@ -422,13 +429,6 @@ pub async fn take_export(
     let (Some(export), ExportLink::Ready { .. }) = (export, &state) else {
         return Ok(Err(state));
     };
-    let parts = db::member_export::parts(work.exec(), export.id).await?;
-    let file = jobs::export::file(
-        &app.site,
-        export.user_id,
-        export.ready_at.unwrap_or(now),
-        &parts,
-    );
     db::member_export::mark_downloaded(work.exec(), export.id, now).await?;
     work.log(LogRecord::new(
         user.id,
@@ -439,7 +439,11 @@ pub async fn take_export(
     .await?;
     work.commit().await?;
     tracing::info!(user = user.id, "data export downloaded");
-    Ok(Ok(file))
+    Ok(Ok(TakenExport {
+        id: export.id,
+        member: export.user_id,
+        prepared_at: export.ready_at.unwrap_or(now),
+    }))
 }
 
 /// Deletes the prepared files of exports whose link expired unused.

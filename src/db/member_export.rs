@@ -514,25 +514,23 @@ pub async fn mark_ready(
         .map(|_| ()))
 }
 
-/// The export's parts, (section, rows), in order.
-pub async fn parts(exec: Exec<'_>, export_id: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let sql = "SELECT section, rows_json FROM data_export_parts WHERE export_id = $1 ORDER BY seq";
+/// The export's next part after `after_seq`: (seq, section, rows).
+pub async fn next_part(
+    exec: Exec<'_>,
+    export_id: i64,
+    after_seq: i64,
+) -> Result<Option<(i64, String, String)>, sqlx::Error> {
+    let sql = "SELECT seq, section, rows_json FROM data_export_parts \
+               WHERE export_id = $1 AND seq > $2 ORDER BY seq LIMIT 1";
     on!(exec, |c| sqlx::query_as(sql)
         .bind(export_id)
-        .fetch_all(c)
+        .bind(after_seq)
+        .fetch_optional(c)
         .await)
 }
 
-/// The link was used: the parts go, the row stays to say so.
+/// The link was used: it works no more (the parts go once they are sent).
 pub async fn mark_downloaded(exec: Exec<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    let mut exec = exec;
-    on!(exec.again(), |c| sqlx::query(
-        "DELETE FROM data_export_parts WHERE export_id = $1"
-    )
-    .bind(id)
-    .execute(c)
-    .await
-    .map(|_| ()))?;
     on!(exec, |c| sqlx::query(
         "UPDATE data_exports SET downloaded_at = $2 WHERE id = $1"
     )
@@ -543,10 +541,22 @@ pub async fn mark_downloaded(exec: Exec<'_>, id: i64, now: i64) -> Result<(), sq
     .map(|_| ()))
 }
 
-/// Deletes the parts of every export whose link expired; how many exports lost theirs.
+/// Deletes an export's parts.
+pub async fn delete_parts(exec: Exec<'_>, export_id: i64) -> Result<(), sqlx::Error> {
+    on!(exec, |c| sqlx::query(
+        "DELETE FROM data_export_parts WHERE export_id = $1"
+    )
+    .bind(export_id)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Deletes the parts of every export whose link expired or was used (a download cut off before
+/// its end leaves them); how many parts went.
 pub async fn forget_expired(exec: Exec<'_>, now: i64) -> Result<u64, sqlx::Error> {
     let sql = "DELETE FROM data_export_parts WHERE export_id IN \
-               (SELECT id FROM data_exports WHERE expires_at <= $1)";
+               (SELECT id FROM data_exports WHERE expires_at <= $1 OR downloaded_at IS NOT NULL)";
     on!(exec, |c| sqlx::query(sql)
         .bind(now)
         .execute(c)

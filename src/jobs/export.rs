@@ -4,9 +4,11 @@
 //! The file itself is put together from the parts when the link is used
 //! (`account::export`).
 
+use futures_util::{Stream, stream};
 use serde_json::Value;
 
 use super::{Kind, Step};
+use crate::AppState;
 use crate::admin::site::SiteSettings;
 use crate::auth::token;
 use crate::db;
@@ -141,14 +143,8 @@ async fn mail_link(work: &mut Work<'_>, export: &ExportRow) -> Result<(), AppErr
         .await
 }
 
-/// The exported file: what it is, then every section in order (an empty list for a section
-/// without rows), each a list of the rows' JSON objects as the database wrote them.
-pub fn file(
-    site: &SiteSettings,
-    member: i64,
-    prepared_at: i64,
-    parts: &[(String, String)],
-) -> String {
+/// The file's beginning: what it is, then the opening of its sections.
+fn head(site: &SiteSettings, member: i64, prepared_at: i64) -> String {
     let about = [
         ("format", Value::from("hidamari-member-export/1")),
         ("site", Value::from(site.site_name())),
@@ -170,19 +166,109 @@ pub fn file(
         file.push_str(&format!("  \"{key}\": {value},\n"));
     }
     file.push_str("  \"sections\": {");
-    for (i, section) in SECTIONS.iter().enumerate() {
-        if i > 0 {
-            file.push(',');
-        }
-        let rows: Vec<&str> = parts
-            .iter()
-            .filter(|(name, _)| name == section.name)
-            .map(|(_, rows)| rows.as_str())
-            .collect();
-        file.push_str(&format!("\n    \"{}\": [{}]", section.name, rows.join(",")));
-    }
-    file.push_str("\n  }\n}\n");
     file
+}
+
+/// Writes the file's sections as its parts come, in order: every section appears, an empty
+/// list for one without rows, each a list of the rows' JSON objects as the database wrote them.
+#[derive(Default)]
+struct Sections {
+    /// How many sections have been opened.
+    opened: usize,
+}
+
+impl Sections {
+    /// Opens the sections up to `index` (closing the one before), ready for its rows.
+    fn open_until(&mut self, index: usize, out: &mut String) {
+        while self.opened <= index {
+            if self.opened > 0 {
+                out.push_str("],");
+            }
+            out.push_str(&format!("\n    \"{}\": [", SECTIONS[self.opened].name));
+            self.opened += 1;
+        }
+    }
+
+    /// A part's rows; `None` when its section is unknown (a part of an older format).
+    fn part(&mut self, section: &str, rows: &str, out: &mut String) -> Option<()> {
+        let index = SECTIONS.iter().position(|s| s.name == section)?;
+        if index + 1 < self.opened {
+            return None;
+        }
+        let continues = index + 1 == self.opened;
+        self.open_until(index, out);
+        if continues {
+            out.push(',');
+        }
+        out.push_str(rows);
+        Some(())
+    }
+
+    /// Every section left, empty, and the file's end.
+    fn end(&mut self, out: &mut String) {
+        if let Some(last) = SECTIONS.len().checked_sub(1) {
+            self.open_until(last, out);
+        }
+        out.push_str("]\n  }\n}\n");
+    }
+}
+
+/// The file of export `export_id`, read one part at a time (one connection at a time, and no
+/// more than a part in memory whatever the member's data), its parts deleted once it has all
+/// been sent; an error ends the download.
+pub fn file(
+    app: AppState,
+    export_id: i64,
+    member: i64,
+    prepared_at: i64,
+) -> impl Stream<Item = Result<String, AppError>> + Send {
+    enum Next {
+        Head,
+        After(i64),
+        Done,
+    }
+    let sections = Sections::default();
+    stream::unfold(
+        (app, Next::Head, sections),
+        move |(app, next, mut sections)| async move {
+            let after = match next {
+                Next::Done => return None,
+                Next::Head => {
+                    let head = head(&app.site, member, prepared_at);
+                    return Some((Ok(head), (app, Next::After(0), sections)));
+                }
+                Next::After(after) => after,
+            };
+            let read = async {
+                let mut conn = app.db.conn().await?;
+                db::member_export::next_part(conn.exec(), export_id, after).await
+            };
+            let mut out = String::new();
+            match read.await {
+                Err(e) => Some((Err(e.into()), (app, Next::Done, sections))),
+                Ok(Some((seq, section, rows))) => {
+                    if sections.part(&section, &rows, &mut out).is_none() {
+                        tracing::warn!(export = export_id, section, "export part skipped");
+                    }
+                    Some((Ok(out), (app, Next::After(seq), sections)))
+                }
+                Ok(None) => {
+                    sections.end(&mut out);
+                    if let Err(e) = forget_parts(&app, export_id).await {
+                        tracing::warn!(export = export_id, error = %e, "export parts kept");
+                    }
+                    Some((Ok(out), (app, Next::Done, sections)))
+                }
+            }
+        },
+    )
+}
+
+async fn forget_parts(app: &AppState, export_id: i64) -> Result<(), AppError> {
+    let mut work = app.work().await?;
+    db::member_export::delete_parts(work.exec(), export_id).await?;
+    work.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -195,29 +281,41 @@ mod tests {
             crate::config::Config::for_data_dir(std::path::Path::new("/nonexistent"), None)
                 .expect("defaults");
         let site = SiteSettings::new(crate::admin::site::SiteValues::defaults(&config));
-        let parts = vec![
-            (
-                "posts".to_owned(),
-                r#"{"id":1,"body_markdown":"a\"b"}"#.to_owned(),
-            ),
-            ("account".to_owned(), r#"{"id":7}"#.to_owned()),
-            (
-                "posts".to_owned(),
-                r#"{"id":2,"body_markdown":"c"}"#.to_owned(),
-            ),
-        ];
-        let text = file(&site, 7, 1_800_000_000, &parts);
+        let mut text = head(&site, 7, 1_800_000_000);
+        let mut sections = Sections::default();
+        for (section, rows) in [
+            ("account", r#"{"id":7}"#),
+            ("posts", r#"{"id":1,"body_markdown":"a\"b"}"#),
+            ("posts", r#"{"id":2,"body_markdown":"c"},{"id":3}"#),
+            ("answers_written", r#"{"question_id":4}"#),
+        ] {
+            sections
+                .part(section, rows, &mut text)
+                .expect("a known section");
+        }
+        assert!(
+            sections.part("account", "{}", &mut text).is_none(),
+            "out of order"
+        );
+        assert!(sections.part("nothing", "{}", &mut text).is_none());
+        sections.end(&mut text);
         let json: Value = serde_json::from_str(&text).expect("valid JSON");
         assert_eq!(json["member_id"], 7);
-        let sections = json["sections"].as_object().expect("sections");
-        assert_eq!(sections.len(), SECTIONS.len());
-        assert_eq!(json["sections"]["posts"][1]["id"], 2);
+        let found = json["sections"].as_object().expect("sections");
+        assert_eq!(found.len(), SECTIONS.len());
+        assert_eq!(json["sections"]["posts"][2]["id"], 3);
         assert_eq!(json["sections"]["posts"][0]["body_markdown"], "a\"b");
         assert_eq!(json["sections"]["drafts"], serde_json::json!([]));
+        assert_eq!(json["sections"]["answers_written"][0]["question_id"], 4);
         assert!(
             json["prepared_at"]
                 .as_str()
                 .is_some_and(|t| t.ends_with("+09:00"))
         );
+        // Nothing but the first and last sections.
+        let mut empty = head(&site, 7, 0);
+        Sections::default().end(&mut empty);
+        let json: Value = serde_json::from_str(&empty).expect("valid JSON");
+        assert_eq!(json["sections"]["account"], serde_json::json!([]));
     }
 }

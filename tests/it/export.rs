@@ -99,6 +99,17 @@ async fn exporting_gives_back_everything_once(app: TestApp) {
         0
     );
 
+    // Prepared two rows a batch: some sections come in several parts.
+    let hers = format!(
+        "FROM data_export_parts p JOIN data_exports e ON e.id = p.export_id \
+         WHERE e.user_id = {hana_id}"
+    );
+    let parts = app.scalar(&format!("SELECT COUNT(*) {hers}")).await;
+    let sections = app
+        .scalar(&format!("SELECT COUNT(DISTINCT p.section) {hers}"))
+        .await;
+    assert!(parts > sections, "{parts} parts in {sections} sections");
+
     // Opening the link shows a button; only the button's POST gives the file.
     let offer = hana.get(&link).await;
     assert_eq!(offer.status, 200, "{}", offer.text());
@@ -202,7 +213,15 @@ async fn exporting_gives_back_everything_once(app: TestApp) {
     assert!(hana.get(&topic).await.status == 200);
     app.shutdown().await;
 }
-both_databases!(exporting_gives_back_everything_once);
+both_databases!(
+    exporting_gives_back_everything_once,
+    configure = two_rows_a_batch
+);
+
+/// Batches of two rows: the file is put together from many parts, several per section.
+fn two_rows_a_batch(config: &mut hidamari::config::Config) {
+    config.job_batch_size = 2;
+}
 
 async fn a_new_request_replaces_the_link_and_links_expire(app: TestApp) {
     let (coordinator, _) = staff(&app).await;
