@@ -24,3 +24,10 @@ CREATE TABLE data_export_parts (
     rows_json TEXT NOT NULL,
     PRIMARY KEY (export_id, seq)
 );
+
+-- An export (and an account's deletion) reads a member's rows of each table by the member: the
+-- tables not yet indexed by their member get an index, so neither scans a whole table inside
+-- the write transaction of a batch.
+CREATE INDEX post_reactions_user ON post_reactions (user_id);
+CREATE INDEX topics_author ON topics (author_id);
+CREATE INDEX reports_reporter ON reports (reporter_id);
