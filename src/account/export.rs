@@ -65,10 +65,12 @@ pub async fn page(
             ExportState::Preparing(JobView::of(&app, ctx.tr(), &status))
         }
         Some((_, status)) if status.failed => ExportState::Failed,
-        Some((export, _)) => match (export.downloaded_at, export.expires_at) {
-            (Some(at), _) => ExportState::Downloaded(local_time(&app.site, at)),
-            (None, Some(at)) if at > now => ExportState::Mailed(local_time(&app.site, at)),
-            _ => ExportState::Expired,
+        Some((export, _)) => match ExportLink::of(Some(&export), now) {
+            ExportLink::Used { at } => ExportState::Downloaded(local_time(&app.site, at)),
+            ExportLink::Ready { expires_at } => {
+                ExportState::Mailed(local_time(&app.site, expires_at))
+            }
+            ExportLink::Expired | ExportLink::Unknown => ExportState::Expired,
         },
     };
     Ok(ExportView {
@@ -106,7 +108,7 @@ fn link_page(app: &AppState, ctx: &RequestContext, link: ExportLink) -> Response
             Some(local_time(&app.site, expires_at)),
             String::new(),
         ),
-        ExportLink::Used => (StatusCode::GONE, None, t.s("export.link.used").into_owned()),
+        ExportLink::Used { .. } => (StatusCode::GONE, None, t.s("export.link.used").into_owned()),
         ExportLink::Expired => (
             StatusCode::GONE,
             None,

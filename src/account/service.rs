@@ -373,21 +373,27 @@ pub enum ExportLink {
     Ready {
         expires_at: i64,
     },
-    Used,
+    /// Downloaded then.
+    Used {
+        at: i64,
+    },
     Expired,
-    /// Not a link of this member's (or not one at all).
+    /// Not a link of this member's (or not one at all), or one not mailed yet.
     Unknown,
 }
 
-fn export_link(export: Option<&db::member_export::ExportRow>, now: i64) -> ExportLink {
-    match export {
-        None => ExportLink::Unknown,
-        Some(e) if e.downloaded_at.is_some() => ExportLink::Used,
-        Some(e) => match e.expires_at {
-            Some(at) if at > now => ExportLink::Ready { expires_at: at },
-            Some(_) => ExportLink::Expired,
+impl ExportLink {
+    /// Where the link of `export` stands at `now`.
+    pub fn of(export: Option<&db::member_export::ExportRow>, now: i64) -> ExportLink {
+        match export {
             None => ExportLink::Unknown,
-        },
+            Some(e) => match (e.downloaded_at, e.expires_at) {
+                (Some(at), _) => ExportLink::Used { at },
+                (None, Some(at)) if at > now => ExportLink::Ready { expires_at: at },
+                (None, Some(_)) => ExportLink::Expired,
+                (None, None) => ExportLink::Unknown,
+            },
+        }
     }
 }
 
@@ -402,7 +408,7 @@ pub async fn check_export_link(
     }
     let mut conn = app.db.conn().await?;
     let export = db::member_export::by_link(conn.exec(), user.id, &token::hash(secret)).await?;
-    Ok(export_link(export.as_ref(), db::now()))
+    Ok(ExportLink::of(export.as_ref(), db::now()))
 }
 
 /// An export whose link was just used: what its file is read from.
@@ -425,7 +431,7 @@ pub async fn take_export(
     let mut work = app.work().await?;
     let now = work.now();
     let export = db::member_export::by_link(work.exec(), user.id, &token::hash(secret)).await?;
-    let state = export_link(export.as_ref(), now);
+    let state = ExportLink::of(export.as_ref(), now);
     let (Some(export), ExportLink::Ready { .. }) = (export, &state) else {
         return Ok(Err(state));
     };
