@@ -38,6 +38,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -318,21 +319,29 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(notify::public_routes())
         .merge(members_only)
         .fallback(home::fallback)
-        .layer(from_fn_with_state(app.clone(), web::page_context))
-        .layer(sessions);
+        // Layers in one stack, so that each route is boxed once: axum clones a route's boxed
+        // service on every request, one box for each `layer` call.
+        .layer(
+            ServiceBuilder::new()
+                .layer(sessions)
+                .layer(from_fn_with_state(app.clone(), web::page_context)),
+        );
 
     Router::new()
         .route("/healthz", get(healthz))
         .route("/static/{*path}", get(web::assets::serve))
         .merge(pages)
-        .layer(DefaultBodyLimit::max(auth::csrf::MAX_FORM_BYTES))
-        .layer(from_fn_with_state(app.clone(), web::guard))
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        .layer(CatchPanicLayer::new())
+        .layer(
+            ServiceBuilder::new()
+                .layer(CatchPanicLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(30),
+                ))
+                .layer(CompressionLayer::new())
+                .layer(from_fn_with_state(app.clone(), web::guard))
+                .layer(DefaultBodyLimit::max(auth::csrf::MAX_FORM_BYTES)),
+        )
         .with_state(app)
 }
 
