@@ -2,6 +2,7 @@
 //! both languages side by side) and are compiled into the binary by rust-i18n.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +76,14 @@ impl Locale {
     }
 }
 
+thread_local! {
+    /// Strings already looked up, per locale, by key. rust-i18n hashes the locale and the key
+    /// with SipHash on every lookup, and a page makes some fifty. Only keys that exist are kept,
+    /// so the memo is bounded by the locale files.
+    static LOOKED_UP: RefCell<[foldhash::HashMap<Box<str>, &'static str>; 2]> =
+        RefCell::new(Default::default());
+}
+
 /// The translator handed to templates: `{{ t.s("login.title") }}`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr(pub Locale);
@@ -86,15 +95,45 @@ impl Tr {
 
     /// The string for `key`, if there is one (for keys made from names, such as a form field's).
     pub fn get(&self, key: &str) -> Option<Cow<'static, str>> {
-        crate::_rust_i18n_try_translate(self.0.as_str(), key)
+        let locale = self.0;
+        if let Some(found) = LOOKED_UP.with_borrow(|memo| memo[locale as usize].get(key).copied()) {
+            return Some(Cow::Borrowed(found));
+        }
+        let found = crate::_rust_i18n_try_translate(locale.as_str(), key)?;
+        if let Cow::Borrowed(text) = found {
+            LOOKED_UP.with_borrow_mut(|memo| memo[locale as usize].insert(key.into(), text));
+        }
+        Some(found)
     }
 
-    /// A string with `%{name}` placeholders filled in.
+    /// A string with `%{name}` placeholders filled in, in one pass: a value that itself holds
+    /// a placeholder (a member's name, say) stays as it was written.
     pub fn f(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let mut text = self.s(key).into_owned();
-        for (name, value) in args {
-            text = text.replace(&format!("%{{{name}}}"), value);
+        let template = self.s(key);
+        let mut text = String::with_capacity(
+            template.len() + args.iter().map(|(_, value)| value.len()).sum::<usize>(),
+        );
+        let mut rest = &*template;
+        while let Some(start) = rest.find("%{") {
+            text.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let filled = after.find('}').and_then(|end| {
+                let name = &after[..end];
+                let (_, value) = args.iter().find(|(n, _)| *n == name)?;
+                Some((end, *value))
+            });
+            match filled {
+                Some((end, value)) => {
+                    text.push_str(value);
+                    rest = &after[end + 1..];
+                }
+                None => {
+                    text.push_str("%{");
+                    rest = after;
+                }
+            }
         }
+        text.push_str(rest);
         text
     }
 
@@ -131,6 +170,19 @@ mod tests {
             Some(Locale::Ja)
         );
         assert_eq!(Locale::from_accept_language("fr, de"), None);
+    }
+
+    #[test]
+    fn placeholders_are_filled_once() {
+        let t = Locale::Ja.tr();
+        let key = "silence.banner";
+        let text = t.f(key, &[("until", "%{reason}"), ("reason", "x")]);
+        assert!(text.contains("%{reason}"), "{text}");
+        assert!(!text.contains("%{until}"), "{text}");
+        assert_eq!(
+            t.f("no.such.key %{a} %{b}", &[("a", "1")]),
+            "no.such.key 1 %{b}"
+        );
     }
 
     /// Every key in every locale file has both languages, so English is complete.
