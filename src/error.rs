@@ -144,8 +144,8 @@ impl From<askama::Error> for AppError {
     }
 }
 
-impl From<tower_sessions::session::Error> for AppError {
-    fn from(err: tower_sessions::session::Error) -> Self {
+impl From<tower_sessions_core::session_store::Error> for AppError {
+    fn from(err: tower_sessions_core::session_store::Error) -> Self {
         AppError::Internal(format!("session: {err}"))
     }
 }

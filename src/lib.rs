@@ -42,8 +42,6 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimits;
@@ -91,6 +89,8 @@ pub struct App {
     /// Every live page's WebSockets on this instance.
     pub sockets: Arc<web::sockets::Sockets>,
     pub qa: Arc<qa::live::QaLive>,
+    /// Opens and saves each page request's session.
+    pub sessions: auth::session::Sessions,
 }
 
 pub type AppState = Arc<App>;
@@ -216,6 +216,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         site: admin::site::SiteSettings::new(site),
         sockets: Arc::default(),
         qa: Arc::default(),
+        sessions: auth::session::Sessions::new(store.clone(), config.is_https()),
         db,
         config,
     });
@@ -251,7 +252,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         shutdown_rx.clone(),
     ));
 
-    let router = router(app.clone(), store);
+    let router = router(app.clone());
     let mut server_stop = shutdown_rx;
     let server = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -293,14 +294,7 @@ async fn housekeeping(app: AppState, store: AnySessionStore, mut shutdown: watch
     }
 }
 
-pub fn router(app: AppState, store: AnySessionStore) -> Router {
-    let sessions = SessionManagerLayer::new(store)
-        .with_name("hidamari_session")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(app.config.is_https())
-        .with_expiry(Expiry::OnInactivity(session_store::SESSION_LIFETIME));
-
+pub fn router(app: AppState) -> Router {
     let members_only = Router::new()
         .merge(home::routes())
         .merge(forums::routes())
@@ -319,18 +313,14 @@ pub fn router(app: AppState, store: AnySessionStore) -> Router {
         .merge(notify::public_routes())
         .merge(members_only)
         .fallback(home::fallback)
-        // Layers in one stack, so that each route is boxed once: axum clones a route's boxed
-        // service on every request, one box for each `layer` call.
-        .layer(
-            ServiceBuilder::new()
-                .layer(sessions)
-                .layer(from_fn_with_state(app.clone(), web::page_context)),
-        );
+        .layer(from_fn_with_state(app.clone(), web::page_context));
 
     Router::new()
         .route("/healthz", get(healthz))
         .route("/static/{*path}", get(web::assets::serve))
         .merge(pages)
+        // Layers in one stack, so that each route is boxed once more, not once a layer: axum
+        // clones a route's boxed service on every request.
         .layer(
             ServiceBuilder::new()
                 .layer(CatchPanicLayer::new())

@@ -4,9 +4,8 @@
 //! share sessions, so there every load reads the database.
 //!
 //! A session is written only when it changes, and it expires [`SESSION_LIFETIME`] after it was
-//! written. A loaded session with less than half of that left is marked for renewal, so the
-//! page layer saves it again (see `SessionData::renew_if_due`): members who come back stay
-//! logged in, without a write on every page view.
+//! written; the page layer saves one again when less than half of that is left (see
+//! `auth::session::Sessions::open`).
 
 /// Sessions kept in memory at most (a few hundred bytes each).
 const CACHED_SESSIONS: u64 = 50_000;
@@ -15,10 +14,9 @@ const CACHED_SESSIONS: u64 = 50_000;
 pub const SESSION_LIFETIME: time::Duration = time::Duration::days(30);
 
 use async_trait::async_trait;
-use tower_sessions::cookie::time;
-use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{ExpiredDeletion, Result};
-use tower_sessions::{CachingSessionStore, SessionStore};
+use tower_sessions_core::SessionStore;
+use tower_sessions_core::session::{Id, Record};
+use tower_sessions_core::session_store::{CachingSessionStore, ExpiredDeletion, Result};
 use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
@@ -75,11 +73,10 @@ impl SessionStore for AnySessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let record = match self {
+        match self {
             AnySessionStore::Sqlite(s, _) => s.load(id).await,
             AnySessionStore::Postgres(s) => s.load(id).await,
-        }?;
-        Ok(record.map(mark_if_renewal_due))
+        }
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
@@ -88,14 +85,4 @@ impl SessionStore for AnySessionStore {
             AnySessionStore::Postgres(s) => s.delete(id).await,
         }
     }
-}
-
-fn mark_if_renewal_due(mut record: Record) -> Record {
-    let left = record.expiry_date - time::OffsetDateTime::now_utc();
-    if left < SESSION_LIFETIME / 2 {
-        record
-            .data
-            .insert(crate::auth::session::RENEW_DUE.to_owned(), true.into());
-    }
-    record
 }

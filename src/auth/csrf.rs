@@ -6,12 +6,12 @@
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
+use cookie::{Cookie, SameSite};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
-use tower_sessions::cookie::{Cookie, SameSite};
 
 use crate::auth::session::RequestContext;
 use crate::error::AppError;
@@ -64,17 +64,10 @@ impl VisitorTokens {
 
     /// The token the request's cookie carries, when this site signed it.
     pub fn from_request(&self, headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(Cookie::split_parse)
-            .filter_map(Result::ok)
-            .filter(|c| c.name() == Self::COOKIE)
-            .find_map(|c| {
-                let (token, signature) = c.value().split_once('.')?;
-                tokens_match(&self.signature(token), signature).then(|| token.to_owned())
-            })
+        crate::auth::session::cookies_named(headers, Self::COOKIE).find_map(|c| {
+            let (token, signature) = c.value().split_once('.')?;
+            tokens_match(&self.signature(token), signature).then(|| token.to_owned())
+        })
     }
 
     /// A new token, and the `Set-Cookie` value that gives it to the browser.
@@ -85,9 +78,7 @@ impl VisitorTokens {
             .http_only(true)
             .same_site(SameSite::Lax)
             .secure(secure)
-            .max_age(tower_sessions::cookie::time::Duration::days(
-                Self::MAX_AGE_DAYS,
-            ))
+            .max_age(time::Duration::days(Self::MAX_AGE_DAYS))
             .build();
         let value = HeaderValue::from_str(&cookie.to_string())
             .expect("a cookie of hex digits is a valid header value");

@@ -1,33 +1,243 @@
-//! Sessions (tower-sessions, stored in the database) and the extractors that carry who is asking.
+//! Sessions (stored in the database through tower-sessions' stores) and the extractors that
+//! carry who is asking.
 //!
 //! A session holds the member's id and the account's auth version. Changing the password,
 //! deactivating or suspending an account moves the version on, which ends every session that
 //! still carries the old one: no session table scan is needed to log someone out everywhere.
+//!
+//! The page layer opens the request's session once ([`Sessions::open`]), handlers read and
+//! change it in memory through [`SessionData`], and the page layer saves it after the handler,
+//! only when it changed ([`Sessions::close`]). This replaces tower-sessions' own layer, whose
+//! cookie jar, per-key locking and decoding and tracing span cost about a tenth of a topic
+//! page view; the records are stored as it stores them, so sessions outlive the change.
 
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::FromRequestParts;
-use axum::http::Method;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Redirect};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
+use tower_sessions_core::SessionStore;
+use tower_sessions_core::session::{Id, Record};
 
 use crate::db::users::SessionUser;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n::Locale;
+use crate::session_store::{AnySessionStore, SESSION_LIFETIME};
 
-const USER_ID: &str = "uid";
-const AUTH_VERSION: &str = "auth_version";
-const CSRF: &str = "csrf";
-const LOCALE: &str = "locale";
-const TEXT_SIZE: &str = "text_size";
-const FLASH: &str = "flash";
-/// Set by the session store on a loaded session that has used more than half its lifetime
-/// (see `session_store`); never saved.
-pub(crate) const RENEW_DUE: &str = "renew_due";
+/// The session cookie's name.
+const COOKIE: &str = "hidamari_session";
+
+/// What a session holds, each under the key tower-sessions stored it under.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+struct Keys {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    uid: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth_version: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    csrf: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    locale: Option<Locale>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text_size: Option<TextSize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flash: Option<String>,
+}
+
+impl Keys {
+    fn is_empty(&self) -> bool {
+        *self == Keys::default()
+    }
+
+    /// A stored record's data; a record this version cannot read is an empty session.
+    fn of_record(record: Record) -> Keys {
+        let data = serde_json::Value::Object(record.data.into_iter().collect());
+        serde_json::from_value(data).unwrap_or_default()
+    }
+
+    fn into_record_data(self) -> std::collections::HashMap<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
+            _ => Default::default(),
+        }
+    }
+}
+
+/// The request's session, as changed so far.
+#[derive(Debug)]
+struct Live {
+    /// Where it is stored; `None` for a session not stored yet (or given a new id).
+    id: Option<Id>,
+    /// A stored session this one replaces (a new id at login, or a logout), deleted on closing.
+    replaced: Option<Id>,
+    keys: Keys,
+    changed: bool,
+    /// The request brought a session cookie, which an empty session takes back.
+    had_cookie: bool,
+}
+
+/// The request's session: read once when the request came in, changed in memory, saved after
+/// the handler ran. Clones share it.
+#[derive(Debug, Clone)]
+pub struct Session(Arc<Mutex<Live>>);
+
+impl Session {
+    fn live(&self) -> MutexGuard<'_, Live> {
+        // Nothing panics while holding the lock, which is never held across an await.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Keys) -> T) -> T {
+        f(&self.live().keys)
+    }
+
+    fn change(&self, f: impl FnOnce(&mut Keys)) {
+        let mut live = self.live();
+        f(&mut live.keys);
+        live.changed = true;
+    }
+
+    /// A new id for the same session (against fixation): the old record goes on closing.
+    fn renew_id(&self) {
+        let mut live = self.live();
+        if let Some(old) = live.id.take() {
+            live.replaced = Some(old);
+        }
+        live.changed = true;
+    }
+
+    /// Empties the session; its record and cookie go on closing.
+    fn flush(&self) {
+        let mut live = self.live();
+        live.keys = Keys::default();
+        if let Some(old) = live.id.take() {
+            live.replaced = Some(old);
+        }
+        live.changed = true;
+    }
+}
+
+/// Opens and closes the sessions of requests, on the configured store.
+pub struct Sessions {
+    store: AnySessionStore,
+    secure: bool,
+}
+
+impl Sessions {
+    pub fn new(store: AnySessionStore, secure: bool) -> Sessions {
+        Sessions { store, secure }
+    }
+
+    /// The session the request's cookie names, or a new empty one. A session with less than
+    /// half its lifetime left is saved again on closing, so members who come back stay logged
+    /// in without a write on every page view.
+    pub async fn open(&self, headers: &HeaderMap) -> Result<Session, AppError> {
+        let cookie = cookies_named(headers, COOKIE).next();
+        let had_cookie = cookie.is_some();
+        let id = cookie.and_then(|c| c.value().parse::<Id>().ok());
+        let record = match id {
+            Some(id) => self.store.load(&id).await?,
+            None => None,
+        };
+        let live = match record {
+            Some(record) => {
+                let left = record.expiry_date - time::OffsetDateTime::now_utc();
+                Live {
+                    id: Some(record.id),
+                    replaced: None,
+                    changed: left < SESSION_LIFETIME / 2,
+                    keys: Keys::of_record(record),
+                    had_cookie,
+                }
+            }
+            None => Live {
+                id: None,
+                replaced: None,
+                keys: Keys::default(),
+                changed: false,
+                had_cookie,
+            },
+        };
+        Ok(Session(Arc::new(Mutex::new(live))))
+    }
+
+    /// Stores what the request changed and sets or takes back the cookie. After a server error
+    /// nothing is stored, as the change may be half made.
+    pub async fn close(&self, session: &Session, response: &mut Response) -> Result<(), AppError> {
+        let (id, replaced, keys, changed, had_cookie) = {
+            let mut live = session.live();
+            (
+                live.id,
+                live.replaced.take(),
+                std::mem::take(&mut live.keys),
+                live.changed,
+                live.had_cookie,
+            )
+        };
+        if let Some(old) = replaced {
+            self.store.delete(&old).await?;
+        }
+        if keys.is_empty() {
+            if let Some(id) = id.filter(|_| changed) {
+                self.store.delete(&id).await?;
+            }
+            if had_cookie {
+                let gone = self.cookie(String::new(), time::Duration::ZERO);
+                response.headers_mut().append(header::SET_COOKIE, gone);
+            }
+            return Ok(());
+        }
+        if !changed || response.status().is_server_error() {
+            return Ok(());
+        }
+        let mut record = Record {
+            id: id.unwrap_or_default(),
+            data: keys.into_record_data(),
+            expiry_date: time::OffsetDateTime::now_utc() + SESSION_LIFETIME,
+        };
+        match id {
+            Some(_) => self.store.save(&record).await?,
+            // The store picks another id if this one is taken.
+            None => self.store.create(&mut record).await?,
+        }
+        let cookie = self.cookie(record.id.to_string(), SESSION_LIFETIME);
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+        Ok(())
+    }
+
+    fn cookie(&self, value: String, max_age: time::Duration) -> HeaderValue {
+        let cookie = Cookie::build((COOKIE, value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .max_age(max_age)
+            .build();
+        HeaderValue::from_str(&cookie.to_string())
+            .expect("a session id in base64 is a valid header value")
+    }
+}
+
+/// The request's cookies of that name, in the order sent.
+pub fn cookies_named<'a>(
+    headers: &'a HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = Cookie<'a>> + 'a {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(move |c| c.name() == name)
+}
 
 /// The reader's chosen text size (標準・大・特大).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -146,34 +356,36 @@ pub struct SessionData<'a>(pub &'a Session);
 
 impl SessionData<'_> {
     pub async fn user(&self) -> Result<Option<(i64, i64)>, AppError> {
-        let id: Option<i64> = self.0.get(USER_ID).await?;
-        let version: Option<i64> = self.0.get(AUTH_VERSION).await?;
-        Ok(id.zip(version))
+        Ok(self.0.read(|k| k.uid.zip(k.auth_version)))
     }
 
     /// Logs in: a new session id (against fixation), the member, a fresh CSRF token.
     pub async fn log_in(&self, user_id: i64, auth_version: i64) -> Result<(), AppError> {
-        self.0.cycle_id().await?;
-        self.0.insert(USER_ID, user_id).await?;
-        self.0.insert(AUTH_VERSION, auth_version).await?;
-        self.0.insert(CSRF, crate::auth::csrf::new_token()).await?;
+        self.0.renew_id();
+        self.0.change(|k| {
+            k.uid = Some(user_id);
+            k.auth_version = Some(auth_version);
+            k.csrf = Some(crate::auth::csrf::new_token());
+        });
         Ok(())
     }
 
-    /// Keeps this session valid after the account's auth version moved on (password change).
+    /// Keeps this session valid after the account's auth version moved on (password change),
+    /// under a new id.
     pub async fn set_auth_version(&self, auth_version: i64) -> Result<(), AppError> {
-        self.0.insert(AUTH_VERSION, auth_version).await?;
+        self.0.renew_id();
+        self.0.change(|k| k.auth_version = Some(auth_version));
         Ok(())
     }
 
     pub async fn log_out(&self) -> Result<(), AppError> {
-        self.0.flush().await?;
+        self.0.flush();
         Ok(())
     }
 
     /// The session's CSRF token, if it has one (every logged-in session does).
     pub async fn csrf(&self) -> Result<Option<String>, AppError> {
-        Ok(self.0.get::<String>(CSRF).await?)
+        Ok(self.0.read(|k| k.csrf.clone()))
     }
 
     /// A logged-in session's CSRF token, made if it has none yet.
@@ -182,26 +394,14 @@ impl SessionData<'_> {
             return Ok(token);
         }
         let token = crate::auth::csrf::new_token();
-        self.0.insert(CSRF, &token).await?;
+        self.0.change(|k| k.csrf = Some(token.clone()));
         Ok(token)
-    }
-
-    /// A session is written only when it changes, so its expiry would count from the last
-    /// change, not the last visit: once more than half its lifetime has gone, it is saved again
-    /// (which also gives the browser a fresh cookie).
-    pub async fn renew_if_due(&self) -> Result<(), AppError> {
-        if self.0.get::<bool>(RENEW_DUE).await?.is_some() {
-            self.0.remove::<bool>(RENEW_DUE).await?;
-        }
-        Ok(())
     }
 
     pub async fn visitor_preferences(
         &self,
     ) -> Result<(Option<Locale>, Option<TextSize>), AppError> {
-        let locale: Option<Locale> = self.0.get(LOCALE).await?;
-        let size: Option<TextSize> = self.0.get(TEXT_SIZE).await?;
-        Ok((locale, size))
+        Ok(self.0.read(|k| (k.locale, k.text_size)))
     }
 
     pub async fn set_visitor_preferences(
@@ -209,31 +409,30 @@ impl SessionData<'_> {
         locale: Locale,
         size: TextSize,
     ) -> Result<(), AppError> {
-        self.0.insert(LOCALE, locale).await?;
-        self.0.insert(TEXT_SIZE, size).await?;
+        self.0.change(|k| {
+            k.locale = Some(locale);
+            k.text_size = Some(size);
+        });
         Ok(())
     }
 
     /// A one-time message shown on the next page (after a redirect).
     pub async fn set_flash(&self, message: String) -> Result<(), AppError> {
-        self.0.insert(FLASH, message).await?;
+        self.0.change(|k| k.flash = Some(message));
         Ok(())
     }
 
+    /// The message, taken: a visitor's session that held nothing else (the message after
+    /// logging out, say) then goes with it, so that it is not kept for a month.
     pub async fn take_flash(&self) -> Result<Option<String>, AppError> {
-        // `remove` marks the session changed even when the key is absent, which would write the
-        // session row (and sync the database file) on every page view.
-        if self.0.get::<String>(FLASH).await?.is_none() {
+        // Only a session that holds a message changes, or every page view would write one.
+        if self.0.read(|k| k.flash.is_none()) {
             return Ok(None);
         }
-        let flash = self.0.remove(FLASH).await?;
-        // A visitor's session that held nothing but the message goes with it (the message after
-        // logging out, say), so that it is not kept for a month.
-        let holds_more = self.user().await?.is_some()
-            || self.csrf().await?.is_some()
-            || self.visitor_preferences().await? != (None, None);
-        if !holds_more {
-            self.0.flush().await?;
+        let mut flash = None;
+        self.0.change(|k| flash = k.flash.take());
+        if self.0.read(Keys::is_empty) {
+            self.0.flush();
         }
         Ok(flash)
     }
@@ -260,5 +459,49 @@ pub async fn require_login(
             Redirect::to(&format!("/login?next={back}")).into_response()
         }
         _ => AppError::LoginRequired.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(data: serde_json::Value) -> Record {
+        let serde_json::Value::Object(map) = data else {
+            panic!("an object")
+        };
+        Record {
+            id: Id::default(),
+            data: map.into_iter().collect(),
+            expiry_date: time::OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// Sessions stored by tower-sessions' layer, key by key, read the same, and are stored back
+    /// in that form, without the keys that are unset.
+    #[test]
+    fn keys_are_stored_as_tower_sessions_stored_them() {
+        let stored = serde_json::json!({
+            "uid": 7, "auth_version": 2, "csrf": "abc", "locale": "en", "text_size": "large",
+            "renew_due": true,
+        });
+        let keys = Keys::of_record(record(stored));
+        assert_eq!(keys.uid.zip(keys.auth_version), Some((7, 2)));
+        assert_eq!(keys.csrf.as_deref(), Some("abc"));
+        assert_eq!(keys.locale, Some(Locale::En));
+        assert_eq!(keys.text_size, Some(TextSize::Large));
+        assert_eq!(keys.flash, None);
+        let data = keys.clone().into_record_data();
+        let mut names: Vec<&str> = data.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            ["auth_version", "csrf", "locale", "text_size", "uid"]
+        );
+        let again = Keys::of_record(record(serde_json::Value::Object(
+            data.into_iter().collect(),
+        )));
+        assert_eq!(again, keys);
+        assert!(Keys::of_record(record(serde_json::json!({"uid": "not a number"}))).is_empty());
     }
 }

@@ -15,10 +15,9 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower_sessions::Session;
 
 use crate::AppState;
-use crate::auth::session::{RequestContext, SessionData, TextSize};
+use crate::auth::session::{RequestContext, Session, SessionData, TextSize};
 use crate::error::{AppError, ErrorPage};
 use crate::i18n::Locale;
 use input::Submitted;
@@ -30,11 +29,14 @@ use layout::{ErrorView, Layout};
 /// Back must not show them again.
 pub async fn page_context(
     State(app): State<AppState>,
-    session: Session,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let resolved = resolve_context(&app, session, request.headers()).await;
+    let session = match app.sessions.open(request.headers()).await {
+        Ok(session) => session,
+        Err(err) => return err.into_response(),
+    };
+    let resolved = resolve_context(&app, session.clone(), request.headers()).await;
     let (ctx, set_cookie) = match resolved {
         Ok(resolved) => resolved,
         Err(err) => return err.into_response(),
@@ -60,6 +62,10 @@ pub async fn page_context(
         .or_insert(header::HeaderValue::from_static("no-store"));
     if let Some(cookie) = set_cookie {
         headers.append(header::SET_COOKIE, cookie);
+    }
+    if let Err(err) = app.sessions.close(&session, &mut response).await {
+        tracing::error!(error = %err, "saving the session");
+        return render_error(&app, &ctx, ErrorPage::Internal);
     }
     response
 }
@@ -94,7 +100,6 @@ async fn resolve_context(
     headers: &header::HeaderMap,
 ) -> Result<(RequestContext, Option<header::HeaderValue>), AppError> {
     let data = SessionData(&session);
-    data.renew_if_due().await?;
     let mut user = None;
     if let Some((id, version)) = data.user().await? {
         let found = app.users.get(&mut app.db.reader(), id).await?;

@@ -3,9 +3,9 @@
 //! page asked for, and the messages around it.
 
 use hidamari::session_store::AnySessionStore;
-use tower_sessions::SessionStore;
-use tower_sessions::cookie::time::{Duration, OffsetDateTime};
-use tower_sessions::session::Id;
+use time::{Duration, OffsetDateTime};
+use tower_sessions_core::SessionStore;
+use tower_sessions_core::session::Id;
 
 use crate::common::{Backend, Browser, TestApp, spawn_app_with};
 use crate::journeys::{
