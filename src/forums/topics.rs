@@ -498,7 +498,7 @@ pub struct TopicView {
     layout: Layout,
     topic: db::forums::Topic,
     /// The page's posts, rendered one by one (see [`PostHtml`]).
-    posts_html: String,
+    posts_html: PostsHtml,
     pager: Pager,
     composer: Composer,
     is_staff: bool,
@@ -537,7 +537,7 @@ async fn topic_view(
     let social = social::decorate(app, user, id, &found.posts, noted, &own);
     let is_staff = user.role.is_staff();
     let labels = PostLabels::new(t);
-    let mut posts_html = String::with_capacity(TOPIC_PAGE_BYTES);
+    let mut posts = Vec::with_capacity(found.posts.len());
     for (index, (p, social)) in found.posts.iter().zip(social).enumerate() {
         let row = &p.row;
         // What every reader but its author sees alike, when they do not block its author, is
@@ -547,7 +547,7 @@ async fn topic_view(
             row.author_id != user.id && row.status == PostStatus::Published && !social.blocked;
         let key = fragment_key(&social);
         if shared && let Some(fragment) = p.fragment(key) {
-            write_fragment(&mut posts_html, &fragment, &ctx.csrf);
+            posts.push(RenderedPost::Shared(fragment));
             continue;
         }
         let item = post_item(p, social, user, found.page == 1 && index == 0);
@@ -568,25 +568,29 @@ async fn topic_view(
                 item.social.reactions.len()
             };
             if fragment.len() == forms + 1 {
-                write_fragment(&mut posts_html, &fragment, &ctx.csrf);
-                p.keep_fragment(key, fragment);
+                p.keep_fragment(key, fragment.clone());
+                posts.push(RenderedPost::Shared(fragment));
                 continue;
             }
         }
-        PostHtml {
+        let html = PostHtml {
             post: &item,
             is_staff,
             csrf: &ctx.csrf,
             labels: &labels,
         }
-        .render_into(&mut posts_html)?;
+        .render()?;
+        posts.push(RenderedPost::Own(html));
     }
     let topic = found.head.topic.clone().ok_or(AppError::NotFound)?;
     Ok(TopicView {
         layout: Layout::new(app, ctx, topic.title.clone()),
         pager: Pager::new(t, &format!("/t/{id}"), found.page, found.pages),
         topic,
-        posts_html,
+        posts_html: PostsHtml {
+            posts,
+            csrf: ctx.csrf.clone(),
+        },
         composer,
         is_staff,
         following: own.following,
@@ -700,12 +704,35 @@ fn fragment_key(social: &PostSocial) -> u32 {
         .fold(u32::from(social.unread), |key, (i, _)| key | (2 << i))
 }
 
-fn write_fragment(html: &mut String, fragment: &[String], csrf: &str) {
-    for (i, piece) in fragment.iter().enumerate() {
-        if i > 0 {
-            html.push_str(csrf);
+/// A post as rendered for this page: shared with readers of the kind, or the reader's own.
+enum RenderedPost {
+    Shared(Fragment),
+    Own(String),
+}
+
+/// A page's posts, written straight into the page as it renders (a page of twenty is some
+/// 40 KB, not worth copying twice), with the reader's form token between a fragment's pieces.
+struct PostsHtml {
+    posts: Vec<RenderedPost>,
+    csrf: std::sync::Arc<str>,
+}
+
+impl std::fmt::Display for PostsHtml {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for post in &self.posts {
+            match post {
+                RenderedPost::Shared(fragment) => {
+                    for (i, piece) in fragment.iter().enumerate() {
+                        if i > 0 {
+                            out.write_str(&self.csrf)?;
+                        }
+                        out.write_str(piece)?;
+                    }
+                }
+                RenderedPost::Own(html) => out.write_str(html)?,
+            }
         }
-        html.push_str(piece);
+        Ok(())
     }
 }
 
