@@ -536,7 +536,7 @@ async fn topic_view(
     });
     let social = social::decorate(app, user, id, &found.posts, noted, &own);
     let is_staff = user.role.is_staff();
-    let labels = PostLabels::new(t);
+    let labels = PostLabels::of(ctx.locale);
     let mut posts = Vec::with_capacity(found.posts.len());
     for (index, (p, social)) in found.posts.iter().zip(social).enumerate() {
         let row = &p.row;
@@ -556,7 +556,7 @@ async fn topic_view(
                 post: &item,
                 is_staff,
                 csrf: CSRF_STAND_IN,
-                labels: &labels,
+                labels,
             }
             .render()?;
             let fragment: Fragment = html.split(CSRF_STAND_IN).map(str::to_owned).collect();
@@ -577,7 +577,7 @@ async fn topic_view(
             post: &item,
             is_staff,
             csrf: &ctx.csrf,
-            labels: &labels,
+            labels,
         }
         .render()?;
         posts.push(RenderedPost::Own(html));
@@ -636,7 +636,7 @@ fn post_item(
     }
 }
 
-/// The words every post of a page repeats, looked up once a page.
+/// The words every post of a page repeats, looked up once for each language.
 pub struct PostLabels {
     forums_delete: Cow<'static, str>,
     forums_deleted_placeholder: Cow<'static, str>,
@@ -657,6 +657,13 @@ pub struct PostLabels {
 }
 
 impl PostLabels {
+    fn of(locale: crate::i18n::Locale) -> &'static PostLabels {
+        static LABELS: std::sync::LazyLock<[PostLabels; 2]> = std::sync::LazyLock::new(|| {
+            crate::i18n::Locale::ALL.map(|locale| PostLabels::new(locale.tr()))
+        });
+        &LABELS[locale.index()]
+    }
+
     fn new(t: Tr) -> PostLabels {
         PostLabels {
             forums_delete: t.s("forums.delete"),

@@ -17,6 +17,11 @@ pub enum Locale {
 impl Locale {
     pub const ALL: [Locale; 2] = [Locale::Ja, Locale::En];
 
+    /// Its place in [`Locale::ALL`], for tables kept per language.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Locale::Ja => "ja",
@@ -96,12 +101,12 @@ impl Tr {
     /// The string for `key`, if there is one (for keys made from names, such as a form field's).
     pub fn get(&self, key: &str) -> Option<Cow<'static, str>> {
         let locale = self.0;
-        if let Some(found) = LOOKED_UP.with_borrow(|memo| memo[locale as usize].get(key).copied()) {
+        if let Some(found) = LOOKED_UP.with_borrow(|memo| memo[locale.index()].get(key).copied()) {
             return Some(Cow::Borrowed(found));
         }
         let found = crate::_rust_i18n_try_translate(locale.as_str(), key)?;
         if let Cow::Borrowed(text) = found {
-            LOOKED_UP.with_borrow_mut(|memo| memo[locale as usize].insert(key.into(), text));
+            LOOKED_UP.with_borrow_mut(|memo| memo[locale.index()].insert(key.into(), text));
         }
         Some(found)
     }
@@ -170,6 +175,13 @@ mod tests {
             Some(Locale::Ja)
         );
         assert_eq!(Locale::from_accept_language("fr, de"), None);
+    }
+
+    #[test]
+    fn each_locale_knows_its_place() {
+        for (i, locale) in Locale::ALL.into_iter().enumerate() {
+            assert_eq!(locale.index(), i);
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Nav {
 
 pub struct Layout {
     pub t: Tr,
+    /// The layout's own words, in the page's language.
+    pub words: &'static LayoutWords,
     pub site_name: String,
     pub title: String,
     pub csrf: std::sync::Arc<str>,
@@ -37,6 +39,7 @@ impl Layout {
     pub fn new(app: &AppState, ctx: &RequestContext, title: String) -> Layout {
         Layout {
             t: ctx.tr(),
+            words: LayoutWords::of(ctx.locale),
             site_name: app.site.site_name(),
             title,
             csrf: ctx.csrf.clone(),
@@ -80,6 +83,92 @@ impl Layout {
 
     pub fn text_sizes(&self) -> [TextSize; 3] {
         TextSize::ALL
+    }
+}
+
+/// Text already escaped for HTML, which templates write as it is.
+pub struct Escaped(String);
+
+impl Escaped {
+    /// The locale's string for `key`, escaped.
+    pub fn word(t: Tr, key: &str) -> Escaped {
+        let text = t.s(key);
+        match askama::filters::escape(&*text, askama::filters::Html) {
+            Ok(escaped) => Escaped(escaped.to_string()),
+            Err(never) => match never {},
+        }
+    }
+}
+
+impl std::fmt::Display for Escaped {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        out.write_str(&self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Escaped {}
+
+/// The words of the layout around every page (navigation, footer, preferences), looked up and
+/// escaped once for each language rather than on every page view.
+pub struct LayoutWords {
+    pub skip: Escaped,
+    pub nav: Escaped,
+    pub home: Escaped,
+    pub forums: Escaped,
+    pub cafe: Escaped,
+    pub qa: Escaped,
+    pub search: Escaped,
+    pub queue: Escaped,
+    pub staff_home: Escaped,
+    pub notifications: Escaped,
+    pub account: Escaped,
+    pub logout: Escaped,
+    pub support: Escaped,
+    pub privacy: Escaped,
+    pub text_size: Escaped,
+    pub language: Escaped,
+    sizes: [Escaped; 3],
+    languages: [Escaped; 2],
+}
+
+impl LayoutWords {
+    pub fn of(locale: Locale) -> &'static LayoutWords {
+        static WORDS: std::sync::LazyLock<[LayoutWords; 2]> =
+            std::sync::LazyLock::new(|| Locale::ALL.map(|l| LayoutWords::new(l.tr())));
+        &WORDS[locale.index()]
+    }
+
+    fn new(t: Tr) -> LayoutWords {
+        let word = |key: &str| Escaped::word(t, key);
+        LayoutWords {
+            skip: word("layout.skip"),
+            nav: word("layout.nav"),
+            home: word("nav.home"),
+            forums: word("nav.forums"),
+            cafe: word("nav.cafe"),
+            qa: word("nav.qa"),
+            search: word("nav.search"),
+            queue: word("nav.queue"),
+            staff_home: word("nav.staff_home"),
+            notifications: word("nav.notifications"),
+            account: word("nav.account"),
+            logout: word("nav.logout"),
+            support: word("layout.support"),
+            privacy: word("layout.privacy"),
+            text_size: word("prefs.text_size"),
+            language: word("prefs.language"),
+            sizes: TextSize::ALL.map(|size| word(size.label_key())),
+            languages: Locale::ALL.map(|locale| word(locale.label_key())),
+        }
+    }
+
+    pub fn size(&self, size: &TextSize) -> &Escaped {
+        let index = TextSize::ALL.iter().position(|s| s == size).unwrap_or(0);
+        &self.sizes[index]
+    }
+
+    pub fn language(&self, locale: &Locale) -> &Escaped {
+        &self.languages[locale.index()]
     }
 }
 
