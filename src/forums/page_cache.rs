@@ -98,7 +98,7 @@ pub struct Head {
 /// One reaction kind under a post: its label and who gave it.
 pub struct SharedReaction {
     pub kind: &'static str,
-    pub label: String,
+    pub label: Arc<str>,
     pub by: Vec<i64>,
 }
 
@@ -111,7 +111,7 @@ pub struct SharedPost {
     pub status_note: Option<String>,
     pub reactions: Vec<SharedReaction>,
     /// "ありがとう: はな、たろう", one line per kind given.
-    pub who: Vec<String>,
+    pub who: Arc<[String]>,
     /// The post rendered as readers who are not its author see it, split where the reader's form
     /// token goes: one for each variant of what differs between them (see `forums::topics`).
     fragments: Mutex<Vec<(u32, Fragment)>>,
@@ -449,7 +449,7 @@ fn shared_post(t: Tr, site: &SiteSettings, row: PostRow, reactions: &[ReactionRo
             }
             shared.push(SharedReaction {
                 kind,
-                label,
+                label: label.into(),
                 by: given.iter().map(|r| r.user_id).collect(),
             });
         }
@@ -459,7 +459,7 @@ fn shared_post(t: Tr, site: &SiteSettings, row: PostRow, reactions: &[ReactionRo
         badge: Badge::for_role(t, row.author_role),
         status_note: status_note(t, row.status, &row.status_reason),
         reactions: shared,
-        who,
+        who: who.into(),
         row,
         fragments: Mutex::default(),
     }

@@ -60,7 +60,7 @@ pub fn routes() -> Router<AppState> {
 /// One reaction button under a post.
 pub struct ReactionButton {
     pub kind: &'static str,
-    pub label: String,
+    pub label: Arc<str>,
     pub count: usize,
     /// The reader has given this one (pressing again takes it back).
     pub mine: bool,
@@ -70,8 +70,8 @@ pub struct ReactionButton {
 #[derive(Default)]
 pub struct PostSocial {
     pub reactions: Vec<ReactionButton>,
-    /// "ありがとう: はな、たろう", one line per kind given.
-    pub who: Vec<String>,
+    /// "ありがとう: はな、たろう", one line per kind given (shared by every reader).
+    pub who: Arc<[String]>,
     /// The reader blocks the author: the text is folded away.
     pub blocked: bool,
     /// Posted after the reader last read the topic.
