@@ -216,7 +216,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Sta
         site: admin::site::SiteSettings::new(site),
         sockets: Arc::default(),
         qa: Arc::default(),
-        sessions: auth::session::Sessions::new(store.clone(), config.is_https()),
+        sessions: auth::session::Sessions::new(store.clone(), &db, config.is_https()),
         db,
         config,
     });

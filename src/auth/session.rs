@@ -7,7 +7,9 @@
 //!
 //! The page layer opens the request's session once ([`Sessions::open`]), handlers read and
 //! change it in memory through [`SessionData`], and the page layer saves it after the handler,
-//! only when it changed ([`Sessions::close`]). This replaces tower-sessions' own layer, whose
+//! only when it changed ([`Sessions::close`]). On SQLite, one process owns the database, so
+//! sessions are also kept in memory, decoded: a page view then reads no session row. Several
+//! PostgreSQL instances share sessions, so there every page view reads it. This replaces tower-sessions' own layer, whose
 //! cookie jar, per-key locking and decoding and tracing span cost about a tenth of a topic
 //! page view; the records are stored as it stores them, so sessions outlive the change.
 
@@ -124,15 +126,70 @@ impl Session {
     }
 }
 
+/// Sessions kept in memory at most (a few hundred bytes each).
+const KEPT_SESSIONS: u64 = 50_000;
+
+/// A session as stored.
+#[derive(Debug)]
+struct Stored {
+    keys: Keys,
+    expiry: time::OffsetDateTime,
+}
+
 /// Opens and closes the sessions of requests, on the configured store.
 pub struct Sessions {
     store: AnySessionStore,
+    /// On SQLite: sessions as this process last read or wrote them.
+    kept: Option<moka::sync::Cache<Id, Arc<Stored>>>,
     secure: bool,
 }
 
 impl Sessions {
-    pub fn new(store: AnySessionStore, secure: bool) -> Sessions {
-        Sessions { store, secure }
+    pub fn new(store: AnySessionStore, db: &crate::db::Db, secure: bool) -> Sessions {
+        let kept = match db.dialect() {
+            crate::db::Dialect::Sqlite => Some(
+                moka::sync::Cache::builder()
+                    .max_capacity(KEPT_SESSIONS)
+                    .build(),
+            ),
+            crate::db::Dialect::Postgres => None,
+        };
+        Sessions {
+            store,
+            kept,
+            secure,
+        }
+    }
+
+    /// The session stored under `id`, unless it expired.
+    async fn load(&self, id: Id) -> Result<Option<Arc<Stored>>, AppError> {
+        let kept = self.kept.as_ref().and_then(|kept| kept.get(&id));
+        if let Some(stored) = kept.filter(|s| s.expiry > time::OffsetDateTime::now_utc()) {
+            return Ok(Some(stored));
+        }
+        let Some(record) = self.store.load(&id).await? else {
+            return Ok(None);
+        };
+        let stored = Arc::new(Stored {
+            expiry: record.expiry_date,
+            keys: Keys::of_record(record),
+        });
+        self.keep(id, &stored);
+        Ok(Some(stored))
+    }
+
+    fn keep(&self, id: Id, stored: &Arc<Stored>) {
+        if let Some(kept) = &self.kept {
+            kept.insert(id, stored.clone());
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> Result<(), AppError> {
+        if let Some(kept) = &self.kept {
+            kept.invalidate(id);
+        }
+        self.store.delete(id).await?;
+        Ok(())
     }
 
     /// The session the request's cookie names, or a new empty one. A session with less than
@@ -142,18 +199,18 @@ impl Sessions {
         let cookie = cookies_named(headers, COOKIE).next();
         let had_cookie = cookie.is_some();
         let id = cookie.and_then(|c| c.value().parse::<Id>().ok());
-        let record = match id {
-            Some(id) => self.store.load(&id).await?,
+        let stored = match id {
+            Some(id) => self.load(id).await?.map(|stored| (id, stored)),
             None => None,
         };
-        let live = match record {
-            Some(record) => {
-                let left = record.expiry_date - time::OffsetDateTime::now_utc();
+        let live = match stored {
+            Some((id, stored)) => {
+                let left = stored.expiry - time::OffsetDateTime::now_utc();
                 Live {
-                    id: Some(record.id),
+                    id: Some(id),
                     replaced: None,
                     changed: left < SESSION_LIFETIME / 2,
-                    keys: Keys::of_record(record),
+                    keys: stored.keys.clone(),
                     had_cookie,
                 }
             }
@@ -182,11 +239,11 @@ impl Sessions {
             )
         };
         if let Some(old) = replaced {
-            self.store.delete(&old).await?;
+            self.delete(&old).await?;
         }
         if keys.is_empty() {
             if let Some(id) = id.filter(|_| changed) {
-                self.store.delete(&id).await?;
+                self.delete(&id).await?;
             }
             if had_cookie {
                 let gone = self.cookie(String::new(), time::Duration::ZERO);
@@ -197,16 +254,18 @@ impl Sessions {
         if !changed || response.status().is_server_error() {
             return Ok(());
         }
+        let expiry = time::OffsetDateTime::now_utc() + SESSION_LIFETIME;
         let mut record = Record {
             id: id.unwrap_or_default(),
-            data: keys.into_record_data(),
-            expiry_date: time::OffsetDateTime::now_utc() + SESSION_LIFETIME,
+            data: keys.clone().into_record_data(),
+            expiry_date: expiry,
         };
         match id {
             Some(_) => self.store.save(&record).await?,
             // The store picks another id if this one is taken.
             None => self.store.create(&mut record).await?,
         }
+        self.keep(record.id, &Arc::new(Stored { keys, expiry }));
         let cookie = self.cookie(record.id.to_string(), SESSION_LIFETIME);
         response.headers_mut().append(header::SET_COOKIE, cookie);
         Ok(())
