@@ -173,7 +173,7 @@ pub struct Composer {
     pub body: String,
     pub errors: Vec<String>,
     pub preview: Option<String>,
-    pub limits: String,
+    pub limits: &'static str,
 }
 
 impl Composer {
@@ -183,31 +183,39 @@ impl Composer {
             body: String::new(),
             errors: Vec::new(),
             preview: None,
-            limits: limits_hint(t),
+            limits: &LimitHints::of(t).topic,
         }
     }
 
     /// A reply has no title, so only the body's limit is stated.
     pub fn for_reply(t: Tr) -> Composer {
         Composer {
-            limits: reply_limits_hint(t),
+            limits: &LimitHints::of(t).reply,
             ..Composer::empty(t)
         }
     }
 }
 
-fn reply_limits_hint(t: Tr) -> String {
-    t.f("forums.body_limit", &[("body", &MAX_BODY.to_string())])
+/// What the composers say of their limits, in each language (every topic page shows one).
+struct LimitHints {
+    topic: String,
+    reply: String,
 }
 
-fn limits_hint(t: Tr) -> String {
-    t.f(
-        "forums.limits",
-        &[
-            ("title", &MAX_TITLE.to_string()),
-            ("body", &MAX_BODY.to_string()),
-        ],
-    )
+impl LimitHints {
+    fn of(t: Tr) -> &'static LimitHints {
+        static HINTS: std::sync::LazyLock<[LimitHints; 2]> = std::sync::LazyLock::new(|| {
+            crate::i18n::Locale::ALL.map(|locale| {
+                let t = locale.tr();
+                let (title, body) = (MAX_TITLE.to_string(), MAX_BODY.to_string());
+                LimitHints {
+                    topic: t.f("forums.limits", &[("title", &title), ("body", &body)]),
+                    reply: t.f("forums.body_limit", &[("body", &body)]),
+                }
+            })
+        });
+        &HINTS[t.0.index()]
+    }
 }
 
 /// The rendered body when the composer asked for a preview of a body that could be posted.
@@ -419,7 +427,7 @@ async fn start_topic(
         title: form.title,
         body: form.body,
         errors,
-        limits: limits_hint(t),
+        limits: &LimitHints::of(t).topic,
     };
     let view = NewTopicView {
         layout: Layout::titled(app, ctx, "forums.new_topic"),
@@ -823,7 +831,7 @@ pub async fn reply(
         title: String::new(),
         body: form.body,
         errors,
-        limits: reply_limits_hint(t),
+        limits: &LimitHints::of(t).reply,
     };
     let status = if composer.errors.is_empty() {
         StatusCode::OK
