@@ -28,13 +28,13 @@ use crate::forums::posts;
 use crate::forums::rules::{self, MAX_BODY, MAX_TITLE};
 use crate::forums::social::{self, PostSocial};
 use crate::forums::{TOPICS_PER_PAGE, viewer};
-use crate::i18n::Tr;
+use crate::i18n::{PerLocale, Tr};
 use crate::markdown;
 use crate::web::badge::Badge;
 use crate::web::input::Query;
 use crate::web::layout::local_time;
 use crate::web::layout::pages_for;
-use crate::web::layout::{Layout, Pager};
+use crate::web::layout::{Escaped, Layout, Pager};
 
 #[derive(Deserialize)]
 pub struct PageQuery {
@@ -204,17 +204,14 @@ struct LimitHints {
 
 impl LimitHints {
     fn of(t: Tr) -> &'static LimitHints {
-        static HINTS: std::sync::LazyLock<[LimitHints; 2]> = std::sync::LazyLock::new(|| {
-            crate::i18n::Locale::ALL.map(|locale| {
-                let t = locale.tr();
-                let (title, body) = (MAX_TITLE.to_string(), MAX_BODY.to_string());
-                LimitHints {
-                    topic: t.f("forums.limits", &[("title", &title), ("body", &body)]),
-                    reply: t.f("forums.body_limit", &[("body", &body)]),
-                }
-            })
+        static HINTS: PerLocale<LimitHints> = PerLocale::new(|t| {
+            let (title, body) = (MAX_TITLE.to_string(), MAX_BODY.to_string());
+            LimitHints {
+                topic: t.f("forums.limits", &[("title", &title), ("body", &body)]),
+                reply: t.f("forums.body_limit", &[("body", &body)]),
+            }
         });
-        &HINTS[t.0.index()]
+        HINTS.get(t.0)
     }
 }
 
@@ -504,6 +501,7 @@ pub struct PostItem {
 #[template(path = "forums/topic.html")]
 pub struct TopicView {
     layout: Layout,
+    words: &'static TopicWords,
     topic: db::forums::Topic,
     /// The page's posts, rendered one by one (see [`PostHtml`]).
     posts_html: PostsHtml,
@@ -593,6 +591,7 @@ async fn topic_view(
     let topic = found.head.topic.clone().ok_or(AppError::NotFound)?;
     Ok(TopicView {
         layout: Layout::new(app, ctx, topic.title.clone()),
+        words: TopicWords::of(ctx.locale),
         pager: Pager::new(t, &format!("/t/{id}"), found.page, found.pages),
         topic,
         posts_html: PostsHtml {
@@ -603,6 +602,37 @@ async fn topic_view(
         is_staff,
         following: own.following,
     })
+}
+
+/// The topic page's own words, escaped once for each language.
+struct TopicWords {
+    forums: Escaped,
+    closed: Escaped,
+    reply_heading: Escaped,
+    field_reply: Escaped,
+    markdown_hint: Escaped,
+    preview: Escaped,
+    post_reply: Escaped,
+    draft_saved: Escaped,
+}
+
+impl TopicWords {
+    fn of(locale: crate::i18n::Locale) -> &'static TopicWords {
+        static WORDS: PerLocale<TopicWords> = PerLocale::new(|t| {
+            let word = |key: &str| Escaped::word(t, key);
+            TopicWords {
+                forums: word("forums.title"),
+                closed: word("forums.closed"),
+                reply_heading: word("forums.reply_heading"),
+                field_reply: word("forums.field_reply"),
+                markdown_hint: word("forums.markdown_hint"),
+                preview: word("forums.preview"),
+                post_reply: word("forums.post_reply"),
+                draft_saved: word("drafts.saved"),
+            }
+        });
+        WORDS.get(locale)
+    }
 }
 
 /// What a post shows for `user`: what every reader of the kind sees, and what is theirs.
@@ -666,10 +696,8 @@ pub struct PostLabels {
 
 impl PostLabels {
     fn of(locale: crate::i18n::Locale) -> &'static PostLabels {
-        static LABELS: std::sync::LazyLock<[PostLabels; 2]> = std::sync::LazyLock::new(|| {
-            crate::i18n::Locale::ALL.map(|locale| PostLabels::new(locale.tr()))
-        });
-        &LABELS[locale.index()]
+        static LABELS: PerLocale<PostLabels> = PerLocale::new(PostLabels::new);
+        LABELS.get(locale)
     }
 
     fn new(t: Tr) -> PostLabels {

@@ -89,6 +89,29 @@ thread_local! {
         RefCell::new(Default::default());
 }
 
+/// Something made of a language's strings, made once for each language on first use (what
+/// every page shows, so that page views do not look it up again).
+pub struct PerLocale<T> {
+    make: fn(Tr) -> T,
+    made: std::sync::OnceLock<[T; 2]>,
+}
+
+impl<T> PerLocale<T> {
+    pub const fn new(make: fn(Tr) -> T) -> PerLocale<T> {
+        PerLocale {
+            make,
+            made: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self, locale: Locale) -> &T {
+        let made = self
+            .made
+            .get_or_init(|| Locale::ALL.map(|locale| (self.make)(locale.tr())));
+        &made[locale.index()]
+    }
+}
+
 /// The translator handed to templates: `{{ t.s("login.title") }}`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr(pub Locale);

@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::admin::site::SiteSettings;
 use crate::auth::session::{RequestContext, TextSize};
 use crate::domain::role::Role;
-use crate::i18n::{Locale, Tr};
+use crate::i18n::{Locale, PerLocale, Tr};
 
 /// The logged-in member as the navigation shows them.
 pub struct Nav {
@@ -133,9 +133,8 @@ pub struct LayoutWords {
 
 impl LayoutWords {
     pub fn of(locale: Locale) -> &'static LayoutWords {
-        static WORDS: std::sync::LazyLock<[LayoutWords; 2]> =
-            std::sync::LazyLock::new(|| Locale::ALL.map(|l| LayoutWords::new(l.tr())));
-        &WORDS[locale.index()]
+        static WORDS: PerLocale<LayoutWords> = PerLocale::new(LayoutWords::new);
+        WORDS.get(locale)
     }
 
     fn new(t: Tr) -> LayoutWords {
