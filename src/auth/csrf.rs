@@ -6,7 +6,6 @@
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use cookie::{Cookie, SameSite};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::Deserialize;
@@ -73,15 +72,12 @@ impl VisitorTokens {
     /// A new token, and the `Set-Cookie` value that gives it to the browser.
     pub fn issue(&self, secure: bool) -> (String, HeaderValue) {
         let token = new_token();
-        let cookie = Cookie::build((Self::COOKIE, format!("{token}.{}", self.signature(&token))))
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(secure)
-            .max_age(time::Duration::days(Self::MAX_AGE_DAYS))
-            .build();
-        let value = HeaderValue::from_str(&cookie.to_string())
-            .expect("a cookie of hex digits is a valid header value");
+        let value = crate::auth::session::site_cookie(
+            Self::COOKIE,
+            format!("{token}.{}", self.signature(&token)),
+            time::Duration::days(Self::MAX_AGE_DAYS),
+            secure,
+        );
         (token, value)
     }
 }

@@ -9,9 +9,11 @@
 //! change it in memory through [`SessionData`], and the page layer saves it after the handler,
 //! only when it changed ([`Sessions::close`]). On SQLite, one process owns the database, so
 //! sessions are also kept in memory, decoded: a page view then reads no session row. Several
-//! PostgreSQL instances share sessions, so there every page view reads it. This replaces tower-sessions' own layer, whose
-//! cookie jar, per-key locking and decoding and tracing span cost about a tenth of a topic
-//! page view; the records are stored as it stores them, so sessions outlive the change.
+//! PostgreSQL instances share sessions, so there every page view reads it.
+//!
+//! This replaces tower-sessions' own layer, whose cookie jar, per-key locking and decoding and
+//! tracing span cost about a tenth of a topic page view; the records are stored as it stored
+//! them, so sessions outlive the change.
 
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -272,16 +274,28 @@ impl Sessions {
     }
 
     fn cookie(&self, value: String, max_age: time::Duration) -> HeaderValue {
-        let cookie = Cookie::build((COOKIE, value))
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.secure)
-            .max_age(max_age)
-            .build();
-        HeaderValue::from_str(&cookie.to_string())
-            .expect("a session id in base64 is a valid header value")
+        site_cookie(COOKIE, value, max_age, self.secure)
     }
+}
+
+/// A `Set-Cookie` value for one of the site's own cookies: the whole site, not for scripts,
+/// sent on top-level navigation from elsewhere but not on cross-site requests. `value` holds
+/// only cookie-safe characters (base64 or hex digits).
+pub fn site_cookie(
+    name: &'static str,
+    value: String,
+    max_age: time::Duration,
+    secure: bool,
+) -> HeaderValue {
+    let cookie = Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(max_age)
+        .build();
+    HeaderValue::from_str(&cookie.to_string())
+        .expect("a cookie of base64 or hex digits is a valid header value")
 }
 
 /// The request's cookies of that name, in the order sent.

@@ -183,14 +183,14 @@ impl Composer {
             body: String::new(),
             errors: Vec::new(),
             preview: None,
-            limits: &LimitHints::of(t).topic,
+            limits: &LimitHints::of(t.0).topic,
         }
     }
 
     /// A reply has no title, so only the body's limit is stated.
     pub fn for_reply(t: Tr) -> Composer {
         Composer {
-            limits: &LimitHints::of(t).reply,
+            limits: &LimitHints::of(t.0).reply,
             ..Composer::empty(t)
         }
     }
@@ -203,7 +203,7 @@ struct LimitHints {
 }
 
 impl LimitHints {
-    fn of(t: Tr) -> &'static LimitHints {
+    fn of(locale: crate::i18n::Locale) -> &'static LimitHints {
         static HINTS: PerLocale<LimitHints> = PerLocale::new(|t| {
             let (title, body) = (MAX_TITLE.to_string(), MAX_BODY.to_string());
             LimitHints {
@@ -211,7 +211,7 @@ impl LimitHints {
                 reply: t.f("forums.body_limit", &[("body", &body)]),
             }
         });
-        HINTS.get(t.0)
+        HINTS.get(locale)
     }
 }
 
@@ -424,7 +424,7 @@ async fn start_topic(
         title: form.title,
         body: form.body,
         errors,
-        limits: &LimitHints::of(t).topic,
+        limits: &LimitHints::of(t.0).topic,
     };
     let view = NewTopicView {
         layout: Layout::titled(app, ctx, "forums.new_topic"),
@@ -859,7 +859,7 @@ pub async fn reply(
         title: String::new(),
         body: form.body,
         errors,
-        limits: &LimitHints::of(t).reply,
+        limits: &LimitHints::of(t.0).reply,
     };
     let status = if composer.errors.is_empty() {
         StatusCode::OK
